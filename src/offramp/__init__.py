@@ -1,0 +1,17 @@
+"""offramp: test a coercion strategy under deep uncertainty.
+
+offramp turns a strategic argument (an outside power's pressure campaign against an
+authoritarian leader) into an executable, batched agent-based model and explores it
+across many plausible worlds. It is an analytic instrument: it contains no operational
+content (no real people or groups as targets, no messaging content, no tradecraft).
+Actors are roles, not dossiers.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("offramp")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]
