@@ -14,4 +14,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+from offramp.model.cascade import cascade  # noqa: E402  (the pure Granovetter cascade)
+from offramp.model.leader import choice_probabilities  # noqa: E402  (the logit choice rule)
+
+__all__ = ["__version__", "cascade", "choice_probabilities"]
