@@ -24,3 +24,33 @@ class InputError(OfframpError, ValueError):
         self.where = where
         self.problem = problem
         super().__init__(f"{where}: {problem}")
+
+
+def describe_validation_error(error, name_field) -> str:
+    """One line for a pydantic ``ValidationError``: where, what, and how many more.
+
+    Parameters
+    ----------
+    error : pydantic.ValidationError
+    name_field : callable
+        Maps an error's location (a tuple of field names and indices; empty for a
+        cross-field rule) to the name users know it by (an option, a dotted path).
+
+    Returns
+    -------
+    str
+        ``"<where>: <problem>"``, with ``" (and N more problems)"`` when there are more.
+    """
+    problems = error.errors(include_url=False)
+    first = problems[0]
+    message = str(first.get("msg", "invalid"))
+    location = tuple(first.get("loc", ()))
+    # Cross-field rules name their field at the start of the message: "field: problem".
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    head, sep, rest = message.partition(": ")
+    if sep and head.isidentifier():
+        location, message = (*location, head), rest
+    where = name_field(location) if location else "input"
+    more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+    return f"{where}: {message}{more}"

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pathlib import Path
+
+from offramp import __version__
 from offramp.model.unrest import Citizen, UnrestDrivers, citizen_counts, init_unrest, step_unrest
 from offramp.run.progress import progress_bar
 from offramp.run.streams import Stream, WorldStreams
 from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange, to_unrest_params
 
-__all__ = ["EpsteinRun", "run_epstein", "legitimacy_path"]
+__all__ = ["EpsteinRun", "run_epstein", "epstein_job", "legitimacy_path", "outbursts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +117,73 @@ def run_epstein(
             arrests[:, t + 1] = record.arrests
             advance(1)
     return EpsteinRun(config=config, seed=seed, counts=counts, arrests=arrests)
+
+
+def outbursts(active_share: np.ndarray, level: float = 0.05) -> np.ndarray:
+    """Upward crossings of ``level`` by the active share, per world.
+
+    Parameters
+    ----------
+    active_share : float array (B, T + 1)
+    level : float
+        Share of citizens active that counts as an outburst (5% by default).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 (B,).
+    """
+    above = active_share > level
+    return np.count_nonzero(above[:, 1:] & ~above[:, :-1], axis=1).astype(np.int64)
+
+
+def epstein_job(
+    config: EpsteinConfig,
+    *,
+    worlds: int = 1,
+    steps: int = 200,
+    seed: int = 0,
+    out: str | Path | None = None,
+    plot: str | Path | None = None,
+    progress: bool = True,
+) -> EpsteinRun:
+    """Run the standalone model and write what was asked for: the ``offramp epstein`` job.
+
+    Parameters
+    ----------
+    config : EpsteinConfig
+        Validated settings.
+    worlds : int
+        Number of worlds (>= 1).
+    steps : int
+        Engine steps (>= 1).
+    seed : int
+        The run's seed (>= 0).
+    out : str or Path, optional
+        Counts per world and step, ``.csv`` or ``.parquet``: columns world, step, quiet,
+        active, jailed (citizen counts; step 0 is the initial state). Parquet files carry
+        the settings, seed and offramp's version in their metadata.
+    plot : str or Path, optional
+        A figure of the active, jailed and quiet shares over time (e.g. ``.png``).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    EpsteinRun
+    """
+    from offramp.run.record import write_table
+
+    if out is not None and Path(out).suffix.lower() not in (".csv", ".parquet"):
+        raise ValueError(f"out: {Path(out).name}: use a .csv or .parquet file name")
+    result = run_epstein(config, worlds=worlds, steps=steps, seed=seed, progress=progress)
+    if out is not None:
+        frame = result.to_frame()[["world", "step", "quiet", "active", "jailed"]]
+        metadata = {"config": config.model_dump(mode="json"), "seed": seed, "version": __version__}
+        write_table(frame, out, metadata)
+    if plot is not None:
+        from offramp.report.figures import plot_citizen_shares
+
+        Path(plot).parent.mkdir(parents=True, exist_ok=True)
+        plot_citizen_shares(result.counts, plot, title=f"Civil violence, {config.variant} rules, L = {config.legitimacy}")
+    return result

@@ -64,7 +64,7 @@ class EpsteinConfig(BaseModel):
     @model_validator(mode="after")
     def _check_consistency(self) -> EpsteinConfig:
         if self.citizen_density + self.cop_density > 1.0:
-            raise ValueError("citizen_density + cop_density must be at most 1")
+            raise ValueError("cop_density: citizen_density + cop_density must be at most 1")
         for name in ("citizen_vision", "cop_vision"):
             if 2 * getattr(self, name) + 1 > min(self.width, self.height):
                 raise ValueError(f"{name}: 2 * vision + 1 must fit in the grid (width and height)")

@@ -1,0 +1,198 @@
+"""The ``offramp`` command line: thin wrappers over the public Python API.
+
+Each command calls one public function; its options mirror that function's keyword
+arguments (and the fields of the settings it validates) one to one, and help texts and
+defaults come from the schema, so they cannot drift. Errors in user input print one line
+and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from offramp import __version__
+from offramp.errors import InputError, OfframpError, describe_validation_error
+
+app = typer.Typer(
+    name="offramp",
+    help="offramp: test a coercion strategy under deep uncertainty (an analytic instrument; no operational content).",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+console = Console(stderr=False)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _kebab(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _schema_help(model, field: str) -> str:
+    """Help text of a settings field: its description and its default, from the schema."""
+    info = model.model_fields[field]
+    default = info.default.value if hasattr(info.default, "value") else info.default
+    return f"{info.description} [default: {default}]"
+
+
+def _signature_help(function, name: str, text: str) -> str:
+    default = inspect.signature(function).parameters[name].default
+    return f"{text} [default: {default}]"
+
+
+def _given(**values) -> dict:
+    """Only the options the user gave: the rest take the schema's or function's defaults."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _option_name(location: tuple) -> str:
+    return _kebab(str(location[0])) if location else "input"
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print offramp's version and exit.")] = False,
+) -> None:
+    if version:
+        console.print(f"offramp {__version__}")
+        raise typer.Exit(0)
+
+
+def _epstein_help(field: str) -> str:
+    from offramp.scenario.epstein import EpsteinConfig
+
+    return _schema_help(EpsteinConfig, field)
+
+
+def _job_help(name: str, text: str) -> str:
+    from offramp.run.epstein import epstein_job
+
+    return _signature_help(epstein_job, name, text)
+
+
+@app.command()
+def epstein(
+    width: Annotated[Optional[int], typer.Option(help=_epstein_help("width"))] = None,
+    height: Annotated[Optional[int], typer.Option(help=_epstein_help("height"))] = None,
+    citizen_density: Annotated[Optional[float], typer.Option(help=_epstein_help("citizen_density"))] = None,
+    cop_density: Annotated[Optional[float], typer.Option(help=_epstein_help("cop_density"))] = None,
+    citizen_vision: Annotated[Optional[int], typer.Option(help=_epstein_help("citizen_vision"))] = None,
+    cop_vision: Annotated[Optional[int], typer.Option(help=_epstein_help("cop_vision"))] = None,
+    legitimacy: Annotated[Optional[float], typer.Option(help=_epstein_help("legitimacy"))] = None,
+    max_jail_term: Annotated[Optional[int], typer.Option(help=_epstein_help("max_jail_term"))] = None,
+    active_threshold: Annotated[Optional[float], typer.Option(help=_epstein_help("active_threshold"))] = None,
+    arrest_prob_constant: Annotated[Optional[float], typer.Option(help=_epstein_help("arrest_prob_constant"))] = None,
+    variant: Annotated[Optional[str], typer.Option(help=_epstein_help("variant"))] = None,
+    ratio_rounding: Annotated[Optional[str], typer.Option(help=_epstein_help("ratio_rounding"))] = None,
+    movement: Annotated[Optional[bool], typer.Option("--movement/--no-movement", help=_epstein_help("movement"))] = None,
+    move_rounds: Annotated[Optional[int], typer.Option(help=_epstein_help("move_rounds"))] = None,
+    legitimacy_change: Annotated[Optional[str], typer.Option(help=_epstein_help("legitimacy_change"))] = None,
+    legitimacy_to: Annotated[Optional[float], typer.Option(help=_epstein_help("legitimacy_to"))] = None,
+    change_start: Annotated[Optional[int], typer.Option(help=_epstein_help("change_start"))] = None,
+    change_end: Annotated[Optional[int], typer.Option(help=_epstein_help("change_end"))] = None,
+    worlds: Annotated[Optional[int], typer.Option(help=_job_help("worlds", "number of worlds run at once"))] = None,
+    steps: Annotated[Optional[int], typer.Option(help=_job_help("steps", "engine steps"))] = None,
+    seed: Annotated[Optional[int], typer.Option(help=_job_help("seed", "the run's seed"))] = None,
+    out: Annotated[Optional[Path], typer.Option(help="counts per world and step, .csv or .parquet")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="figure of the shares over time, e.g. .png")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+) -> None:
+    """Run Epstein's civil-violence model on its own (Mesa's parameter names and defaults)."""
+    from pydantic import ValidationError
+
+    from offramp.run.epstein import epstein_job, outbursts
+    from offramp.scenario.epstein import EpsteinConfig
+
+    try:
+        config = EpsteinConfig(
+            **_given(
+                width=width, height=height, citizen_density=citizen_density, cop_density=cop_density,
+                citizen_vision=citizen_vision, cop_vision=cop_vision, legitimacy=legitimacy,
+                max_jail_term=max_jail_term, active_threshold=active_threshold,
+                arrest_prob_constant=arrest_prob_constant, variant=variant, ratio_rounding=ratio_rounding,
+                movement=movement, move_rounds=move_rounds, legitimacy_change=legitimacy_change,
+                legitimacy_to=legitimacy_to, change_start=change_start, change_end=change_end,
+            )
+        )
+    except ValidationError as error:
+        raise InputError(*describe_validation_error(error, _option_name).split(": ", 1)) from None
+    try:
+        result = epstein_job(
+            config, **_given(worlds=worlds, steps=steps, seed=seed, out=out, plot=plot), progress=progress
+        )
+    except ValueError as error:
+        if isinstance(error, InputError):
+            raise
+        head, _, rest = str(error).partition(": ")
+        raise InputError(_kebab(head), rest) from None
+
+    counts = result.counts
+    shares = counts / counts.sum(axis=2, keepdims=True)
+    table = Table(title=f"Epstein civil violence: {counts.shape[0]} world(s), {counts.shape[1] - 1} steps")
+    for column in ("", "mean over run", "at the end", "peak"):
+        table.add_column(column, justify="right")
+    for index, name in enumerate(("quiet", "active", "jailed")):
+        series = shares[:, :, index]
+        table.add_row(
+            f"{name} share", f"{series.mean():.3f}", f"{series[:, -1].mean():.3f}", f"{series.max(axis=1).mean():.3f}"
+        )
+    bursts = outbursts(shares[:, :, 1])
+    table.add_row("outbursts (>5% active)", f"{bursts.mean():.2f}", "", "")
+    console.print(table)
+    for path, what in ((out, "counts"), (plot, "figure")):
+        if path is not None:
+            console.print(f"{what}: {path}")
+
+
+def _usage_problem(error: Exception) -> str | None:
+    """The one-line message of a command-line usage error (unknown option, bad type), or
+    None if ``error`` is not one. Duck-typed: Typer raises its own or click's classes,
+    depending on its version, and both carry ``format_message`` and exit code 2."""
+    if getattr(error, "exit_code", None) != 2 or not hasattr(error, "format_message"):
+        return None
+    param = getattr(error, "param", None)
+    opts = getattr(param, "opts", None) if param is not None else None
+    message = error.format_message()
+    prefix = f"{opts[0]}: " if opts and opts[0] not in message else ""
+    return (prefix + message).replace("\n", " ")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``offramp`` script: one-line errors, exit 2 for bad input."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        result = app(args=argv or ["--help"], prog_name="offramp", standalone_mode=False)
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        errors.print("offramp: interrupted; results already written are intact", markup=False)
+        return 130
+    except InputError as error:
+        errors.print(f"offramp: error: {error}", markup=False)
+        return 2
+    except OfframpError as error:
+        errors.print(f"offramp: error: {error}", markup=False)
+        return 1
+    except OSError as error:
+        name = getattr(error, "filename", None) or ""
+        errors.print(f"offramp: error: {name}: {error.strerror or error}", markup=False)
+        return 2
+    except Exception as error:
+        problem = _usage_problem(error)
+        if problem is None:
+            raise
+        errors.print(f"offramp: error: {problem}", markup=False)
+        return 2
+    return int(result or 0) if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Writing results: tables to CSV or Parquet, atomically, with self-describing metadata."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from offramp.errors import InputError
+
+__all__ = ["write_table", "TABLE_SUFFIXES"]
+
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def write_table(frame, path: str | Path, metadata: Mapping[str, object] | None = None, option: str = "out") -> Path:
+    """Write a DataFrame to ``.csv`` or ``.parquet`` atomically.
+
+    The table is written to a temporary file beside the target and renamed over it, so an
+    interrupted write never leaves a half-written file under the target's name.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : str or Path
+        Target; its suffix chooses the format.
+    metadata : mapping, optional
+        Key-value pairs stored in the Parquet schema metadata (JSON-encoded values);
+        ignored for CSV.
+    option : str
+        Name of the option or field the path came from, for error messages.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(option, f"{path.name}: use a .csv or .parquet file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
+    try:
+        if suffix == ".csv":
+            frame.to_csv(temporary, index=False)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            encoded = {f"offramp.{k}".encode(): json.dumps(v, default=str).encode() for k, v in (metadata or {}).items()}
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **encoded})
+            pq.write_table(table, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
