@@ -104,7 +104,7 @@ def _row_segments(prefix: np.ndarray, vision: int, height: int, width: int):
         yield dy, rows[:, r + half + 1 : r + half + 1 + width] - rows[:, r - half : r - half + width]
 
 
-def count_in_vision(mask: np.ndarray, vision: int) -> np.ndarray:
+def count_in_vision(mask: np.ndarray, vision: int, prefix: np.ndarray | None = None) -> np.ndarray:
     """For every cell, the sum of ``mask`` over the cells within vision (centre excluded).
 
     Parameters
@@ -114,6 +114,8 @@ def count_in_vision(mask: np.ndarray, vision: int) -> np.ndarray:
         ``a + 256 b`` when the packed total stays below 2**16).
     vision : int
         Radius v.
+    prefix : numpy.ndarray, optional
+        ``torus_row_prefix(mask, vision)`` if the caller has it already.
 
     Returns
     -------
@@ -121,9 +123,11 @@ def count_in_vision(mask: np.ndarray, vision: int) -> np.ndarray:
         uint16 (H, W, *batch).
     """
     height, width = mask.shape[:2]
+    if prefix is None:
+        prefix = torus_row_prefix(mask, vision)
     total = mask.astype(np.uint16)
     np.negative(total, out=total)  # the centre is not within vision: start from -mask (mod 2**16)
-    for _, segment in _row_segments(torus_row_prefix(mask, vision), vision, height, width):
+    for _, segment in _row_segments(prefix, vision, height, width):
         total += segment
     return total
 
@@ -147,28 +151,35 @@ def nth_marked_in_vision(mask: np.ndarray, rank: np.ndarray, vision: int) -> np.
     numpy.ndarray
         int16 (H, W, *batch): index into :func:`diamond_offsets` (vision), or -1 where
         there is no choice.
+
+    Notes
+    -----
+    Walks the diamond in canonical order with one shifted view per offset, counting the
+    marks down from the rank: the chosen index is the number of offsets after which the
+    count is still >= 0,
+
+        chosen = sum over offsets o of [rank - marks(offsets 0..o) >= 0],
+
+    three whole-array operations per offset on one-byte integers. (A two-stage search,
+    row by prefix sums then column by binary search, does fewer operations but on
+    64-bit gathered indices, and measured three times slower for 1,000 grids.)
     """
     height, width = mask.shape[:2]
     r = vision
-    padded = np.pad(mask, ((r, r), (r, r)) + ((0, 0),) * (mask.ndim - 2), mode="wrap")
-    # int8 arithmetic (half the memory traffic) while every rank and offset index fits:
-    # 2 v (v + 1) <= 127, that is v <= 7; int16 above.
-    small = vision_cell_count(vision) <= 127
-    count_type = np.int8 if small else np.int16
+    n_offsets = vision_cell_count(vision)
+    # One-byte counters while every rank fits (2v(v+1) <= 127, v <= 7); two above.
+    count_type = np.int8 if n_offsets <= 127 else np.int16
+    padded = np.pad(mask, ((r, r), (r, r)) + ((0, 0),) * (mask.ndim - 2), mode="wrap").view(np.uint8)
+    rank = np.asarray(rank)
     remaining = np.where(rank < 0, -1, rank).astype(count_type)
-    chosen = np.full(mask.shape, -1, dtype=count_type)
-    marked_view = padded.view(np.uint8) if padded.dtype == bool else padded.astype(np.uint8)
-    # Walk the diamond in canonical order, counting marked cells down from the rank; the
-    # cell where the count passes zero is the chosen one. Each offset is a view, so the
-    # walk is a few whole-array operations per offset, with no gather.
-    hit = np.empty(mask.shape, dtype=bool)
-    for index, (dy, dx) in enumerate(diamond_offsets(vision)):
-        marked = marked_view[r + dy : r + dy + height, r + dx : r + dx + width]
-        np.equal(remaining, 0, out=hit)
-        hit &= marked.view(bool)
-        np.copyto(chosen, index, where=hit)
-        np.subtract(remaining, marked, out=remaining, casting="unsafe")
-    return chosen.astype(np.int16)
+    passed = np.zeros(mask.shape, count_type)
+    is_left = np.empty(mask.shape, bool)
+    for dy, dx in diamond_offsets(vision):
+        np.subtract(remaining, padded[r + dy : r + dy + height, r + dx : r + dx + width], out=remaining, casting="unsafe")
+        np.greater_equal(remaining, 0, out=is_left)
+        passed += is_left
+    # rank >= marks in vision leaves every offset passed: no choice; rank < 0 passes none.
+    return np.where((rank >= 0) & (passed < n_offsets), passed, -1).astype(np.int16)
 
 
 @lru_cache(maxsize=16)

@@ -59,7 +59,7 @@ from enum import IntEnum, StrEnum
 
 import numpy as np
 
-from offramp.model.grid import count_in_vision, nth_marked_in_vision, neighbour_index
+from offramp.model.grid import count_in_vision, neighbour_index, nth_marked_in_vision, torus_row_prefix
 from offramp.run.streams import WorldStreams
 
 __all__ = [
@@ -559,7 +559,8 @@ def _move(fields: dict, on_duty, order, move_words, params) -> np.ndarray:
                 sees_this_far = is_mover & is_police
             else:
                 sees_this_far = is_mover & ~is_police
-            n_empty = count_in_vision(is_empty, vision)
+            prefix = torus_row_prefix(is_empty, vision)
+            n_empty = count_in_vision(is_empty, vision, prefix)
             rank = np.where(sees_this_far & (n_empty > 0), _scaled(round_words, n_empty), -1)
             np.copyto(chosen, nth_marked_in_vision(is_empty, rank, vision), where=sees_this_far)
         source = np.flatnonzero(chosen >= 0)

@@ -137,6 +137,16 @@ def outbursts(active_share: np.ndarray, level: float = 0.05) -> np.ndarray:
     return np.count_nonzero(above[:, 1:] & ~above[:, :-1], axis=1).astype(np.int64)
 
 
+def _title(config: EpsteinConfig) -> str:
+    """Figure title naming the rules and the legitimacy schedule."""
+    schedule = f"L = {config.legitimacy}"
+    if config.legitimacy_change is LegitimacyChange.SUDDEN:
+        schedule = f"L {config.legitimacy} -> {config.legitimacy_to} at step {config.change_start}"
+    elif config.legitimacy_change is LegitimacyChange.GRADUAL:
+        schedule = f"L {config.legitimacy} -> {config.legitimacy_to}, steps {config.change_start}-{config.change_end}"
+    return f"Civil violence, {config.variant} rules, {schedule}"
+
+
 def epstein_job(
     config: EpsteinConfig,
     *,
@@ -185,5 +195,5 @@ def epstein_job(
         from offramp.report.figures import plot_citizen_shares
 
         Path(plot).parent.mkdir(parents=True, exist_ok=True)
-        plot_citizen_shares(result.counts, plot, title=f"Civil violence, {config.variant} rules, L = {config.legitimacy}")
+        plot_citizen_shares(result.counts, plot, title=_title(config))
     return result
