@@ -64,8 +64,8 @@ def _param(value, g):
 
 
 def _step_grid(f, params, drivers, words, g, grids):
+    """One grid, one agent at a time. Agents are dicts; the grid maps cells to agents."""
     height, width = f["occupant"].shape
-    mesa = str(params.variant) == "mesa"
     word = lambda row, y, x: int(words[row, y, x, g])  # noqa: E731
     flat = lambda y, x: (y * width + x) * grids + g  # noqa: E731 - the engine's cells-first flat index
     legitimacy = float(drivers.legitimacy[g])
@@ -74,34 +74,52 @@ def _step_grid(f, params, drivers, words, g, grids):
     risk_factor = float(drivers.perceived_risk_factor[g])
     k = float(_param(params.arrest_constant, g))
     max_jail = int(_param(params.max_jail_steps, g))
+    turns = params.turns
 
-    occ, status, jail = f["occupant"], f["status"], f["jail_steps"]
-    on_duty = [[occ[y, x] == POLICE and f["duty_rank"][y, x] < on_duty_limit for x in range(width)] for y in range(height)]
-    was_active = [[occ[y, x] == CITIZEN and status[y, x] == ACTIVE for x in range(width)] for y in range(height)]
-    order = [[word(0, y, x) for x in range(width)] for y in range(height)]
-
-    # jail countdown
-    free = [[False] * width for _ in range(height)]
+    # Build agents: each remembers its start cell, to read its own words.
+    grid = {}
+    agents = []
     for y in range(height):
         for x in range(width):
-            if occ[y, x] != CITIZEN:
+            kind = int(f["occupant"][y, x])
+            if kind == EMPTY:
                 continue
-            if status[y, x] == JAILED and jail[y, x] > 0:
-                jail[y, x] -= 1
-            else:
-                free[y][x] = True
+            agent = {
+                "kind": kind, "status": int(f["status"][y, x]), "jail": int(f["jail_steps"][y, x]),
+                "hardship": f["hardship"][y, x], "risk": f["risk_aversion"][y, x], "duty": int(f["duty_rank"][y, x]),
+                "start": (y, x), "pos": (y, x), "key": word(0, y, x), "to_move": False, "attempts": 0,
+            }
+            agent["turn"] = scaled(agent["key"], turns)
+            agent["priority"] = (agent["key"] << 32) | flat(y, x)
+            grid[(y, x)] = agent
+            agents.append(agent)
 
-    # activation
-    new_active = [[False] * width for _ in range(height)]
-    for y in range(height):
-        for x in range(width):
-            if not free[y][x]:
+    def on_duty(agent):
+        return agent["kind"] == POLICE and agent["duty"] < on_duty_limit
+
+    def neighbours(pos, vision):
+        y, x = pos
+        return [((y + dy) % height, (x + dx) % width) for dy, dx in offsets(vision)]
+
+    arrests = moves = 0
+    move_row = 3
+    for turn in range(turns):
+        mine = [a for a in agents if a["turn"] == turn]
+        # citizens of the turn: count down, or decide, all from the grid as it is now
+        decisions = []
+        for a in mine:
+            if a["kind"] != CITIZEN:
+                continue
+            if a["status"] == JAILED and a["jail"] > 0:
+                a["jail"] -= 1
                 continue
             cops, actives = 0, 1
-            for dy, dx in offsets(params.citizen_vision):
-                yy, xx = (y + dy) % height, (x + dx) % width
-                cops += on_duty[yy][xx]
-                actives += was_active[yy][xx]
+            for cell in neighbours(a["pos"], params.citizen_vision):
+                other = grid.get(cell)
+                if other is None:
+                    continue
+                cops += on_duty(other)
+                actives += other["kind"] == CITIZEN and other["status"] == ACTIVE
             ratio = cops / actives
             rounding = str(params.ratio_rounding)
             if rounding == "round":
@@ -109,79 +127,85 @@ def _step_grid(f, params, drivers, words, g, grids):
             elif rounding == "floor":
                 ratio = float(math.floor(ratio))
             p = (1.0 - float(np.exp(np.float64(-k * ratio)))) * risk_factor
-            grievance = float(f["hardship"][y, x]) * (1.0 - legitimacy)
-            new_active[y][x] = grievance - float(f["risk_aversion"][y, x]) * p > threshold
-            status[y, x] = ACTIVE if new_active[y][x] else QUIET
-
-    # arrests: round 1 then round 2 for officers who lost a conflict
-    taken = set()
-    arrests = []  # (officer y, x, citizen y, x)
-    pending = [(y, x) for y in range(height) for x in range(width) if on_duty[y][x]]
-    for row in (1, 2):
-        claims = {}
-        still = []
-        for y, x in pending:
-            visible = []
-            for dy, dx in offsets(params.police_vision):
-                yy, xx = (y + dy) % height, (x + dx) % width
-                if (yy, xx) in taken:
+            grievance = float(a["hardship"]) * (1.0 - legitimacy)
+            decisions.append((a, grievance - float(a["risk"]) * p > threshold))
+        for a, active in decisions:
+            a["status"] = ACTIVE if active else QUIET
+        # officers of the turn: one pick, then a second for those who lost a conflict
+        taken = set()
+        pending = [a for a in mine if on_duty(a)]
+        for row in (1, 2):
+            claims = {}
+            for officer in pending:
+                visible = [c for c in neighbours(officer["pos"], params.police_vision)
+                           if c not in taken and grid.get(c) is not None and grid[c]["kind"] == CITIZEN
+                           and grid[c]["status"] == ACTIVE]
+                if not visible:
                     continue
-                if mesa:
-                    seen = new_active[yy][xx] if order[yy][xx] < order[y][x] else was_active[yy][xx]
-                else:
-                    seen = new_active[yy][xx]
-                if seen:
-                    visible.append((yy, xx))
-            if not visible:
-                continue
-            target = visible[scaled(word(row, y, x), len(visible))]
-            priority = (order[y][x] << 32) | flat(y, x)
-            claims.setdefault(target, []).append((priority, (y, x)))
-            still.append((y, x))
-        winners = set()
-        for target, claimants in claims.items():
-            _, officer = min(claimants)
-            arrests.append((officer, target))
-            taken.add(target)
-            winners.add(officer)
-        pending = [o for o in still if o not in winners]
-    for (oy, ox), (cy, cx) in arrests:
-        term = scaled(word(1, cy, cx), max_jail + 1)
-        if mesa and order[oy][ox] < order[cy][cx]:
-            term -= 1
-        if term >= 0:
-            status[cy, cx] = JAILED
-            jail[cy, cx] = term
-
-    # movement
-    moves = 0
+                target = visible[scaled(word(row, *officer["start"]), len(visible))]
+                claims.setdefault(target, []).append(officer)
+            losers = []
+            for target, officers in claims.items():
+                officers.sort(key=lambda o: o["priority"])
+                citizen = grid[target]
+                citizen["status"] = JAILED
+                citizen["jail"] = scaled(word(1, *citizen["start"]), max_jail + 1)
+                taken.add(target)
+                arrests += 1
+                losers.extend(officers[1:])
+            pending = losers
+        if params.movement:
+            for a in mine:
+                if (a["kind"] == CITIZEN and a["status"] != JAILED) or on_duty(a):
+                    a["to_move"] = True
+            for a in agents:
+                if a["status"] == JAILED and a["kind"] == CITIZEN:
+                    a["to_move"] = False
+            block = turn * params.move_rounds // turns
+            last_of_block = turn == turns - 1 or (turn + 1) * params.move_rounds // turns != block
+            if last_of_block:
+                moves += _move_round(agents, grid, neighbours, move_row, word, params)
     if params.movement:
-        priority = {(y, x): (order[y][x] << 32) | flat(y, x) for y in range(height) for x in range(width)}
-        mover = {(y, x) for y in range(height) for x in range(width)
-                 if on_duty[y][x] or (occ[y, x] == CITIZEN and status[y, x] != JAILED)}
-        for r in range(params.move_rounds):
-            empty = [[occ[y, x] == EMPTY for x in range(width)] for y in range(height)]
-            proposals = {}
-            for (y, x) in sorted(mover):
-                vision = params.police_vision if occ[y, x] == POLICE else params.citizen_vision
-                empties = [((y + dy) % height, (x + dx) % width) for dy, dx in offsets(vision)
-                           if empty[(y + dy) % height][(x + dx) % width]]
-                if not empties:
-                    continue
-                target = empties[scaled(word(3 + r, y, x), len(empties))]
-                proposals.setdefault(target, []).append((priority[(y, x)], (y, x)))
-            if not proposals:
-                break
-            for target, claimants in proposals.items():
-                _, (y, x) = min(claimants)
-                ty, tx = target
-                for name in f:
-                    f[name][ty, tx] = f[name][y, x]
-                occ[y, x], status[y, x], jail[y, x] = EMPTY, QUIET, 0
-                f["hardship"][y, x] = 0
-                f["risk_aversion"][y, x] = 0
-                f["duty_rank"][y, x] = -1
-                priority[target] = priority[(y, x)]
-                mover.discard((y, x))
-                moves += 1
-    return f, len(arrests), moves
+        for _ in range(params.move_attempts - 1):
+            moves += _move_round(agents, grid, neighbours, move_row, word, params)
+
+    # write back
+    out = {name: np.zeros_like(f[name]) for name in f}
+    out["duty_rank"][:] = -1
+    for a in agents:
+        y, x = a["pos"]
+        out["occupant"][y, x] = a["kind"]
+        out["status"][y, x] = a["status"]
+        out["jail_steps"][y, x] = a["jail"]
+        out["hardship"][y, x] = a["hardship"]
+        out["risk_aversion"][y, x] = a["risk"]
+        out["duty_rank"][y, x] = a["duty"]
+    return out, arrests, moves
+
+
+def _move_round(agents, grid, neighbours, row, word, params):
+    """Movers pick among cells empty at the start of the round; the smallest priority wins."""
+    empty_now = lambda cell: cell not in grid  # noqa: E731
+    proposals = {}
+    for a in agents:
+        if not a["to_move"]:
+            continue
+        vision = params.police_vision if a["kind"] == POLICE else params.citizen_vision
+        empties = [c for c in neighbours(a["pos"], vision) if empty_now(c)]
+        if not empties:
+            continue
+        target = empties[scaled(word(row + a["attempts"], *a["start"]), len(empties))]
+        proposals.setdefault(target, []).append(a)
+    moved = 0
+    for target, claimants in proposals.items():
+        winner = min(claimants, key=lambda a: a["priority"])
+        for loser in claimants:
+            if loser is not winner:
+                loser["attempts"] += 1
+                loser["to_move"] = loser["attempts"] < params.move_attempts
+        del grid[winner["pos"]]
+        winner["pos"] = target
+        grid[target] = winner
+        winner["to_move"] = False
+        moved += 1
+    return moved

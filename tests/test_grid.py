@@ -61,3 +61,20 @@ def test_nth_marked_matches_brute_force(height, width, vision):
                 k = rank[y, x, b]
                 expected = marked[k] if 0 <= k < len(marked) and asks[y, x, b] else -1
                 assert chosen[y, x, b] == expected, (y, x, b, k)
+
+
+@pytest.mark.parametrize("vision", [2, 7])
+def test_both_routes_to_a_target_agree(vision):
+    """The gather route (few asking cells) and the walk route (many) give the same cells."""
+    from offramp.model import unrest
+
+    rng = np.random.default_rng(vision)
+    mask = rng.random((16, 16, 5)) < 0.3
+    counts = count_in_vision(mask, vision).reshape(-1)
+    asking = np.flatnonzero(~mask.reshape(-1) & (counts > 0))
+    rank = (rng.random(asking.size) * counts[asking]).astype(np.int64)
+    few = np.concatenate([unrest._target_in_vision(mask, asking[i : i + 3], rank[i : i + 3], vision)
+                          for i in range(0, asking.size, 3)])
+    many = unrest._target_in_vision(mask, asking, rank, vision)
+    np.testing.assert_array_equal(few, many)
+    assert mask.reshape(-1)[many].all()

@@ -32,7 +32,7 @@ def _params(**overrides) -> UnrestParams:
     base = dict(
         height=9, width=11, citizen_density=0.6, police_density=0.1, citizen_vision=2, police_vision=3,
         max_jail_steps=np.array([0, 3, 7]), arrest_constant=2.3, variant=Variant.MESA,
-        ratio_rounding=RatioRounding.ROUND, movement=True, move_rounds=3,
+        ratio_rounding=RatioRounding.ROUND, movement=True, turns=4, move_rounds=2, move_attempts=2,
     )
     base.update(overrides)
     return UnrestParams(**base)
@@ -55,11 +55,13 @@ def _busy_state(params: UnrestParams, seed: int) -> UnrestState:
 
 CASES = {
     "mesa-round": {},
-    "paper-literal": dict(variant=Variant.PAPER, ratio_rounding=RatioRounding.LITERAL),
-    "paper-floor": dict(variant=Variant.PAPER, ratio_rounding=RatioRounding.FLOOR),
-    "same-vision": dict(citizen_vision=3, police_vision=3, move_rounds=1),
-    "no-movement": dict(movement=False),
-    "dense": dict(citizen_density=0.8, police_density=0.15, move_rounds=4),
+    "paper-literal": dict(variant=Variant.PAPER, ratio_rounding=RatioRounding.LITERAL, turns=1, move_rounds=1,
+                          move_attempts=3),
+    "paper-floor": dict(variant=Variant.PAPER, ratio_rounding=RatioRounding.FLOOR, turns=1, move_rounds=1,
+                        move_attempts=1),
+    "same-vision": dict(citizen_vision=3, police_vision=3, turns=2, move_rounds=2, move_attempts=1),
+    "no-movement": dict(movement=False, turns=3),
+    "dense": dict(citizen_density=0.8, police_density=0.15, turns=7, move_rounds=3, move_attempts=4),
 }
 
 

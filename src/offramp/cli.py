@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-console = Console(stderr=False)
+console = Console(stderr=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -93,7 +93,9 @@ def epstein(
     variant: Annotated[Optional[str], typer.Option(help=_epstein_help("variant"))] = None,
     ratio_rounding: Annotated[Optional[str], typer.Option(help=_epstein_help("ratio_rounding"))] = None,
     movement: Annotated[Optional[bool], typer.Option("--movement/--no-movement", help=_epstein_help("movement"))] = None,
+    turns: Annotated[Optional[int], typer.Option(help=_epstein_help("turns"))] = None,
     move_rounds: Annotated[Optional[int], typer.Option(help=_epstein_help("move_rounds"))] = None,
+    move_attempts: Annotated[Optional[int], typer.Option(help=_epstein_help("move_attempts"))] = None,
     legitimacy_change: Annotated[Optional[str], typer.Option(help=_epstein_help("legitimacy_change"))] = None,
     legitimacy_to: Annotated[Optional[float], typer.Option(help=_epstein_help("legitimacy_to"))] = None,
     change_start: Annotated[Optional[int], typer.Option(help=_epstein_help("change_start"))] = None,
@@ -118,7 +120,7 @@ def epstein(
                 citizen_vision=citizen_vision, cop_vision=cop_vision, legitimacy=legitimacy,
                 max_jail_term=max_jail_term, active_threshold=active_threshold,
                 arrest_prob_constant=arrest_prob_constant, variant=variant, ratio_rounding=ratio_rounding,
-                movement=movement, move_rounds=move_rounds, legitimacy_change=legitimacy_change,
+                movement=movement, turns=turns, move_rounds=move_rounds, move_attempts=move_attempts, legitimacy_change=legitimacy_change,
                 legitimacy_to=legitimacy_to, change_start=change_start, change_end=change_end,
             )
         )
@@ -150,6 +152,97 @@ def epstein(
     for path, what in ((out, "counts"), (plot, "figure")):
         if path is not None:
             console.print(f"{what}: {path}")
+
+
+def _run_help(name: str, text: str) -> str:
+    from offramp.run.campaign import run_campaign
+
+    return _signature_help(run_campaign, name, text)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)")],
+    worlds: Annotated[Optional[int], typer.Option(help=_run_help("worlds", "worlds per strategy"))] = None,
+    seed: Annotated[Optional[int], typer.Option(help=_run_help("seed", "the run's seed"))] = None,
+    strategy: Annotated[
+        Optional[list[str]], typer.Option(help="run only this strategy (repeat for several) [default: all]")
+    ] = None,
+    chunk_size: Annotated[
+        Optional[int], typer.Option(help=_run_help("chunk_size", "worlds simulated at once (memory only)"))
+    ] = None,
+    out: Annotated[Optional[Path], typer.Option(help="outcome table, .parquet or .csv")] = None,
+    trace: Annotated[Optional[int], typer.Option(help="write the weekly trajectory of this world")] = None,
+    trace_out: Annotated[Optional[Path], typer.Option(help="where the trace goes [default: trace-world-N.csv]")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="figure of the outcome shares per strategy, e.g. .png")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+) -> None:
+    """Run every strategy of a scenario on the same worlds and summarise how they end."""
+    from offramp.report.tables import outcome_summary
+    from offramp.run.campaign import run_campaign
+    from offramp.run.runner import OUTCOME_LABELS
+
+    result = run_campaign(
+        scenario,
+        **_given(worlds=worlds, seed=seed, strategy=strategy or None, chunk_size=chunk_size, out=out, trace=trace,
+                 trace_out=trace_out, plot=plot),
+        progress=progress,
+    )
+    summary = outcome_summary(result.outcomes, OUTCOME_LABELS)
+    worlds_each = summary["worlds"].iloc[0]
+    ends = Table(title=f"How the worlds ended: {result.scenario_name}, {worlds_each} worlds per strategy, seed {result.seed}")
+    ends.add_column("strategy")
+    for label in OUTCOME_LABELS:
+        ends.add_column(f"{label.replace('_', ' ')} %", justify="right")
+    ends.add_column("median end week", justify="right")
+    costs = Table(title="At what cost (means per world; never summed together)")
+    costs.add_column("strategy")
+    for column in ("war deaths", "periphery casualties", "direct conflict %", "peak tension"):
+        costs.add_column(column, justify="right")
+    for _, row in summary.iterrows():
+        shares = [
+            f"{100 * row[f'{label}_share']:.0f} [{100 * row[f'{label}_low']:.0f}-{100 * row[f'{label}_high']:.0f}]"
+            for label in OUTCOME_LABELS
+        ]
+        ends.add_row(row["strategy"], *shares, f"{row['median_end_week']:.0f}")
+        costs.add_row(
+            row["strategy"], f"{row['mean_war_deaths']:,.0f}", f"{row['mean_periphery_casualties']:,.1f}",
+            f"{100 * row['direct_conflict_share']:.1f}", f"{row['mean_peak_tension']:.2f}",
+        )
+    console.print(ends)
+    console.print(costs)
+    console.print("Shares in %, with 95% Wilson intervals in brackets.")
+    for path, what in ((out, "outcomes"), (plot, "figure")):
+        if path is not None:
+            console.print(f"{what}: {path}")
+
+
+@app.command()
+def validate(scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)")]) -> None:
+    """Check a scenario file: one line saying it is valid, or naming the first problem."""
+    from offramp.scenario.load import load_scenario
+    from offramp.scenario.translate import build_strategies
+
+    source = load_scenario(scenario)
+    try:
+        build_strategies(source.scenario)
+    except InputError as error:
+        raise InputError(source.name, str(error)) from None
+    body = source.scenario
+    console.print(
+        f"{source.name}: valid ({len(body.regions)} regions, {len(body.strategies)} strategies, "
+        f"{len(body.uncertainties)} uncertainties, {len(body.claims)} claims; sha256 {source.hash[:12]})"
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the scenario file's JSON Schema (for editors and validators)."""
+    import json
+
+    from offramp.scenario.schema import Scenario
+
+    console.out(json.dumps(Scenario.model_json_schema(), indent=2), highlight=False)
 
 
 def _usage_problem(error: Exception) -> str | None:

@@ -25,23 +25,29 @@ Choices and deviations (numbered, referred to in the docs)
 1. Jailed citizens keep their cell (Mesa); the cell is not empty while they serve.
    A jailed citizen with ``jail_steps > 0`` counts down one step and does nothing else;
    one with ``jail_steps == 0`` is free again this step (Mesa's ``if self.jail_sentence``).
-2. Citizens decide simultaneously, each from the grid as it was at the start of the step.
-   Mesa activates agents one at a time in a shuffled order; a vectorized engine cannot.
-3. ``mesa`` variant: each agent draws an order key per step, standing for its place in
-   Mesa's shuffled sequence. A police officer sees a citizen's new state if the citizen
-   comes earlier in the order, and its state at the start of the step otherwise; a
-   citizen arrested by an officer who comes earlier starts serving at once (one step
-   less, and a term of 0 steps is void), as in Mesa. ``paper`` variant: police see the
-   new states and terms start next step.
-4. Two officers choosing the same citizen: the one earlier in the order arrests; the
-   other chooses again among the active citizens still free (a second round), then gives
-   up. No officer is favoured by position.
-5. Movement happens in ``move_rounds`` rounds. In each round every free agent that has
-   not moved yet picks a uniformly random cell among those empty at the start of the
-   round within its vision; where several pick the same cell, the one earliest in the
-   order moves and the others stay for the next round. More rounds move more agents
-   (Mesa moves almost every agent every step); the default was chosen by comparison
-   with Mesa, see docs/unrest.md.
+2. Random sequential activation in turns. Mesa activates all agents one at a time in a
+   shuffled order; a vectorized engine cannot. Each step, every agent draws an order key
+   that places it in one of ``turns`` turns, uniformly at random. Turns run one after
+   the other; within a turn, agents act at once: the citizens whose turn it is decide
+   (or count down their jail term), then the police officers whose turn it is arrest,
+   then the agents whose turn it is move. An agent sees the grid as earlier turns left
+   it. With one turn this is Epstein's simultaneous update (the ``paper`` variant); as
+   the number of turns grows it becomes Mesa's random sequential update, and the
+   default for the ``mesa`` variant was chosen by comparison with Mesa (docs/unrest.md).
+3. A citizen arrested in an earlier turn than her own counts down at her turn in the same
+   step, as in Mesa: her term is effectively one step shorter, and a term of 0 frees her
+   at once.
+4. Two officers of one turn choosing the same citizen: the one with the smaller order key
+   arrests; the other chooses again among the active citizens still free (a second
+   pick), then gives up. No officer is favoured by position.
+5. Movement: the turns are split into ``move_rounds`` consecutive blocks. At the end of
+   a block, its agents (and those of earlier blocks whose move failed) pick a uniformly
+   random cell among those empty at the start of the move within their vision; where
+   several pick the same cell, the one with the smallest order key moves and the others
+   try again at the next move, up to ``move_attempts`` attempts in all (extra rounds run
+   after the last turn for the last block's losers). Mesa moves each agent right after
+   it acts; by comparison with Mesa, that timing matters (docs/unrest.md), so the
+   ``mesa`` variant moves after every turn.
 6. Police off duty (the coupled model's allocation) occupy their cell, neither count in
    citizens' estimates nor arrest nor move. Which officers are on duty is a fixed random
    rank per officer: the first ``police_on_duty`` ranks serve.
@@ -134,13 +140,20 @@ class UnrestParams:
     arrest_constant : float or float64 (G,)
         k in P = 1 - exp(-k op(C/A)).
     variant : Variant
-        Rule variant (see the module docstring, choices 3-4).
+        Rule variant (a label: the rules differ by ``turns``, ``move_rounds``,
+        ``move_attempts`` and ``ratio_rounding``, whose defaults it sets in the scenario
+        layer).
     ratio_rounding : RatioRounding
         The C/A operator.
     movement : bool
         Whether free agents move.
+    turns : int
+        Turns per step (choice 2), >= 1.
     move_rounds : int
-        Rounds of the movement phase (choice 5), >= 1.
+        Movement rounds during the turns, 1 .. turns: the turns are split into this many
+        consecutive blocks, and the agents of a block move at its end (choice 5).
+    move_attempts : int
+        Attempts an agent gets to move in a step, >= 1 (choice 5).
     """
 
     height: int
@@ -154,7 +167,9 @@ class UnrestParams:
     variant: Variant
     ratio_rounding: RatioRounding
     movement: bool
+    turns: int
     move_rounds: int
+    move_attempts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,9 +247,10 @@ class UnrestRecord:
 
 
 def draw_rows(params: UnrestParams) -> int:
-    """Rows of uint32 words drawn per cell per step: order, pick, second pick, one per
-    movement round."""
-    return 3 + (params.move_rounds if params.movement else 0)
+    """Rows of uint32 words drawn per cell per step: order key, pick (an officer's arrest
+    choice, a citizen's jail term), second pick, and one per movement attempt. Each agent
+    reads its words at its start-of-step cell, so the count does not grow with turns."""
+    return 3 + (params.move_attempts if params.movement else 0)
 
 
 # Row indices of the per-step block of random words (see draw_rows).
@@ -348,16 +364,6 @@ def citizen_counts(state: UnrestState) -> np.ndarray:
     return np.stack([citizens - active - jailed, active, jailed], axis=1).astype(np.int64)
 
 
-def _winners(targets: np.ndarray, priority: np.ndarray, size: int) -> np.ndarray:
-    """Among claims on the same target, the one with the smallest priority wins.
-
-    Priorities must be unique (order key in the high bits, claimant's flat index low).
-    """
-    best = np.full(size, np.iinfo(np.uint64).max, np.uint64)
-    np.minimum.at(best, targets, priority)
-    return best[targets] == priority
-
-
 def step_unrest(
     state: UnrestState, params: UnrestParams, drivers: UnrestDrivers, streams: WorldStreams
 ) -> tuple[UnrestState, UnrestRecord]:
@@ -387,60 +393,51 @@ def advance_with_words(
     """The step, given its random words: uint32 (draw_rows, H, W, G).
 
     :func:`step_unrest` draws the words; tests feed the same words to the loop-based
-    reference and to this function.
+    reference and to this function. Every agent reads its words at the cell where it
+    started the step, wherever it stands when it uses them.
     """
-    occupant, status = _cells_first(state.occupant), _cells_first(state.status)
+    occupant = _cells_first(state.occupant)
     height, width, grids = occupant.shape
-    is_mesa = params.variant is Variant.MESA
-    order = words[_ORDER]
-
-    is_citizen = occupant == Occupant.CITIZEN
-    on_duty = (occupant == Occupant.POLICE) & (_cells_first(state.duty_rank) < drivers.police_on_duty)
-    was_active = status == Citizen.ACTIVE  # only citizens are ever active
-
-    # 1. Jail: serving citizens count down; a term at zero means free this step (choice 1).
-    jail_steps = _cells_first(state.jail_steps)
-    is_serving = (status == Citizen.JAILED) & (jail_steps > 0)
-    jail_steps = np.where(is_serving, jail_steps - 1, jail_steps).astype(np.int16)
-    is_free = is_citizen & ~is_serving
-
-    # 2. Activation, all citizens at once from the start-of-step grid (choice 2).
-    # One pass counts both: packed = active + 256 * police, each count < 256.
-    packed = count_in_vision(was_active.astype(np.uint16) + (on_duty.astype(np.uint16) << 8), params.citizen_vision)
-    police_seen = packed >> 8
-    actives_seen = (packed & 0xFF) + 1  # the citizen counts herself (Mesa; Epstein's A)
-    perceived = arrest_probability(police_seen, actives_seen, params.arrest_constant, params.ratio_rounding)
-    perceived *= drivers.perceived_risk_factor
-    grievance = _cells_first(state.hardship).astype(np.float64) * (1.0 - drivers.legitimacy)
-    net_risk = _cells_first(state.risk_aversion).astype(np.float64) * perceived
-    is_active = is_free & (grievance - net_risk > drivers.active_threshold)
-    new_status = np.where(is_free, is_active.astype(np.int8) * np.int8(Citizen.ACTIVE), status).astype(np.int8)
-
-    # 3. Arrests.
-    arrested, arrests = _arrest(on_duty, is_active, was_active, order, words[_PICK], words[_PICK2], params, is_mesa)
-    max_jail = np.broadcast_to(np.asarray(params.max_jail_steps, np.int64), (grids,))
-    jail_term = _scaled(words[_PICK].reshape(-1)[arrested.citizen], max_jail[arrested.citizen % grids] + 1)
-    if is_mesa:
-        # An officer earlier in the order than the citizen: she serves a step at once.
-        term = np.where(arrested.officer_first, jail_term - 1, jail_term)
-        is_jailed = term >= 0  # a term of 0 served at once is void (choice 3)
-    else:
-        term, is_jailed = jail_term, np.ones(jail_term.shape, bool)
-    new_status.reshape(-1)[arrested.citizen[is_jailed]] = Citizen.JAILED
-    jail_steps.reshape(-1)[arrested.citizen[is_jailed]] = term[is_jailed]
-
-    fields = {
-        "occupant": occupant.copy(),
-        "status": new_status,
-        "jail_steps": jail_steps,
-        "hardship": _cells_first(state.hardship).copy(),
-        "risk_aversion": _cells_first(state.risk_aversion).copy(),
-        "duty_rank": _cells_first(state.duty_rank).copy(),
-    }
+    size = occupant.size
+    cells = {name: _cells_first(getattr(state, name)).copy() for name in _STATE_FIELDS}
+    # Working fields that travel with an agent: where it started (to read its words), and
+    # whether it still has a move to make this step.
+    start = np.arange(size, dtype=np.int64).reshape(occupant.shape)
+    cells["origin"] = np.where(occupant != Occupant.EMPTY, start, -1)
+    cells["to_move"] = np.zeros(occupant.shape, bool)
+    attempts = np.zeros(occupant.shape, np.int8)  # failed moves so far (losers stay put)
+    flat_words = words.reshape(words.shape[0], -1)
+    order = flat_words[_ORDER]
+    # An agent's turn: floor(key * turns / 2**32), uniform over the turns (choice 2).
+    turn_of = _scaled(words[_ORDER], params.turns)
+    is_police = occupant == Occupant.POLICE
+    arrests = np.zeros(grids, np.int64)
     moves = np.zeros(grids, np.int64)
+    max_jail = np.broadcast_to(np.asarray(params.max_jail_steps, np.int64), (grids,))
+    for turn in range(params.turns):
+        # Agents act from the cell they started in (they move only at or after their
+        # turn), so this turn's agents are the start-of-step agents with this turn.
+        is_turn = (cells["origin"] == start) & (turn_of == turn)
+        _decide(cells, is_turn & (cells["occupant"] == Occupant.CITIZEN), params, drivers)
+        on_duty = _on_duty(cells, drivers)
+        officers = np.flatnonzero(is_turn & on_duty)
+        arrested, made = _arrest(cells, officers, flat_words[_PICK], flat_words[_PICK2], order, params)
+        arrests += made
+        # The jail term is the arrested citizen's own draw (choice 1: 0 .. J_max).
+        term = _scaled(flat_words[_PICK][cells["origin"].reshape(-1)[arrested]], max_jail[arrested % grids] + 1)
+        cells["status"].reshape(-1)[arrested] = Citizen.JAILED
+        cells["jail_steps"].reshape(-1)[arrested] = term
+        if params.movement:
+            is_free = (cells["occupant"] == Occupant.CITIZEN) & (cells["status"] != Citizen.JAILED)
+            cells["to_move"] |= is_turn & (is_free | (is_police & on_duty))
+            cells["to_move"] &= cells["status"] != Citizen.JAILED  # arrested this turn: no move
+            block = turn * params.move_rounds // params.turns
+            if turn == params.turns - 1 or (turn + 1) * params.move_rounds // params.turns != block:
+                moves += _move_round(cells, attempts, flat_words[_MOVE:], order, params)
     if params.movement:
-        moves = _move(fields, on_duty, order, words[_MOVE:], params)
-    new_state = _state(**fields)
+        for _ in range(params.move_attempts - 1):  # the last block's losers try again
+            moves += _move_round(cells, attempts, flat_words[_MOVE:], order, params)
+    new_state = _state(**{name: cells[name] for name in _STATE_FIELDS})
     counts = citizen_counts(new_state)
     record = UnrestRecord(
         quiet=counts[:, Citizen.QUIET],
@@ -452,140 +449,168 @@ def advance_with_words(
     return new_state, record
 
 
-@dataclass(frozen=True, slots=True)
-class _Arrests:
-    citizen: np.ndarray  # int64 (n,): flat (cells-first) index of each arrested citizen
-    officer_first: np.ndarray  # bool (n,): the officer comes earlier in the order
+_STATE_FIELDS = ("occupant", "status", "jail_steps", "hardship", "risk_aversion", "duty_rank")
 
 
-def _arrest(on_duty, is_active, was_active, order, pick, pick2, params, is_mesa):
-    """Each officer on duty arrests one random visible active citizen (choices 3-4).
+def _on_duty(cells: dict, drivers: UnrestDrivers) -> np.ndarray:
+    """Police on duty, where they stand now: bool (H, W, G)."""
+    return (cells["occupant"] == Occupant.POLICE) & (cells["duty_rank"] < drivers.police_on_duty)
 
-    Arrays are (H, W, G); a flat index is ``cell * G + grid``.
+
+def _decide(cells: dict, is_turn_citizen: np.ndarray, params: UnrestParams, drivers: UnrestDrivers) -> None:
+    """This turn's citizens count down their jail term or decide (choices 1-3). Mutates."""
+    status, jail_steps = cells["status"], cells["jail_steps"]
+    is_serving = is_turn_citizen & (status == Citizen.JAILED) & (jail_steps > 0)
+    np.subtract(jail_steps, 1, out=jail_steps, where=is_serving)
+    deciding = np.flatnonzero(is_turn_citizen & ~is_serving)
+    if deciding.size == 0:
+        return
+    grids = status.shape[-1]
+    is_active = status == Citizen.ACTIVE
+    on_duty = _on_duty(cells, drivers)
+    # One pass counts both: packed = active + 256 * police, each count < 256.
+    packed = count_in_vision(is_active.astype(np.uint16) + (on_duty.astype(np.uint16) << 8), params.citizen_vision)
+    packed = packed.reshape(-1)[deciding]
+    grid = deciding % grids
+    police_seen = packed >> 8
+    actives_seen = (packed & 0xFF) + 1  # the citizen counts herself (Mesa; Epstein's A)
+    arrest_constant = np.broadcast_to(np.asarray(params.arrest_constant, np.float64), (grids,))[grid]
+    perceived = arrest_probability(police_seen, actives_seen, arrest_constant, params.ratio_rounding)
+    perceived = perceived * drivers.perceived_risk_factor[grid]
+    grievance = cells["hardship"].reshape(-1)[deciding].astype(np.float64) * (1.0 - drivers.legitimacy[grid])
+    net_risk = cells["risk_aversion"].reshape(-1)[deciding].astype(np.float64) * perceived
+    is_active_now = grievance - net_risk > drivers.active_threshold[grid]
+    status.reshape(-1)[deciding] = np.where(is_active_now, Citizen.ACTIVE, Citizen.QUIET)
+
+
+def _priority(cells: dict, at: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Unique priorities of the agents at flat cells ``at``: order key, then start cell."""
+    origin = cells["origin"].reshape(-1)[at]
+    return (order[origin].astype(np.uint64) << np.uint64(32)) | origin.astype(np.uint64)
+
+
+def _winners(targets: np.ndarray, priority: np.ndarray, size: int) -> np.ndarray:
+    """Among claims on the same target, the one with the smallest priority wins."""
+    best = np.full(size, np.iinfo(np.uint64).max, np.uint64)
+    np.minimum.at(best, targets, priority)
+    return best[targets] == priority
+
+
+def _arrest(cells: dict, officers: np.ndarray, pick, pick2, order, params) -> tuple[np.ndarray, np.ndarray]:
+    """Officers (flat cells) each arrest one random active citizen within vision (choice 4).
+
+    Returns the flat cells of the arrested citizens and the arrests per grid. A flat index
+    is ``cell * G + grid`` (arrays are (H, W, G)).
     """
-    height, width, grids = on_duty.shape
-    vision = params.police_vision
-    # Only officers with someone possibly visible do any work: in quiet times, none.
-    maybe_seen = count_in_vision(is_active | was_active, vision)
-    officers = np.flatnonzero(on_duty & (maybe_seen > 0))
+    status = cells["status"]
+    height, width, grids = status.shape
+    none = np.empty(0, np.int64)
     if officers.size == 0:
-        return _Arrests(np.empty(0, np.int64), np.empty(0, bool)), np.zeros(grids, np.int64)
+        return none, np.zeros(grids, np.int64)
+    is_active = status == Citizen.ACTIVE
+    vision = params.police_vision
+    # Only officers with someone active in sight do any work: in quiet times, none.
+    officers = officers[count_in_vision(is_active, vision).reshape(-1)[officers] > 0]
+    if officers.size == 0:
+        return none, np.zeros(grids, np.int64)
     table = neighbour_index(height, width, vision)
-    grid = officers % grids
-    near = table[officers // grids].astype(np.int64) * grids + grid[:, None]  # (n, 2v(v+1)) flat indices
-    order_flat = order.reshape(-1)
-    active_near = is_active.reshape(-1)[near]
-    if is_mesa:
-        # What officer o sees of citizen c: her new state if c precedes o, else her old one.
-        is_earlier = order_flat[near] < order_flat[officers][:, None]
-        visible = np.where(is_earlier, active_near, was_active.reshape(-1)[near])
-    else:
-        visible = active_near
-
-    size = on_duty.size
-    arrested, arresting = [], []
-    taken = np.zeros(size, bool)
+    near = table[officers // grids].astype(np.int64) * grids + (officers % grids)[:, None]  # (n, 2v(v+1))
+    visible = is_active.reshape(-1)[near]
+    origin = cells["origin"].reshape(-1)[officers]
+    priority = _priority(cells, officers, order)
+    taken = np.zeros(status.size, bool)
+    arrested = []
     pending = np.arange(officers.size)
     for words in (pick, pick2):
         seen = visible[pending] & ~taken[near[pending]]
         n_seen = seen.sum(axis=1)
-        pending, seen, n_seen = pending[n_seen > 0], seen[n_seen > 0], n_seen[n_seen > 0]
+        has = n_seen > 0
+        pending, seen, n_seen = pending[has], seen[has], n_seen[has]
         if pending.size == 0:
             break
-        rank = _scaled(words.reshape(-1)[officers[pending]], n_seen)
+        rank = _scaled(words[origin[pending]], n_seen)
         column = np.argmax(np.cumsum(seen, axis=1) > rank[:, None], axis=1)  # the rank-th visible one
         target = near[pending, column]
-        priority = (order_flat[officers[pending]].astype(np.uint64) << np.uint64(32)) | officers[pending].astype(
-            np.uint64
-        )
-        won = _winners(target, priority, size)
+        won = _winners(target, priority[pending], status.size)
         arrested.append(target[won])
-        arresting.append(officers[pending[won]])
         taken[target[won]] = True
         pending = pending[~won]
-    arrested = np.concatenate(arrested) if arrested else np.empty(0, np.int64)
-    arresting = np.concatenate(arresting) if arresting else np.empty(0, np.int64)
-    officer_first = order_flat[arresting] < order_flat[arrested]
-    arrests = np.bincount(arrested % grids, minlength=grids).astype(np.int64)
-    return _Arrests(arrested, officer_first), arrests
+    arrested = np.concatenate(arrested) if arrested else none
+    return arrested, np.bincount(arrested % grids, minlength=grids).astype(np.int64)
 
 
-# What travels with an agent when it moves, packed in one record so that a move is one
-# gather and one scatter of raw bytes, whatever the number of attributes.
-_PAYLOAD = np.dtype(
-    [
-        ("status", np.int8),
-        ("jail_steps", np.int16),
-        ("hardship", np.float32),
-        ("risk_aversion", np.float32),
-        ("duty_rank", np.int16),
-        ("priority", np.uint64),
-    ]
-)
-_PAYLOAD_FIELDS = ("status", "jail_steps", "hardship", "risk_aversion", "duty_rank")
-_BYTES = np.dtype((np.void, _PAYLOAD.itemsize))
-# What a cell holds once its agent has left it.
-_VACATED = np.array((Citizen.QUIET, 0, 0.0, 0.0, -1, 0), dtype=_PAYLOAD).view(_BYTES)
+_MOVING_FIELDS = ("status", "jail_steps", "hardship", "risk_aversion", "duty_rank", "origin")
 
 
-def _move(fields: dict, on_duty, order, move_words, params) -> np.ndarray:
-    """Free agents move to random empty cells within vision, in rounds (choice 5).
-
-    Mutates the working copies in ``fields`` (owned by the step); returns moves per grid.
-    Arrays are (H, W, G); a flat index is ``cell * G + grid``.
-    """
-    occupant = fields["occupant"]
+def _move_round(
+    cells: dict, attempts: np.ndarray, move_words: np.ndarray, order: np.ndarray, params: UnrestParams
+) -> np.ndarray:
+    """One movement round (choice 5). Mutates ``cells`` and ``attempts``; returns moves
+    per grid. ``move_words`` is (move_attempts, cells): an agent's a-th attempt reads row a
+    at its start cell."""
+    occupant, to_move = cells["occupant"], cells["to_move"]
     height, width, grids = occupant.shape
-    size = occupant.size
-    payload = np.empty(occupant.shape, _PAYLOAD)
-    for name in _PAYLOAD_FIELDS:
-        payload[name] = fields[name]
-    payload["priority"] = (order.astype(np.uint64) << np.uint64(32)) | np.arange(size, dtype=np.uint64).reshape(
-        occupant.shape
-    )
-    is_mover = on_duty | ((occupant == Occupant.CITIZEN) & (fields["status"] != Citizen.JAILED))
-    flat_payload, flat_bytes = payload.reshape(-1), payload.reshape(-1).view(_BYTES)
-    flat_occupant, flat_mover = occupant.reshape(-1), is_mover.reshape(-1)
-    visions = sorted({params.citizen_vision, params.police_vision})
-    moves = np.zeros(grids, np.int64)
-    for round_words in move_words:
-        is_empty = occupant == Occupant.EMPTY
-        is_police = occupant == Occupant.POLICE
-        chosen = np.full(occupant.shape, -1, np.int16)
-        for vision in visions:
-            if len(visions) == 1:
-                sees_this_far = is_mover
-            elif vision == params.police_vision:
-                sees_this_far = is_mover & is_police
-            else:
-                sees_this_far = is_mover & ~is_police
-            prefix = torus_row_prefix(is_empty, vision)
-            n_empty = count_in_vision(is_empty, vision, prefix)
-            rank = np.where(sees_this_far & (n_empty > 0), _scaled(round_words, n_empty), -1)
-            np.copyto(chosen, nth_marked_in_vision(is_empty, rank, vision), where=sees_this_far)
-        source = np.flatnonzero(chosen >= 0)
-        if source.size == 0:
-            break
-        target = np.empty_like(source)
-        source_is_police = is_police.reshape(-1)[source]
-        for vision in visions:
-            mine = (
-                np.ones(source.shape, bool)
-                if len(visions) == 1
-                else (source_is_police == (vision == params.police_vision))
-            )
-            table = neighbour_index(height, width, vision)
-            cell, grid = np.divmod(source[mine], grids)
-            target[mine] = table[cell, chosen.reshape(-1)[source[mine]]].astype(np.int64) * grids + grid
-        won = _winners(target, flat_payload["priority"][source], size)
-        source, target = source[won], target[won]
-        flat_bytes[target] = flat_bytes[source]
-        flat_bytes[source] = _VACATED
-        flat_occupant[target] = flat_occupant[source]
-        flat_occupant[source] = Occupant.EMPTY
-        # The targets were empty, so none held a mover: every agent moves at most once.
-        flat_mover[source] = False
-        moves += np.bincount(source % grids, minlength=grids)
-    for name in _PAYLOAD_FIELDS:
-        fields[name] = np.ascontiguousarray(payload[name])
-    return moves
+    if not to_move.any():
+        return np.zeros(grids, np.int64)
+    is_empty = occupant == Occupant.EMPTY
+    is_police = occupant == Occupant.POLICE
+    origin = cells["origin"].reshape(-1)
+    source, choice = [], []
+    for vision in sorted({params.citizen_vision, params.police_vision}):
+        if params.citizen_vision == params.police_vision:
+            asking = to_move
+        elif vision == params.police_vision:
+            asking = to_move & is_police
+        else:
+            asking = to_move & ~is_police
+        n_empty = count_in_vision(is_empty, vision)
+        where = np.flatnonzero(asking & (n_empty > 0))
+        if where.size == 0:
+            continue
+        word = move_words[attempts.reshape(-1)[where], origin[where]]
+        rank = _scaled(word, n_empty.reshape(-1)[where])
+        source.append(where)
+        choice.append(_target_in_vision(is_empty, where, rank, vision))
+    if not source:
+        return np.zeros(grids, np.int64)
+    source, target = np.concatenate(source), np.concatenate(choice)
+    won = _winners(target, _priority(cells, source, order), occupant.size)
+    flat_attempts = attempts.reshape(-1)
+    lost = source[~won]
+    flat_attempts[lost] += 1
+    to_move.reshape(-1)[lost[flat_attempts[lost] >= params.move_attempts]] = False
+    source, target = source[won], target[won]
+    flat = {name: cells[name].reshape(-1) for name in (*_MOVING_FIELDS, "occupant", "to_move")}
+    for name in _MOVING_FIELDS:
+        flat[name][target] = flat[name][source]
+    flat["occupant"][target] = flat["occupant"][source]
+    flat["occupant"][source] = Occupant.EMPTY
+    flat["status"][source] = Citizen.QUIET
+    flat["jail_steps"][source] = 0
+    flat["hardship"][source] = 0
+    flat["risk_aversion"][source] = 0
+    flat["duty_rank"][source] = -1
+    flat["origin"][source] = -1
+    flat["to_move"][source] = False  # moved: done for this step (the target held no mover)
+    return np.bincount(source % grids, minlength=grids).astype(np.int64)
+
+
+def _target_in_vision(is_marked: np.ndarray, asking: np.ndarray, rank: np.ndarray, vision: int) -> np.ndarray:
+    """Flat cell of the ``rank``-th marked cell within vision of each asking flat cell.
+
+    Two exact routes to the same answer: for a few asking cells, gather their
+    neighbourhoods (work ~ asking x 2v(v+1)); for many, walk the diamond with whole-grid
+    views (work ~ cells x 2v(v+1), on one-byte integers, so far cheaper per element).
+    """
+    height, width, grids = is_marked.shape
+    table = neighbour_index(height, width, vision)
+    cell, grid = np.divmod(asking, grids)
+    if asking.size * 8 < is_marked.size:
+        near = table[cell].astype(np.int64) * grids + grid[:, None]
+        marks = np.cumsum(is_marked.reshape(-1)[near], axis=1, dtype=np.int16)
+        index = np.argmax(marks > rank[:, None], axis=1)
+    else:
+        full_rank = np.full(is_marked.shape, -1, np.int64)
+        full_rank.reshape(-1)[asking] = rank
+        index = nth_marked_in_vision(is_marked, full_rank, vision).reshape(-1)[asking]
+    return table[cell, index].astype(np.int64) * grids + grid

@@ -61,3 +61,60 @@ def plot_citizen_shares(counts: np.ndarray, path: str | Path, title: str = "Civi
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+#: One colour per end state of a world.
+OUTCOME_COLOURS = {
+    "settlement": "#2a9d8f",
+    "insider_removal": "#8e6bbf",
+    "uprising": "#e9c46a",
+    "direct_conflict": "#d62828",
+    "ongoing": "#b0b0b0",
+}
+
+
+def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds ended") -> Path:
+    """Stacked bars: share of each end state per strategy, with 95% intervals.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`offramp.report.tables.outcome_summary`'s table.
+    path : str or Path
+        Where to write the figure.
+    title : str
+
+    Returns
+    -------
+    Path
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    strategies = list(summary["strategy"])
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(strategies) + 1.6), layout="constrained")
+    left = np.zeros(len(strategies))
+    y = np.arange(len(strategies))
+    for outcome, colour in OUTCOME_COLOURS.items():
+        share = summary[f"{outcome}_share"].to_numpy()
+        ax.barh(y, share, left=left, color=colour, label=outcome.replace("_", " "), height=0.6)
+        if outcome != "ongoing":
+            low, high = summary[f"{outcome}_low"].to_numpy(), summary[f"{outcome}_high"].to_numpy()
+            ax.errorbar(left + share, y, xerr=[np.maximum(share - low, 0), np.maximum(high - share, 0)], fmt="none", ecolor="black", lw=0.7,
+                        capsize=2, alpha=0.6)
+        left = left + share
+    ax.set_yticks(y, strategies)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of worlds (bars at the end of each segment: 95% interval of that share)")
+    worlds = int(summary["worlds"].iloc[0]) if len(summary) else 0
+    ax.set_title(f"{title} ({worlds} worlds per strategy)")
+    ax.legend(ncols=5, loc="lower center", bbox_to_anchor=(0.5, 1.04 + 0.3 / max(len(strategies), 1)), frameon=False,
+              fontsize="small")
+    ax.grid(axis="x", alpha=0.3)
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -14,10 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from offramp.model.unrest import RatioRounding, UnrestParams, Variant
 
-__all__ = ["EpsteinConfig", "LegitimacyChange", "to_unrest_params", "DEFAULT_MOVE_ROUNDS"]
+__all__ = ["EpsteinConfig", "LegitimacyChange", "to_unrest_params", "VARIANT_DEFAULTS"]
 
-#: Movement rounds per step when not set: see docs/unrest.md for the comparison with Mesa.
-DEFAULT_MOVE_ROUNDS = 3
+#: Turns per step and extra movement rounds of each variant, when not set: the paper's
+#: simultaneous update, and Mesa's random sequential one as emulated in turns (chosen by
+#: comparison with Mesa, see docs/unrest.md).
+VARIANT_DEFAULTS = {
+    Variant.PAPER: {"turns": 1, "move_rounds": 1, "move_attempts": 3},
+    Variant.MESA: {"turns": 16, "move_rounds": 16, "move_attempts": 2},
+}
 _MAX_JAIL = 30000
 
 
@@ -53,8 +58,18 @@ class EpsteinConfig(BaseModel):
         None, description="operator on C/A: literal, floor or round (default: round for mesa, literal for paper)"
     )
     movement: bool = Field(True, description="whether free agents move each step")
+    turns: int | None = Field(
+        None, ge=1, le=64, description="turns per step: 1 is a simultaneous update, more approach Mesa's random "
+        f"sequential one (default: {VARIANT_DEFAULTS[Variant.MESA]['turns']} for mesa, 1 for paper)"
+    )
     move_rounds: int | None = Field(
-        None, ge=1, le=16, description=f"movement rounds per step (default {DEFAULT_MOVE_ROUNDS})"
+        None, ge=1, le=64, description="movement rounds during the turns (at most turns; default: "
+        f"{VARIANT_DEFAULTS[Variant.MESA]['move_rounds']} for mesa, 1 for paper)"
+    )
+    move_attempts: int | None = Field(
+        None, ge=1, le=8, description="attempts an agent gets to move in a step "
+        f"(default: {VARIANT_DEFAULTS[Variant.MESA]['move_attempts']} for mesa, "
+        f"{VARIANT_DEFAULTS[Variant.PAPER]['move_attempts']} for paper)"
     )
     legitimacy_change: LegitimacyChange = Field(LegitimacyChange.NONE, description="legitimacy schedule")
     legitimacy_to: float = Field(0.7, ge=0.0, le=1.0, description="legitimacy after the change")
@@ -71,6 +86,15 @@ class EpsteinConfig(BaseModel):
         if self.legitimacy_change is LegitimacyChange.GRADUAL and self.change_end <= self.change_start:
             raise ValueError("change_end: must be after change_start for a gradual change")
         return self
+
+    @property
+    def schedule(self) -> dict[str, int]:
+        """Turns, movement rounds and retries in force (the variant's defaults where unset)."""
+        defaults = VARIANT_DEFAULTS[self.variant]
+        values = {name: getattr(self, name) for name in defaults}
+        schedule = {name: defaults[name] if value is None else value for name, value in values.items()}
+        schedule["move_rounds"] = min(schedule["move_rounds"], schedule["turns"])
+        return schedule
 
     @property
     def rounding(self) -> RatioRounding:
@@ -94,5 +118,5 @@ def to_unrest_params(config: EpsteinConfig) -> UnrestParams:
         variant=config.variant,
         ratio_rounding=config.rounding,
         movement=config.movement,
-        move_rounds=config.move_rounds if config.move_rounds is not None else DEFAULT_MOVE_ROUNDS,
+        **{name: config.schedule[name] for name in ("turns", "move_rounds", "move_attempts")},
     )

@@ -1,0 +1,190 @@
+"""Running a scenario: every strategy on the same worlds, in chunks, to an outcome table.
+
+Choices
+-------
+1. Worlds run in chunks of ``chunk_size``; every strategy runs on the same chunk with the
+   same streams (common random numbers). A world's numbers depend only on the seed and
+   its index, so results do not depend on the chunk size.
+2. A chunk stops early when all its worlds have ended (ended worlds are frozen anyway).
+3. One row per (strategy, world) describes itself: strategy, world, seed, then outcomes.
+   Human costs stay in separate columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from offramp.model.coercer import Strategy
+from offramp.model.leader import Action
+from offramp.model.world import Outcome, WeekRecord, WorldParams, WorldState, WorldStreamSet, init_world, step_world
+
+__all__ = ["OUTCOME_LABELS", "run_worlds", "outcome_rows", "trace_world", "CampaignRun"]
+
+OUTCOME_LABELS = tuple(outcome.label for outcome in Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRun:
+    """The outcome table of a run and what it came from.
+
+    Attributes
+    ----------
+    outcomes : pandas.DataFrame
+        One row per (strategy, world).
+    seed : int
+    scenario_hash : str
+    scenario_name : str
+    regions : tuple of str
+    strategies : tuple of str
+    """
+
+    outcomes: object
+    seed: int
+    scenario_hash: str
+    scenario_name: str
+    regions: tuple[str, ...]
+    strategies: tuple[str, ...]
+
+
+def run_worlds(
+    params_for: Callable[[int], WorldParams],
+    strategy: Strategy,
+    worlds: Sequence[int] | np.ndarray,
+    seed: int,
+    on_week: Callable[[int], None] | None = None,
+) -> WorldState:
+    """Run worlds with one strategy to the horizon (or until all have ended).
+
+    Parameters
+    ----------
+    params_for : callable
+        ``params_for(B)`` gives the parameters of a batch of B worlds.
+    strategy : Strategy
+    worlds : sequence of int
+        World indices (their place in the run).
+    seed : int
+    on_week : callable, optional
+        Called with 1 after each simulated week (progress).
+
+    Returns
+    -------
+    WorldState
+        The final state.
+    """
+    worlds = np.asarray(worlds, np.int64)
+    params = params_for(worlds.size)
+    streams = WorldStreamSet.for_worlds(seed, worlds, params.regions.count)
+    state = init_world(params, streams)
+    for _ in range(params.horizon_weeks):
+        state, _ = step_world(state, params, strategy, streams)
+        if on_week is not None:
+            on_week(1)
+        if state.is_done.all():
+            break
+    return state
+
+
+def outcome_rows(
+    state: WorldState, params: WorldParams, strategy_name: str, worlds: np.ndarray, seed: int
+) -> dict[str, np.ndarray]:
+    """The outcome columns of a finished batch (choice 3).
+
+    Returns
+    -------
+    dict of str to array
+        Columns of equal length B.
+    """
+    n_worlds = np.asarray(worlds).size
+    tallies = state.tallies
+    outcome = state.outcome.astype(np.int64)
+    weeks_run = np.where(state.end_week > 0, state.end_week, state.week)
+    arming = np.broadcast_to(np.asarray(params.periphery.arming_level, np.float64), (n_worlds,))[:, None]
+    armed = np.clip((state.periphery.opposition - arming) / np.maximum(1.0 - arming, 1e-12), 0.0, 1.0)
+    columns: dict[str, np.ndarray] = {
+        "strategy": np.full(n_worlds, strategy_name, dtype=object),
+        "world": np.asarray(worlds, np.int64),
+        "seed": np.full(n_worlds, seed, np.int64),
+        "outcome": np.array(OUTCOME_LABELS, dtype=object)[outcome],
+        "end_week": weeks_run.astype(np.int64),
+        "war_deaths": tallies.war_deaths,
+        "periphery_casualties": tallies.periphery_casualties.sum(axis=1),
+        "direct_conflict": state.escalation.is_direct_conflict.copy(),
+        "peak_tension": tallies.peak_tension,
+        "purges": tallies.purges,
+        "defections": tallies.defections,
+        "attributions": tallies.attributions,
+        "contacts": tallies.contacts,
+        "exposures": tallies.exposures,
+        "escalations": tallies.escalations,
+        "final_resolve": state.leader.resolve,
+        "final_war_capacity": state.leader.war_capacity,
+    }
+    for k, name in enumerate(params.regions.names):
+        columns[f"peak_unrest_{name}"] = tallies.peak_unrest[:, k]
+        columns[f"mean_unrest_{name}"] = tallies.unrest_sum[:, k] / np.maximum(weeks_run, 1)
+        columns[f"casualties_{name}"] = tallies.periphery_casualties[:, k]
+        columns[f"residual_armed_{name}"] = armed[:, k]
+    return columns
+
+
+def trace_world(
+    params_for: Callable[[int], WorldParams], strategy: Strategy, world: int, seed: int
+) -> dict[str, list]:
+    """The weekly trajectory of one world: every state variable, week by week.
+
+    The world runs alone (B = 1); by batch invariance it is the same world as in any run.
+
+    Returns
+    -------
+    dict of str to list
+        Columns: week, then one column per scalar state variable and per region.
+    """
+    params = params_for(1)
+    streams = WorldStreamSet.for_worlds(seed, [world], params.regions.count)
+    state = init_world(params, streams)
+    names = params.regions.names
+    columns: dict[str, list] = {}
+
+    def add(name: str, value) -> None:
+        columns.setdefault(name, []).append(value)
+
+    for _ in range(params.horizon_weeks):
+        was_done = bool(state.is_done[0])
+        state, record = step_world(state, params, strategy, streams)
+        if was_done:
+            break
+        add("week", state.week)
+        add("outcome", OUTCOME_LABELS[int(state.outcome[0])])
+        _trace_record(record, names, add)
+        for field in fields(state.leader):
+            value = getattr(state.leader, field.name)[0]
+            if np.ndim(value) == 0:
+                add(f"leader_{field.name}", Action(int(value)).name.lower() if field.name == "action" else float(value))
+        add("tension", float(state.escalation.tension[0]))
+        add("defected_share_end", float(state.inner_circle.defected_share[0]))
+        for k, name in enumerate(names):
+            add(f"security_allocation_{name}", float(state.leader.security_allocation[0, k]))
+        add("war_deaths_total", float(state.tallies.war_deaths[0]))
+    return columns
+
+
+def _trace_record(record: WeekRecord, names: tuple[str, ...], add) -> None:
+    levers = record.levers
+    for lever in ("sanctions", "concessions", "information", "outreach"):
+        add(f"lever_{lever}", float(getattr(levers, lever)[0]))
+    for k, name in enumerate(names):
+        add(f"lever_covert_support_{name}", float(levers.covert_support[0, k]))
+        for field in ("legitimacy", "opposition", "unrest", "casualties"):
+            add(f"{field}_{name}", float(getattr(record, field)[0, k]))
+        add(f"police_on_duty_{name}", int(record.police_on_duty[0, k]))
+        add(f"arrests_{name}", int(record.arrests[0, k]))
+        add(f"attributions_{name}", int(record.attributions[0, k]))
+    for field in ("contacts", "exposures", "defections", "purges"):
+        add(field, int(getattr(record, field)[0]))
+    for field in ("defected_share", "economic_pain", "hazard", "war_deaths"):
+        add(field, float(getattr(record, field)[0]))
+    for action in Action:
+        add(f"p_{action.name.lower()}", float(record.probabilities[0, action]))

@@ -1,0 +1,114 @@
+"""Reading scenario files: TOML in, a validated :class:`Scenario` out, or one clear error.
+
+Every problem becomes an :class:`~offramp.errors.InputError` naming the file and the
+field (``essay.toml: leader.precision: Input should be greater than or equal to 0``).
+Scenario files are data: nothing in them is evaluated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from offramp.errors import InputError, describe_validation_error
+from offramp.scenario.schema import Scenario
+
+__all__ = ["load_scenario", "parse_scenario", "scenario_hash", "ScenarioSource"]
+
+
+class ScenarioSource:
+    """A loaded scenario with the text it came from (for hashes and manifests).
+
+    Attributes
+    ----------
+    scenario : Scenario
+    text : str
+        The file's text.
+    name : str
+        The file name, as used in messages.
+    """
+
+    __slots__ = ("scenario", "text", "name")
+
+    def __init__(self, scenario: Scenario, text: str, name: str) -> None:
+        self.scenario, self.text, self.name = scenario, text, name
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the file's text."""
+        return scenario_hash(self.text)
+
+
+def scenario_hash(text: str) -> str:
+    """SHA-256 hex digest of a scenario's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _dotted(location: tuple) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def parse_scenario(text: str, name: str = "scenario") -> Scenario:
+    """Validate a scenario given as TOML text.
+
+    Parameters
+    ----------
+    text : str
+        TOML.
+    name : str
+        What to call it in messages (the file name).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    InputError
+        ``name: field.path: problem`` for the first problem found.
+    """
+    if not text.strip():
+        raise InputError(name, "the file is empty")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(name, f"not valid TOML: {error}") from None
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise InputError(name, describe_validation_error(error, _dotted)) from None
+
+
+def load_scenario(path: str | Path) -> ScenarioSource:
+    """Read and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    ScenarioSource
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, bad TOML, or a field that fails validation.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(str(path), "no such file")
+    if path.is_dir():
+        raise InputError(str(path), "is a folder, not a scenario file")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(str(path), f"cannot be read ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(path.name, "is not UTF-8 text") from None
+    return ScenarioSource(parse_scenario(text, path.name), text, path.name)

@@ -1,0 +1,161 @@
+"""Scenario -> model parameters: the single translation point.
+
+After :func:`to_params` the engine trusts its parameters and checks nothing again.
+Values sampled for exploration arrive as ``overrides``: parameter paths (as in the
+scenario's uncertainties) mapped to per-world arrays of shape (B,).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+
+import numpy as np
+
+from offramp.errors import InputError
+from offramp.model.cascade import CascadeParams
+from offramp.model.coercer import STRATEGY_KINDS, Strategy, build_strategy
+from offramp.model.escalation import EscalationParams
+from offramp.model.leader import LeaderParams
+from offramp.model.periphery import PeripheryParams, RegionTable
+from offramp.model.unrest import UnrestParams
+from offramp.model.world import WorldParams
+from offramp.scenario.schema import Scenario, parameter_bounds
+
+__all__ = ["to_params", "build_strategies"]
+
+
+def _section_values(scenario: Scenario, section: str, overrides: Mapping[str, np.ndarray]) -> dict:
+    values = getattr(scenario, section).model_dump()
+    for path, array in overrides.items():
+        head, _, field = path.partition(".")
+        if head == section:
+            values[field] = np.asarray(array, np.float64)
+    return values
+
+
+def _region_column(scenario: Scenario, field: str, worlds: int, overrides: Mapping[str, np.ndarray]) -> np.ndarray:
+    """A region field as (B, K): the file's values, with per-world overrides."""
+    column = np.array([getattr(region, field) for region in scenario.regions], np.float64)
+    table = np.broadcast_to(column, (worlds, column.size)).copy()
+    for k, region in enumerate(scenario.regions):
+        path = f"regions.{region.name}.{field}"
+        if path in overrides:
+            table[:, k] = overrides[path]
+    return table
+
+
+def to_params(scenario: Scenario, worlds: int, overrides: Mapping[str, np.ndarray] | None = None) -> WorldParams:
+    """The model's parameters for ``worlds`` worlds of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    worlds : int
+        B, the number of worlds in the batch.
+    overrides : mapping of str to float64 (B,), optional
+        Per-world values of parameters (paths as in ``uncertainties``); each must lie in
+        the parameter's range.
+
+    Returns
+    -------
+    WorldParams
+    """
+    overrides = dict(overrides or {})
+    for path, values in overrides.items():
+        array = np.asarray(values, np.float64)
+        try:
+            low, high = parameter_bounds(scenario, path)
+        except ValueError as error:
+            raise InputError("overrides", str(error)) from None
+        if array.shape != (worlds,):
+            raise InputError(f"overrides.{path}", f"needs shape ({worlds},), got {array.shape}")
+        if not np.isfinite(array).all() or (low is not None and array.min() < low) or (
+            high is not None and array.max() > high
+        ):
+            raise InputError(f"overrides.{path}", f"values must be finite and within [{low}, {high}]")
+        overrides[path] = array
+    n_regions = len(scenario.regions)
+    region = lambda field: _region_column(scenario, field, worlds, overrides)  # noqa: E731
+    unrest = _section_values(scenario, "unrest", overrides)
+    police_density = region("police_density")
+    citizen_density = np.minimum(region("citizen_density"), 1.0 - police_density)
+    regions = RegionTable(
+        names=scenario.region_names,
+        is_core=np.array([r.core for r in scenario.regions], bool),
+        weight=region("weight"),
+        base_legitimacy=region("base_legitimacy"),
+        hardship_scale=region("hardship_scale"),
+        citizen_density=citizen_density,
+        police_density=police_density,
+        max_jail_steps=np.array([r.max_jail_steps for r in scenario.regions], np.int64),
+    )
+    arrest_constant = np.broadcast_to(np.asarray(unrest["arrest_constant"], np.float64), (worlds,))
+    unrest_params = UnrestParams(
+        height=unrest["height"],
+        width=unrest["width"],
+        citizen_density=citizen_density.reshape(-1),
+        police_density=police_density.reshape(-1),
+        citizen_vision=unrest["citizen_vision"],
+        police_vision=unrest["police_vision"],
+        max_jail_steps=np.tile(regions.max_jail_steps, worlds),
+        arrest_constant=np.repeat(arrest_constant, n_regions),
+        variant=scenario.unrest.variant,
+        ratio_rounding=scenario.unrest.ratio_rounding,
+        movement=unrest["movement"],
+        turns=unrest["turns"],
+        move_rounds=unrest["move_rounds"],
+        move_attempts=unrest["move_attempts"],
+    )
+    leader = _section_values(scenario, "leader", overrides)
+    return WorldParams(
+        horizon_weeks=scenario.scenario.horizon_weeks,
+        engine_steps_per_week=scenario.scenario.engine_steps_per_week,
+        unrest=unrest_params,
+        regions=regions,
+        periphery=PeripheryParams(**_section_values(scenario, "periphery", overrides)),
+        inner_circle=CascadeParams(**_section_values(scenario, "inner_circle", overrides)),
+        leader=LeaderParams(**leader, region_weights=regions.weight),
+        escalation=EscalationParams(**_section_values(scenario, "escalation", overrides)),
+    )
+
+
+def _strategy_spec(scenario: Scenario, name: str, seen: tuple[str, ...] = ()) -> dict:
+    """A strategy's data, with a named ``inner`` strategy resolved and covert regions set."""
+    if name in seen:
+        raise InputError(f"strategies.{name}.inner", "strategies refer to each other in a circle")
+    if name not in scenario.strategies:
+        raise InputError(f"strategies.{seen[-1]}.inner" if seen else "strategy", f"no strategy named {name!r}")
+    spec = scenario.strategies[name].model_dump()
+    spec.pop("description", None)
+    inner = spec.get("inner")
+    if isinstance(inner, str):
+        spec["inner"] = _strategy_spec(scenario, inner, (*seen, name))
+    kind_fields = {f.name for f in fields(STRATEGY_KINDS[spec["kind"]])}
+    if "covert_regions" in kind_fields and "covert_regions" not in spec:
+        spec["covert_regions"] = tuple(region.covert_support for region in scenario.regions)
+    return spec
+
+
+def build_strategies(scenario: Scenario, names: list[str] | None = None) -> dict[str, Strategy]:
+    """The scenario's strategies (all, or those named), built from their data.
+
+    Raises
+    ------
+    InputError
+        An unknown name, kind or parameter.
+    """
+    chosen = list(scenario.strategies) if not names else list(names)
+    unknown = [n for n in chosen if n not in scenario.strategies]
+    if unknown:
+        raise InputError("--strategy", f"no strategy named {unknown[0]!r}; the scenario has {', '.join(scenario.strategies)}")
+    strategies = {}
+    for name in chosen:
+        try:
+            strategies[name] = build_strategy(_strategy_spec(scenario, name), f"strategies.{name}")
+        except (TypeError, ValueError) as error:
+            if isinstance(error, InputError):
+                raise
+            raise InputError(f"strategies.{name}", str(error)) from None
+    return strategies
