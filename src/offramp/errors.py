@@ -45,12 +45,14 @@ def describe_validation_error(error, name_field) -> str:
     first = problems[0]
     message = str(first.get("msg", "invalid"))
     location = tuple(first.get("loc", ()))
-    # Cross-field rules name their field at the start of the message: "field: problem".
+    # Cross-field rules name their field at the start of the message: "field: problem";
+    # rules of the whole file (empty location) name a dotted path ("uncertainties.x.y").
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     head, sep, rest = message.partition(": ")
-    if sep and head.isidentifier():
-        location, message = (*location, head), rest
+    is_path = not location and head.split(".", 1)[0].isidentifier()
+    if sep and (head.isidentifier() or is_path):
+        location, message = (*location, *head.split(".")), rest
     where = name_field(location) if location else "input"
     more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
     return f"{where}: {message}{more}"

@@ -272,8 +272,12 @@ def _grids_first(array: np.ndarray) -> np.ndarray:
 
 
 def _scaled(words: np.ndarray, n) -> np.ndarray:
-    """Uniform integers in 0 .. n-1 from uint32 words: floor(word * n / 2**32)."""
-    return ((words.astype(np.uint64) * np.asarray(n).astype(np.uint64)) >> np.uint64(32)).astype(np.int64)
+    """Uniform integers in 0 .. n-1 from uint32 words: floor(word * n / 2**32).
+
+    Computed in float64, exactly: word * n < 2**48 for n < 2**16, and scaling by the power
+    of two 2**-32 loses nothing, so the floor is the integer formula's.
+    """
+    return (words * (np.asarray(n, np.float64) * 2.0**-32)).astype(np.int64)
 
 
 def _unit(words: np.ndarray) -> np.ndarray:
@@ -529,7 +533,7 @@ def _arrest(cells: dict, officers: np.ndarray, pick, pick2, order, params) -> tu
         if pending.size == 0:
             break
         rank = _scaled(words[origin[pending]], n_seen)
-        column = np.argmax(np.cumsum(seen, axis=1) > rank[:, None], axis=1)  # the rank-th visible one
+        column = np.argmax(np.cumsum(seen, axis=1, dtype=np.int16) > rank[:, None], axis=1)  # the rank-th one
         target = near[pending, column]
         won = _winners(target, priority[pending], status.size)
         arrested.append(target[won])

@@ -75,7 +75,12 @@ def run_campaign(
         if path is not None and Path(path).suffix.lower() not in TABLE_SUFFIXES:
             raise InputError(option, f"{Path(path).name}: use a .parquet or .csv file name")
     source = scenario if isinstance(scenario, ScenarioSource) else load_scenario(scenario)
-    chosen = build_strategies(source.scenario, list(strategy) if strategy else None)
+    try:
+        chosen = build_strategies(source.scenario, list(strategy) if strategy else None)
+    except InputError as error:
+        if error.where == "--strategy":
+            raise
+        raise InputError(source.name, str(error)) from None  # a problem in the file: name it
     params_for = lambda batch: to_params(source.scenario, batch)  # noqa: E731
     horizon = source.scenario.scenario.horizon_weeks
     chunks = [np.arange(start, min(start + chunk_size, worlds)) for start in range(0, worlds, chunk_size)]

@@ -23,10 +23,15 @@ Choices
    inside that parameter's allowed range.
 4. Nothing in a scenario is ever evaluated as code: strategies are built-in kinds with
    parameters as data.
+5. Strategy parameters are checked here, once, by the shape their field declares in
+   :mod:`offramp.model.coercer`: finite numbers (levers and shares in [0, 1]), schedules
+   of [week, value] points, region flags, the name of an inner strategy. The strategy
+   classes trust what they get.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import MISSING, fields
 from typing import Annotated, Any
@@ -242,6 +247,77 @@ class StrategySection(BaseModel):
             raise ValueError(f"unknown strategy kind {kind!r}; known: {', '.join(sorted(STRATEGY_KINDS))}")
         return kind
 
+    @model_validator(mode="after")
+    def _check_parameters(self) -> StrategySection:
+        # Extra keys are the kind's parameters; pydantic does not check them (choice 5).
+        given = dict(self.model_extra or {})
+        for field in fields(STRATEGY_KINDS[self.kind]):
+            if field.name not in given:
+                if field.default is MISSING:
+                    raise ValueError(f"{field.name}: required by strategy kind {self.kind!r}")
+                continue
+            _check_strategy_value(field.name, str(field.type), given.pop(field.name))
+        if given:
+            raise ValueError(f"{sorted(given)[0]}: unknown parameter of strategy kind {self.kind!r}")
+        return self
+
+
+# Strategy parameters that are lever levels or shares, in [0, 1] (the levers are clipped
+# to [0, 1] anyway; a value outside is a mistake in the file, not a stronger lever).
+_STRATEGY_SHARES = {
+    "sanctions_initial", "sanctions_cap", "concessions", "information", "covert_support",
+    "covert_unrest_trigger", "outreach", "paranoia_ceiling", "throttle",
+}
+
+
+def _finite(value: object, where: str, limits: tuple[float, float] | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: must be a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:  # a TOML integer too large for a float
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{where}: must be a finite number")
+    if limits is not None and not limits[0] <= number <= limits[1]:
+        raise ValueError(f"{where}: must lie in [{limits[0]}, {limits[1]}], got {value}")
+    return number
+
+
+def _check_schedule(points: object, where: str) -> None:
+    """A schedule: a non-empty list of [week, value] points, weeks rising, values in [0, 1]."""
+    if not isinstance(points, list) or not points:
+        raise ValueError(f"{where}: a schedule is a non-empty list of [week, value] points")
+    weeks = []
+    for number, point in enumerate(points, start=1):
+        if not isinstance(point, list) or len(point) != 2:
+            raise ValueError(f"{where}: point {number} is not a [week, value] pair")
+        weeks.append(_finite(point[0], f"{where}: point {number}: week"))
+        _finite(point[1], f"{where}: point {number}: value", (0.0, 1.0))
+    if any(later <= earlier for earlier, later in zip(weeks, weeks[1:])):
+        raise ValueError(f"{where}: schedule weeks must be strictly increasing")
+
+
+def _check_strategy_value(name: str, annotation: str, value: object) -> None:
+    """Check one strategy parameter against the shape its dataclass field declares."""
+    if annotation == "Schedule":
+        _check_schedule(value, name)
+    elif annotation.startswith("tuple[Schedule"):
+        if not isinstance(value, list):
+            raise ValueError(f"{name}: a list of schedules (one per region, or one for all)")
+        for index, points in enumerate(value):
+            _check_schedule(points, f"{name}: schedule {index + 1}")
+    elif annotation.startswith("tuple[bool"):
+        if not isinstance(value, list) or not all(isinstance(flag, bool) for flag in value):
+            raise ValueError(f"{name}: a list of true/false flags, one per region")
+    elif annotation == "Strategy":
+        if not isinstance(value, str):
+            raise ValueError(f"{name}: the name of another strategy")
+    elif annotation.startswith("float"):
+        _finite(value, name, (0.0, 1.0) if name in _STRATEGY_SHARES else None)
+    else:  # a new field type in model.coercer: fail loudly here rather than pass it on unchecked
+        raise TypeError(f"strategy parameter {name!r} has an annotation the schema does not know: {annotation}")
+
 
 def parameter_bounds(scenario: Scenario, path: str) -> tuple[float | None, float | None]:
     """The allowed range of the numeric parameter at ``path`` (choice 3).
@@ -282,7 +358,10 @@ def _check_range(scenario: Scenario, where: str, path: str, bounds: list[float])
     low, high = bounds
     if low > high:
         raise ValueError(f"{where}.{path}: the lower end {low} is above the upper end {high}")
-    allowed_low, allowed_high = parameter_bounds(scenario, path)
+    try:
+        allowed_low, allowed_high = parameter_bounds(scenario, path)
+    except ValueError as error:
+        raise ValueError(f"{where}.{error}") from None  # the message starts with the path
     if (allowed_low is not None and low < allowed_low) or (allowed_high is not None and high > allowed_high):
         raise ValueError(f"{where}.{path}: [{low}, {high}] leaves the allowed range [{allowed_low}, {allowed_high}]")
 
@@ -311,9 +390,15 @@ class Scenario(BaseModel):
             raise ValueError(f"regions: region name {duplicates[0]!r} is used twice")
         if self.uprising and not any(region.core for region in self.regions):
             raise ValueError("regions: the uprising outcome needs a region marked core = true (or set uprising = false)")
-        for name in self.strategies:
+        for name, strategy in self.strategies.items():
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
                 raise ValueError(f"strategies.{name}: strategy names are lower case letters, digits and _")
+            # Per-region lever data must match the regions (K flags; 1 or K schedules).
+            extra = strategy.model_extra or {}
+            if strategy.kind == "adaptive" and len(extra.get("covert_regions", names)) != len(names):
+                raise ValueError(f"strategies.{name}.covert_regions: needs {len(names)} flags, one per region")
+            if strategy.kind == "static" and len(extra.get("covert_support", ())) not in (0, 1, len(names)):
+                raise ValueError(f"strategies.{name}.covert_support: give 1 schedule or {len(names)}, one per region")
         for path, bounds in self.uncertainties.items():
             _check_range(self, "uncertainties", path, bounds)
         for claim_id, claim in self.claims.items():
