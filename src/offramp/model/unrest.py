@@ -290,22 +290,25 @@ def _state(**cells_first: np.ndarray) -> UnrestState:
     return UnrestState(**{name: _grids_first(array) for name, array in cells_first.items()})
 
 
-def init_unrest(params: UnrestParams, streams: WorldStreams) -> UnrestState:
+def init_unrest(params: UnrestParams, streams: WorldStreams, grids_per_stream: int = 1) -> UnrestState:
     """Populate G grids: each cell holds a citizen, a police officer or nothing.
 
     Parameters
     ----------
     params : UnrestParams
     streams : WorldStreams
-        One generator per grid (G of them).
+        One generator per ``grids_per_stream`` consecutive grids (one per world for a
+        world's K regions, say).
+    grids_per_stream : int
+        Grids each generator serves.
 
     Returns
     -------
     UnrestState
-        Arrays shaped (G, H, W), stored grid-innermost.
+        Arrays shaped (G, H, W), G = len(streams) * grids_per_stream, stored grid-innermost.
     """
-    grids, height, width = len(streams), params.height, params.width
-    words = streams.bits32_batch_last((4, height, width))
+    grids, height, width = len(streams) * grids_per_stream, params.height, params.width
+    words = streams.bits32_batch_last((4, height, width), grids_per_stream)
     placement = words[0] / _TWO32
     citizen_density = np.broadcast_to(np.asarray(params.citizen_density, np.float64), (grids,))
     police_density = np.broadcast_to(np.asarray(params.police_density, np.float64), (grids,))
@@ -381,13 +384,15 @@ def step_unrest(
     drivers : UnrestDrivers
         Legitimacy, threshold, police on duty and perceived-risk factor per grid (G,).
     streams : WorldStreams
-        One generator per grid; the step draws ``draw_rows(params)`` uint32 words per cell.
+        One generator per grid, or per group of consecutive grids (G must be a multiple
+        of len(streams)); the step draws ``draw_rows(params)`` uint32 words per cell.
 
     Returns
     -------
     (UnrestState, UnrestRecord)
     """
-    words = streams.bits32_batch_last((draw_rows(params), params.height, params.width))
+    per_stream = state.occupant.shape[0] // len(streams)
+    words = streams.bits32_batch_last((draw_rows(params), params.height, params.width), per_stream)
     return advance_with_words(state, params, drivers, words)
 
 

@@ -133,16 +133,20 @@ class WorldStreamSet:
     """The random streams of B worlds, one per submodel (the strategy is not in the key:
     common random numbers across strategies)."""
 
-    unrest: WorldStreams  # B * K generators, world-major
+    unrest: WorldStreams  # B generators, each drawing for its world's K grids
     inner_circle: WorldStreams
     leader: WorldStreams
     escalation: WorldStreams
+
+    def take(self, rows) -> WorldStreamSet:
+        """The streams of a subset of the worlds (shared generators, not copies)."""
+        return WorldStreamSet(*(getattr(self, f.name).take(rows) for f in fields(self)))
 
     @classmethod
     def for_worlds(cls, seed: int, worlds, regions: int) -> WorldStreamSet:
         """Streams of the given world indices (their place in the run)."""
         return cls(
-            unrest=WorldStreams.for_grids(seed, worlds, Stream.UNREST, regions),
+            unrest=WorldStreams.for_worlds(seed, worlds, Stream.UNREST),
             inner_circle=WorldStreams.for_worlds(seed, worlds, Stream.INNER_CIRCLE),
             leader=WorldStreams.for_worlds(seed, worlds, Stream.LEADER),
             escalation=WorldStreams.for_worlds(seed, worlds, Stream.ESCALATION),
@@ -295,7 +299,7 @@ def init_world(params: WorldParams, streams: WorldStreamSet) -> WorldState:
     WorldState
     """
     n_worlds, n_regions = len(streams.leader), params.regions.count
-    grids = init_unrest(params.unrest, streams.unrest)
+    grids = init_unrest(params.unrest, streams.unrest, grids_per_stream=n_regions)
     # Hardship scaled per region (periphery choice 8): H ~ U(0, scale).
     scale = np.broadcast_to(np.asarray(params.regions.hardship_scale, np.float64), (n_worlds, n_regions))
     grids = replace(grids, hardship=(grids.hardship * scale.reshape(-1, 1, 1).astype(np.float32)))

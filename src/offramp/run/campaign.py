@@ -81,24 +81,23 @@ def run_campaign(
         if error.where == "--strategy":
             raise
         raise InputError(source.name, str(error)) from None  # a problem in the file: name it
-    params_for = lambda batch: to_params(source.scenario, batch)  # noqa: E731
+    params_for = lambda rows: to_params(source.scenario, len(rows))  # noqa: E731
     horizon = source.scenario.scenario.horizon_weeks
     chunks = [np.arange(start, min(start + chunk_size, worlds)) for start in range(0, worlds, chunk_size)]
     frames = []
     with progress_bar("worlds x weeks", total=len(chosen) * worlds * horizon, enabled=progress, unit="world-weeks") as advance:
         for chunk in chunks:
-            params = params_for(chunk.size)
             for name, strat in chosen.items():
-                done_weeks = 0
+                simulated = 0
 
-                def on_week(n: int, size=chunk.size) -> None:
-                    nonlocal done_weeks
-                    done_weeks += n
-                    advance(n * size)
+                def on_week(n: int) -> None:
+                    nonlocal simulated
+                    simulated += n
+                    advance(n)
 
-                state = run_worlds(params_for, strat, chunk, seed, on_week=on_week)
-                advance((horizon - done_weeks) * chunk.size)  # weeks skipped: all ended early
-                frames.append(pd.DataFrame(outcome_rows(state, params, name, chunk, seed)))
+                columns = run_worlds(params_for, strat, name, chunk, seed, on_week=on_week)
+                advance(horizon * chunk.size - simulated)  # world-weeks skipped: those worlds had ended
+                frames.append(pd.DataFrame(columns))
     outcomes = pd.concat(frames, ignore_index=True)
     # Rows grouped by strategy, then world, whatever the chunking.
     order = {name: i for i, name in enumerate(chosen)}
@@ -119,7 +118,8 @@ def run_campaign(
         target = Path(trace_out) if trace_out is not None else (
             (Path(out).parent if out is not None else Path(".")) / f"trace-world-{trace}.csv"
         )
-        traces = [pd.DataFrame({"strategy": name, **trace_world(params_for, strat, trace, seed)})
+        traces = [pd.DataFrame({"strategy": name, **trace_world(lambda n: to_params(source.scenario, n), strat, trace,
+                                                                seed)})
                   for name, strat in chosen.items()]
         write_table(pd.concat(traces, ignore_index=True), target, metadata, option="--trace-out")
     if plot is not None:

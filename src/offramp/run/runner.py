@@ -50,41 +50,85 @@ class CampaignRun:
 
 
 def run_worlds(
-    params_for: Callable[[int], WorldParams],
+    params_for: Callable[[np.ndarray], WorldParams],
     strategy: Strategy,
+    strategy_name: str,
     worlds: Sequence[int] | np.ndarray,
     seed: int,
     on_week: Callable[[int], None] | None = None,
-) -> WorldState:
-    """Run worlds with one strategy to the horizon (or until all have ended).
+) -> dict[str, np.ndarray]:
+    """Run worlds with one strategy to the horizon and return their outcome columns.
+
+    Worlds that have ended are set aside as the run goes (choice 2): once a fifth of
+    the batch has ended, the batch is cut down to the worlds still going, so the cost
+    follows the worlds that remain. Each world's numbers depend only on (seed, index),
+    so this changes no result.
 
     Parameters
     ----------
     params_for : callable
-        ``params_for(B)`` gives the parameters of a batch of B worlds.
+        ``params_for(rows)`` gives the parameters of the batch made of the worlds at
+        positions ``rows`` of ``worlds`` (so per-world parameter values follow them).
     strategy : Strategy
+    strategy_name : str
     worlds : sequence of int
         World indices (their place in the run).
     seed : int
     on_week : callable, optional
-        Called with 1 after each simulated week (progress).
+        Called with the number of worlds simulated after each week (progress).
 
     Returns
     -------
-    WorldState
-        The final state.
+    dict of str to array
+        :func:`outcome_rows`'s columns, in the order of ``worlds``.
     """
     worlds = np.asarray(worlds, np.int64)
-    params = params_for(worlds.size)
+    rows = np.arange(worlds.size)
+    params = params_for(rows)
     streams = WorldStreamSet.for_worlds(seed, worlds, params.regions.count)
     state = init_world(params, streams)
+    finished: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
     for _ in range(params.horizon_weeks):
         state, _ = step_world(state, params, strategy, streams)
         if on_week is not None:
-            on_week(1)
-        if state.is_done.all():
+            on_week(rows.size)
+        is_done = state.is_done
+        if is_done.all():
             break
-    return state
+        if is_done.sum() * 5 >= rows.size:
+            finished.append((rows[is_done], outcome_rows(_take(state, is_done), _take_params(params, is_done),
+                                                          strategy_name, worlds[rows[is_done]], seed)))
+            going = ~is_done
+            rows, state, streams = rows[going], _take(state, going), streams.take(np.flatnonzero(going))
+            params = params_for(rows)
+    finished.append((rows, outcome_rows(state, params, strategy_name, worlds[rows], seed)))
+    order = np.argsort(np.concatenate([r for r, _ in finished]), kind="stable")
+    return {name: np.concatenate([c[name] for _, c in finished])[order] for name in finished[0][1]}
+
+
+def _take(state, keep: np.ndarray):
+    """The worlds ``keep`` (bool (B,)) of a state: arrays with a leading world axis B, or
+    B * K for the regions' grids (world-major)."""
+    n_worlds = keep.size
+    values = {}
+    for field in fields(state):
+        value = getattr(state, field.name)
+        if hasattr(value, "__dataclass_fields__"):
+            values[field.name] = _take(value, keep)
+        elif isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] % n_worlds == 0:
+            per_world = value.shape[0] // n_worlds
+            values[field.name] = value[np.repeat(keep, per_world)]
+        else:
+            values[field.name] = value
+    return type(state)(**values)
+
+
+def _take_params(params: WorldParams, keep: np.ndarray) -> WorldParams:
+    """Only what :func:`outcome_rows` reads of the parameters, for the worlds ``keep``."""
+    arming = np.broadcast_to(np.asarray(params.periphery.arming_level, np.float64), keep.shape)[keep]
+    from dataclasses import replace
+
+    return replace(params, periphery=replace(params.periphery, arming_level=arming))
 
 
 def outcome_rows(

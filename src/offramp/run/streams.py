@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+import math
 from enum import IntEnum
 
 import numpy as np
@@ -69,7 +70,7 @@ def world_seed_sequence(seed: int, world: int, stream: Stream, *subkey: int) -> 
 def _words(generator: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """uint32 words straight from the bit generator: each raw 64-bit output is two words
     (twice as fast as ``integers(dtype=uint32)``, and every bit is uniform)."""
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     raw = generator.bit_generator.random_raw((count + 1) // 2)
     return raw.view(np.uint32)[:count].reshape(shape)
 
@@ -138,17 +139,22 @@ class WorldStreams:
             return np.empty((0, *shape), np.uint32)
         return np.stack([_words(g, shape) for g in self.generators])
 
-    def bits32_batch_last(self, shape: tuple[int, ...]) -> np.ndarray:
-        """Uniform uint32 words laid out batch last, shape (*shape, B).
+    def bits32_batch_last(self, shape: tuple[int, ...], rows_per_generator: int = 1) -> np.ndarray:
+        """Uniform uint32 words laid out batch last, shape (*shape, B * rows_per_generator).
 
-        The same numbers as :meth:`bits32`, for engines whose arrays put the batch
-        axis last.
+        Each generator fills ``rows_per_generator`` consecutive batch rows (e.g. the K
+        regions of one world) from one block, so the per-call cost is paid once per
+        generator, not once per row.
         """
-        if not self.generators:
-            return np.empty((*shape, 0), np.uint32)
-        out = np.empty((*shape, len(self.generators)), np.uint32)
+        count = len(self.generators) * rows_per_generator
+        out = np.empty((*shape, count), np.uint32)
+        if rows_per_generator == 1:
+            for i, g in enumerate(self.generators):
+                out[..., i] = _words(g, shape)
+            return out
         for i, g in enumerate(self.generators):
-            out[..., i] = _words(g, shape)
+            block = _words(g, (*shape, rows_per_generator))
+            out[..., i * rows_per_generator : (i + 1) * rows_per_generator] = block
         return out
 
     def normal(self, shape: tuple[int, ...] = ()) -> np.ndarray:
