@@ -258,6 +258,9 @@ def _usage_problem(error: Exception) -> str | None:
     return (prefix + message).replace("\n", " ")
 
 
+_INTERRUPTED = "offramp: interrupted; results already written are intact"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``offramp`` script: one-line errors, exit 2 for bad input."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -266,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as done:
         return int(done.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        errors.print("offramp: interrupted; results already written are intact", markup=False)
+        errors.print(_INTERRUPTED, markup=False)
         return 130
     except InputError as error:
         errors.print(f"offramp: error: {error}", markup=False)
@@ -284,7 +287,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         errors.print(f"offramp: error: {problem}", markup=False)
         return 2
-    return int(result or 0) if isinstance(result, int) else 0
+    code = int(result or 0) if isinstance(result, int) else 0
+    if code == 130:  # typer (standalone_mode=False) turns Ctrl-C into a silent return of 130
+        errors.print(_INTERRUPTED, markup=False)
+    return code
 
 
 if __name__ == "__main__":

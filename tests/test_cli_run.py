@@ -1,0 +1,268 @@
+"""The ``offramp run`` command: options mirror ``run_campaign``, the outcome table, its
+metadata, traces and figures, reproducibility and common random numbers, and results
+that stay intact when a later run fails.
+
+All runs use ``scenarios/quick.toml`` with a handful of worlds; a module-scoped run of
+every strategy is shared by the tests that only read its outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import typer.main
+from pandas.testing import assert_frame_equal
+
+from offramp import __version__
+from offramp.cli import app, main
+from offramp.run.campaign import run_campaign
+from offramp.scenario.load import load_scenario
+
+QUICK = Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml"
+WORLDS = 10
+SEED = 7
+# What the issue requires of every outcome table, beyond the per-region columns.
+REQUIRED_COLUMNS = ["strategy", "world", "seed", "outcome", "end_week", "war_deaths", "periphery_casualties",
+                    "direct_conflict", "peak_tension", "purges", "defections", "attributions"]
+OUTCOMES = {"settlement", "insider_removal", "uprising", "direct_conflict", "ongoing"}
+# Two strategies that use different levers, for the runs that need only a few.
+PAIR = ("full_pressure", "conciliation")
+
+
+def _run(tmp: Path, name: str, *arguments: str, worlds: int = WORLDS, seed: int = SEED) -> pd.DataFrame:
+    """Run quick.toml through the command line and read back the outcome table."""
+    out = tmp / f"{name}.parquet"
+    code = main(["run", str(QUICK), "--worlds", str(worlds), "--seed", str(seed), "--out", str(out),
+                 "--no-progress", *arguments])
+    assert code == 0
+    return pd.read_parquet(out)
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(QUICK).scenario
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    """Every strategy on the same worlds, with a trace of world 3 and a figure."""
+    tmp = tmp_path_factory.mktemp("full-run")
+    out, plot = tmp / "outcomes.parquet", tmp / "shares.png"
+    code = main(["run", str(QUICK), "--worlds", str(WORLDS), "--seed", str(SEED), "--out", str(out),
+                 "--trace", "3", "--plot", str(plot), "--no-progress"])
+    assert code == 0
+    return {"out": out, "plot": plot, "trace": tmp / "trace-world-3.csv", "table": pd.read_parquet(out)}
+
+
+# ---------------------------------------------------------------- the command's contract
+
+def test_run_options_mirror_run_campaign():
+    command = typer.main.get_command(app).commands["run"]
+    options = {param.name for param in command.params}
+    keywords = set(inspect.signature(run_campaign).parameters) - {"scenario"}
+    assert options - {"scenario"} == keywords
+    assert "scenario" in options  # the positional argument
+
+
+def test_help_shows_run_campaign_defaults(capsys):
+    assert main(["run", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # help is wrapped to the terminal
+    defaults = inspect.signature(run_campaign).parameters
+    assert "--worlds" in text and f"[default: {defaults['worlds'].default}]" in text
+    assert f"[default: {defaults['chunk_size'].default}]" in text
+
+
+# ---------------------------------------------------------------- the outcome table
+
+def test_one_row_per_strategy_and_world_with_required_columns(full_run, scenario):
+    table = full_run["table"]
+    region_columns = [f"{prefix}_{region}" for region in scenario.region_names
+                      for prefix in ("peak_unrest", "residual_armed")]
+    assert set(REQUIRED_COLUMNS + region_columns) <= set(table.columns)
+    assert len(table) == len(scenario.strategies) * WORLDS
+    assert list(table["strategy"].unique()) == list(scenario.strategies)
+    assert not table.duplicated(["strategy", "world"]).any()
+    for name, rows in table.groupby("strategy"):
+        assert sorted(rows["world"]) == list(range(WORLDS)), name
+    assert (table["seed"] == SEED).all()
+    assert set(table["outcome"]) <= OUTCOMES
+    horizon = scenario.scenario.horizon_weeks
+    assert table["end_week"].between(1, horizon).all()
+    assert (table.loc[table["outcome"] == "ongoing", "end_week"] == horizon).all()
+    # Human costs and counts are never negative; direct conflict agrees with the outcome.
+    for column in ("war_deaths", "periphery_casualties", "purges", "defections", "attributions", *region_columns):
+        assert (table[column] >= 0).all(), column
+    assert (table["direct_conflict"].astype(bool) >= (table["outcome"] == "direct_conflict")).all()
+
+
+def test_parquet_metadata_carries_scenario_hash_and_version(full_run):
+    metadata = pq.read_schema(full_run["out"]).metadata
+    text = QUICK.read_text(encoding="utf-8")
+    assert json.loads(metadata[b"offramp.scenario_hash"]) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert json.loads(metadata[b"offramp.version"]) == __version__
+    assert json.loads(metadata[b"offramp.seed"]) == SEED
+    assert json.loads(metadata[b"offramp.scenario_text"]) == text
+
+
+def test_trace_has_one_row_per_strategy_and_week_and_agrees_with_the_table(full_run, scenario):
+    trace = pd.read_csv(full_run["trace"])
+    assert {"strategy", "week", "outcome", "tension", "leader_resolve", "leader_paranoia"} <= set(trace.columns)
+    assert {f"unrest_{region}" for region in scenario.region_names} <= set(trace.columns)
+    assert set(trace["strategy"]) == set(scenario.strategies)
+    assert not trace.duplicated(["strategy", "week"]).any()
+    rows = full_run["table"].query("world == 3").set_index("strategy")
+    for name, weeks in trace.groupby("strategy"):
+        # The trace runs world 3 alone; batch invariance makes it the same world.
+        assert list(weeks["week"]) == list(range(1, rows.loc[name, "end_week"] + 1)), name
+        assert weeks["outcome"].iloc[-1] == rows.loc[name, "outcome"], name
+        assert weeks["tension"].max() == pytest.approx(rows.loc[name, "peak_tension"], rel=1e-12, abs=1e-12), name
+
+
+def test_plot_is_a_png(full_run):
+    assert full_run["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_summary_tables_name_every_strategy(tmp_path, capsys):
+    assert main(["run", str(QUICK), "--worlds", "4", "--strategy", "covert_only", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "covert_only" in out and "full_pressure" not in out
+
+
+def test_trace_out_chooses_where_the_trace_goes(tmp_path):
+    target = tmp_path / "nested" / "world-1.parquet"
+    _run(tmp_path, "traced", "--strategy", "conciliation", "--trace", "1", "--trace-out", str(target), worlds=3)
+    trace = pd.read_parquet(target)
+    assert set(trace["strategy"]) == {"conciliation"} and trace["week"].iloc[0] == 1
+    assert not (tmp_path / "trace-world-1.csv").exists()
+
+
+# ---------------------------------------------------------------- choosing strategies
+
+def test_strategy_option_runs_only_those_named(tmp_path):
+    table = _run(tmp_path, "pair", "--strategy", PAIR[0], "--strategy", PAIR[1])
+    assert list(table["strategy"].unique()) == list(PAIR)
+    assert len(table) == 2 * WORLDS
+
+
+def test_unknown_strategy_is_a_one_line_error(tmp_path, capsys):
+    out = tmp_path / "never.parquet"
+    code = main(["run", str(QUICK), "--worlds", "2", "--strategy", "full_pressure", "--strategy", "no_such_thing",
+                 "--out", str(out), "--no-progress"])
+    line = _one_line_error(capsys)
+    assert code == 2
+    assert "--strategy" in line and "no_such_thing" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("arguments", "option"), [
+    (["--worlds", "0"], "--worlds"),
+    (["--seed", "-1"], "--seed"),
+    (["--chunk-size", "0"], "--chunk-size"),
+    (["--trace", "5"], "--trace"),  # only worlds 0 .. 1 exist
+    (["--out", "outcomes.xlsx"], "--out"),
+    (["--trace", "0", "--trace-out", "trace.txt"], "--trace-out"),
+    (["--worlds", "many"], "--worlds"),
+])
+def test_bad_options_are_one_line_errors(arguments, option, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", str(QUICK), "--worlds", "2", "--no-progress", *arguments])
+    line = _one_line_error(capsys)
+    assert code == 2
+    assert option in line
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+# ---------------------------------------------------------------- reproducibility
+
+@pytest.fixture(scope="module")
+def pair_runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pair-runs")
+    pair = [arg for name in PAIR for arg in ("--strategy", name)]
+    return {
+        "chunk3": _run(tmp, "chunk3", *pair, "--chunk-size", "3"),
+        "chunk50": _run(tmp, "chunk50", *pair, "--chunk-size", "50"),
+        "again": _run(tmp, "again", *pair, "--chunk-size", "50"),
+        "other_seed": _run(tmp, "other-seed", *pair, "--chunk-size", "50", seed=SEED + 1),
+    }
+
+
+def test_results_do_not_depend_on_chunk_size(pair_runs):
+    assert_frame_equal(pair_runs["chunk3"], pair_runs["chunk50"], check_exact=True)
+
+
+def test_same_seed_gives_identical_results(pair_runs):
+    assert_frame_equal(pair_runs["again"], pair_runs["chunk50"], check_exact=True)
+
+
+def test_another_seed_gives_different_worlds(pair_runs):
+    one = pair_runs["chunk50"].drop(columns="seed")
+    other = pair_runs["other_seed"].drop(columns="seed")
+    assert list(one.columns) == list(other.columns) and len(one) == len(other)
+    assert (pair_runs["other_seed"]["seed"] == SEED + 1).all()
+    # Continuous costs differ in (almost) every world when the worlds differ.
+    assert (one["war_deaths"] != other["war_deaths"]).mean() > 0.5
+
+
+@pytest.mark.parametrize("alone", ["covert_only", "conciliation"])
+def test_common_random_numbers_rows_do_not_depend_on_other_strategies(alone, full_run, pair_runs, tmp_path):
+    """A strategy's rows are the same whether it ran alone, with one other, or with all."""
+    rows = lambda table: table[table["strategy"] == alone].reset_index(drop=True)  # noqa: E731
+    by_itself = _run(tmp_path, "alone", "--strategy", alone)
+    assert len(by_itself) == WORLDS
+    assert_frame_equal(by_itself, rows(full_run["table"]), check_exact=True)
+    if alone in PAIR:
+        assert_frame_equal(by_itself, rows(pair_runs["chunk50"]), check_exact=True)
+
+
+# ---------------------------------------------------------------- results already written stay intact
+
+def _parquet_bytes(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def test_existing_results_survive_a_run_that_fails_validation(full_run, tmp_path, capsys):
+    out = tmp_path / "outcomes.parquet"
+    out.write_bytes(_parquet_bytes(full_run["out"]))
+    before = out.read_bytes()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(QUICK.read_text(encoding="utf-8").replace("horizon_weeks = 26", "horizon_weeks = -3"))
+    assert main(["run", str(bad), "--worlds", "2", "--out", str(out), "--no-progress"]) == 2
+    assert "bad.toml" in _one_line_error(capsys)
+    assert main(["run", str(QUICK), "--worlds", "2", "--strategy", "nope", "--out", str(out), "--no-progress"]) == 2
+    _one_line_error(capsys)
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "outcomes.parquet"]
+
+
+def test_existing_results_survive_an_interrupted_write(full_run, tmp_path, monkeypatch, capsys):
+    """The table is written to a temporary file and renamed: an interruption mid-write
+    leaves the earlier file untouched and no half-written file behind."""
+    out = tmp_path / "outcomes.parquet"
+    out.write_bytes(_parquet_bytes(full_run["out"]))
+    before = out.read_bytes()
+
+    def interrupted_write(table, where, *args, **kwargs):
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pq, "write_table", interrupted_write)
+    code = main(["run", str(QUICK), "--worlds", "2", "--strategy", "conciliation", "--out", str(out),
+                 "--no-progress"])
+    assert code == 130
+    assert "intact" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["outcomes.parquet"]

@@ -1,0 +1,294 @@
+"""Scenario files at the edge: bad files give one line naming the file and the field.
+
+Every bad file is made by editing the text of ``scenarios/quick.toml``, and goes through
+both ``offramp validate`` and ``offramp run``: each must exit 2 with exactly one line on
+stderr, no traceback, naming the file and the field at fault. A hypothesis test feeds
+random mutations of the same file and asserts the same contract (or that the file is
+still valid and translates to model parameters). The shipped scenarios validate, and
+``offramp schema`` prints the scenario's JSON Schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import re
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from offramp.cli import main
+from offramp.model.coercer import Observation
+from offramp.scenario.load import load_scenario
+from offramp.scenario.schema import Scenario
+from offramp.scenario.translate import build_strategies, to_params
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+QUICK = (SCENARIOS / "quick.toml").read_text(encoding="utf-8")
+
+
+def _edit(old: str, new: str, text: str = QUICK, count: int = 1) -> str:
+    """``text`` with ``old`` replaced by ``new``; fails if ``old`` is not there (so a
+    change to quick.toml cannot silently turn a bad-file case into the good file)."""
+    assert old in text, f"quick.toml no longer contains {old!r}"
+    return text.replace(old, new, count)
+
+
+def _before_strategies(lines: str) -> str:
+    """quick.toml with ``lines`` inserted as new tables just before the strategies."""
+    return _edit("[strategies.sanctions_only]", f"{lines}\n\n[strategies.sanctions_only]")
+
+
+def _without_regions() -> str:
+    head, rest = QUICK.split("[[regions]]", 1)
+    _, strategies = rest.split("[strategies.", 1)
+    # A top-level key must come before the first table, or it lands inside that table.
+    return "regions = []\n" + head + "[strategies." + strategies
+
+
+# (case id, file text, the field path the message must name; None for file-level problems)
+BAD_FILES = [
+    ("typo-in-key", _before_strategies("[leader]\nprecison = 3"), "leader.precison"),
+    ("nan", _before_strategies("[leader]\nprecision = nan"), "leader.precision"),
+    ("infinity", _before_strategies("[escalation]\nbaseline_hazard = inf"), "escalation.baseline_hazard"),
+    ("probability-above-1", _before_strategies("[inner_circle]\nexposure_probability = 1.5"),
+     "inner_circle.exposure_probability"),
+    ("wrong-type", _edit("horizon_weeks = 26", 'horizon_weeks = "long"'), "scenario.horizon_weeks"),
+    ("fractional-int", _edit("horizon_weeks = 26", "horizon_weeks = 26.5"), "scenario.horizon_weeks"),
+    ("huge-int", _edit("horizon_weeks = 26", "horizon_weeks = 99999999999999999999999"), "scenario.horizon_weeks"),
+    ("empty", "", None),
+    ("only-comments", "# nothing here\n\n", None),
+    ("not-toml", "this is = not [ toml\n", None),
+    ("not-toml-truncated", QUICK[: QUICK.index("[[regions]]") + 5], None),
+    ("no-regions", _without_regions(), "regions"),
+    ("regions-key-missing", _before_strategies("").split("[[regions]]", 1)[0]
+     + "[strategies." + QUICK.split("[strategies.", 1)[1], "regions"),
+    ("no-strategies", QUICK.split("[strategies.", 1)[0], "strategies"),
+    ("unknown-strategy-kind", _edit('kind = "static"', 'kind = "magic"'), "strategies.conciliation.kind"),
+    ("strategy-kind-missing", _edit('kind = "static"\n', ""), "strategies.conciliation.kind"),
+    ("unknown-strategy-parameter", _edit("outreach = 0.5\n\n[strategies.information_only]",
+                                         "outreach = 0.5\nbogus = 1\n\n[strategies.information_only]"),
+     "strategies.outreach_only.bogus"),
+    ("strategy-parameter-string", _edit("outreach = 0.5\n\n[strategies.information_only]",
+                                        'outreach = "lots"\n\n[strategies.information_only]'),
+     "strategies.outreach_only.outreach"),
+    ("strategy-parameter-nan", _edit("outreach = 0.5\n\n[strategies.information_only]",
+                                     "outreach = nan\n\n[strategies.information_only]"),
+     "strategies.outreach_only.outreach"),
+    ("strategy-lever-above-1", _edit("throttle = 0.25", "throttle = 2.5"), "strategies.full_pressure_paced.throttle"),
+    ("schedule-not-pairs", _edit("concessions = [[0.0, 0.6]]", "concessions = [[0.0, 0.6, 1.0]]"),
+     "strategies.conciliation.concessions"),
+    ("schedule-weeks-falling", _edit("sanctions = [[0.0, 0.2], [26.0, 0.0]]", "sanctions = [[26.0, 0.2], [0.0, 0.0]]"),
+     "strategies.conciliation.sanctions"),
+    ("schedule-value-above-1", _edit("concessions = [[0.0, 0.6]]", "concessions = [[0.0, 1.6]]"),
+     "strategies.conciliation.concessions"),
+    ("inner-strategy-unknown", _edit('inner = "full_pressure"', 'inner = "nope"'),
+     "strategies.full_pressure_paced.inner"),
+    ("inner-strategy-not-a-name", _edit('inner = "full_pressure"', "inner = 3"),
+     "strategies.full_pressure_paced.inner"),
+    ("inner-strategy-circular", _edit('inner = "full_pressure"', 'inner = "full_pressure_paced"'),
+     "strategies.full_pressure_paced.inner"),
+    ("covert-schedules-per-region", _edit("concessions = [[0.0, 0.6]]",
+                                          "concessions = [[0.0, 0.6]]\ncovert_support = [[[0, 0.1]], [[0, 0.1]], [[0, 0.1]]]"),
+     "strategies.conciliation.covert_support"),
+    ("uncertainty-path-unknown", _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.no_such" = [0.0, 0.2]'),
+     "uncertainties.leader.no_such"),
+    ("uncertainty-region-unknown", _edit('"leader.emboldening" = [0.0, 0.2]', '"regions.nowhere.weight" = [0.1, 0.2]'),
+     "uncertainties.regions.nowhere.weight"),
+    ("uncertainty-outside-range", _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.resolve_initial" = [0.5, 1.5]'),
+     "uncertainties.leader.resolve_initial"),
+    ("uncertainty-reversed", _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.emboldening" = [0.2, 0.1]'),
+     "uncertainties.leader.emboldening"),
+    ("claim-different-parameters", _edit('sceptic = { "leader.emboldening" = [0.0, 0.03] }',
+                                         'sceptic = { "leader.money_weight" = [0.1, 0.3] }'), "claims.C1"),
+    ("claim-outside-range", _edit('sceptic = { "escalation.tension_hazard" = [0.003, 0.005] }',
+                                  'sceptic = { "escalation.tension_hazard" = [0.003, 50.0] }'),
+     "claims.C9.sceptic.escalation.tension_hazard"),
+    ("uprising-without-core", _edit("core = true\n", ""), "regions"),
+    ("densities-above-1", _edit("police_density = 0.05\nmax_jail_steps = 20\n\n[[regions]]",
+                                "police_density = 0.5\ncitizen_density = 0.7\nmax_jail_steps = 20\n\n[[regions]]"),
+     "regions.0.police_density"),
+    ("vision-too-large", _edit("citizen_vision = 3", "citizen_vision = 6"), "unrest.citizen_vision"),
+    ("duplicate-region", _edit('name = "core"', 'name = "periphery"'), "regions"),
+]
+
+
+def _call(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _assert_one_line_naming(code: int, err: str, file_name: str, field: str | None) -> None:
+    lines = err.strip().splitlines()
+    assert code == 2, err
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert file_name in lines[0], lines[0]
+    if field is not None:
+        # The path must appear whole: as its own segment, not as a prefix of a longer name.
+        assert re.search(rf"(?<![\w.]){re.escape(field)}(?![\w])", lines[0]), lines[0]
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize(("text", "field"), [case[1:] for case in BAD_FILES], ids=[case[0] for case in BAD_FILES])
+def test_bad_file_gives_one_line_naming_file_and_field(text, field, command, tmp_path, capsys):
+    path = tmp_path / "broken-scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "outcomes.parquet"
+    argv = ["validate", str(path)] if command == "validate" else [
+        "run", str(path), "--worlds", "2", "--no-progress", "--out", str(out)]
+    code, _, err = _call(argv, capsys)
+    _assert_one_line_naming(code, err, path.name, field)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_missing_file_and_folder_and_non_utf8(command, tmp_path, capsys):
+    folder = tmp_path / "a-folder.toml"
+    folder.mkdir()
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00 = 1")
+    for path in (tmp_path / "no-such-scenario.toml", folder, binary):
+        extra = ["--worlds", "2", "--no-progress"] if command == "run" else []
+        code, _, err = _call([command, str(path), *extra], capsys)
+        _assert_one_line_naming(code, err, path.name, None)
+
+
+def test_bad_file_cases_are_really_bad_and_the_good_file_is_good():
+    """Guards the table above: each case differs from quick.toml, which is itself valid."""
+    assert load_scenario(SCENARIOS / "quick.toml").scenario.scenario.name == "quick"
+    for case_id, text, _ in BAD_FILES:
+        assert text != QUICK, case_id
+
+
+# ---------------------------------------------------------------- mutated files (hypothesis)
+
+_KEY_LINE = re.compile(r'^\s*(?:[A-Za-z_][\w]*|"[^"]*")\s*=', re.MULTILINE)
+_NUMBER = re.compile(r"(?<![\w.\"-])-?\d+(?:\.\d+)?(?![\w.])")
+_TABLE = re.compile(r"^\[\[?[^\]]+\]\]?\s*$", re.MULTILINE)
+_ODD_VALUES = st.one_of(
+    st.sampled_from(["nan", "inf", "-inf", "-1", "-0.5", "1.5", "2", "0", "1e308", "-1e308", "1e-320",
+                     "99999999999999999999999", "-99999999999999999999999", '"long"', '""', "true",
+                     "false", "[]", "{}", "[1, 2, 3]", "1979-05-27"]),
+    st.integers(min_value=-10**6, max_value=10**6).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
+)
+
+
+@st.composite
+def _mutated_quick(draw) -> str:
+    text = QUICK
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        kind = draw(st.sampled_from(["drop_key", "replace_number", "unknown_key", "truncate"]))
+        if kind == "drop_key":
+            lines = [m.start() for m in _KEY_LINE.finditer(text)]
+            if lines:
+                start = draw(st.sampled_from(lines))
+                end = text.find("\n", start)
+                text = text[:start] + (text[end + 1 :] if end >= 0 else "")
+        elif kind == "replace_number":
+            numbers = list(_NUMBER.finditer(text))
+            if numbers:
+                match = draw(st.sampled_from(numbers))
+                text = text[: match.start()] + draw(_ODD_VALUES) + text[match.end() :]
+        elif kind == "unknown_key":
+            tables = list(_TABLE.finditer(text))
+            if tables:
+                match = draw(st.sampled_from(tables))
+                name = draw(st.from_regex(r"[a-z][a-z_]{0,11}", fullmatch=True))
+                text = text[: match.end()] + f"\n{name} = {draw(_ODD_VALUES)}" + text[match.end() :]
+        else:
+            text = text[: draw(st.integers(min_value=0, max_value=len(text)))]
+    return text
+
+
+def _assert_levers_in_unit_interval(strategies: dict, n_regions: int) -> None:
+    """A valid file's strategies give finite levers in [0, 1] for a few observations (the
+    engine trusts them: a value the schema let through must not reach it as NaN or text)."""
+    n_worlds = 3
+    unrest = np.array([[0.0] * n_regions, [0.05] * n_regions, [1.0] * n_regions])
+    for week in (0, 5, 200):
+        observation = Observation(
+            week=np.full(n_worlds, week), tension=np.array([0.0, 1.5, 5.0]),
+            paranoia_estimate=np.array([0.0, 0.7, 1.0]), unrest=unrest, defected_share=np.zeros(n_worlds),
+        )
+        for name, strategy in strategies.items():
+            levers = strategy.levers(observation)
+            for field in fields(levers):
+                value = getattr(levers, field.name)
+                assert np.isfinite(value).all() and (value >= 0).all() and (value <= 1).all(), (name, field.name)
+
+
+@pytest.fixture(scope="module")
+def mutant_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("mutants")
+
+
+@settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_mutated_quick())
+def test_mutated_files_are_valid_or_one_line_naming_the_file(text, mutant_folder):
+    """Any mutation of quick.toml: valid (and then it translates to model parameters and
+    strategies without error) or exit 2 with one line naming the file; never a crash."""
+    path = mutant_folder / "mutant-scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["validate", str(path)])
+    if code == 0:
+        assert err.getvalue() == ""
+        assert "valid" in out.getvalue()
+        scenario = load_scenario(path).scenario
+        params = to_params(scenario, 2)
+        assert params.regions.weight.shape == (2, len(scenario.regions))
+        strategies = build_strategies(scenario)
+        assert set(strategies) == set(scenario.strategies)
+        _assert_levers_in_unit_interval(strategies, len(scenario.regions))
+    else:
+        _assert_one_line_naming(code, err.getvalue(), path.name, None)
+
+
+# ---------------------------------------------------------------- shipped files and schema
+
+@pytest.mark.parametrize("name", ["essay.toml", "quick.toml"])
+def test_shipped_scenarios_validate(name, capsys):
+    path = SCENARIOS / name
+    code, out, err = _call(["validate", str(path)], capsys)
+    assert code == 0, err
+    assert err == ""
+    scenario = load_scenario(path).scenario
+    digest = hashlib.sha256(path.read_text(encoding="utf-8").encode("utf-8")).hexdigest()
+    assert out.startswith(f"{name}: valid")
+    assert f"{len(scenario.regions)} regions" in out and f"{len(scenario.strategies)} strategies" in out
+    assert digest[:12] in out
+
+
+def test_schema_prints_the_pydantic_json_schema(capsys):
+    code, out, err = _call(["schema"], capsys)
+    assert code == 0, err
+    printed = json.loads(out)
+    assert printed == Scenario.model_json_schema()
+    assert {"regions", "strategies", "leader", "inner_circle", "uncertainties", "claims"} <= set(printed["properties"])
+    assert {"regions", "strategies"} <= set(printed["required"])
+    assert printed["additionalProperties"] is False  # unknown top-level tables are rejected
+    data = tomllib.loads(QUICK)
+    assert set(data) <= set(printed["properties"])
+
+
+def test_schema_validates_quick_toml_with_jsonschema(capsys):
+    jsonschema = pytest.importorskip("jsonschema")
+    assert main(["schema"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    data = tomllib.loads(QUICK)
+    jsonschema.validate(data, printed)
+    broken = tomllib.loads(_before_strategies("[leader]\nprecison = 3"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, printed)
