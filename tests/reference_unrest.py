@@ -191,10 +191,25 @@ def _move_round(agents, grid, neighbours, row, word, params):
         if not a["to_move"]:
             continue
         vision = params.police_vision if a["kind"] == POLICE else params.citizen_vision
-        empties = [c for c in neighbours(a["pos"], vision) if empty_now(c)]
+        cells = neighbours(a["pos"], vision)
+        empties = [c for c in cells if empty_now(c)]
         if not empties:
             continue
-        target = empties[scaled(word(row + a["attempts"], *a["start"]), len(empties))]
+        target = None
+        first = row + 3 * a["attempts"]  # per attempt: two words of tries, then the rank word
+        if params.turns > 1:
+            usable = (256 // len(cells)) * len(cells)
+            for tries_row in (first, first + 1):
+                tries_word = word(tries_row, *a["start"])
+                for t in range(4):
+                    byte = (tries_word >> (8 * t)) & 0xFF
+                    if byte < usable and empty_now(cells[byte % len(cells)]):
+                        target = cells[byte % len(cells)]
+                        break
+                if target is not None:
+                    break
+        if target is None:
+            target = empties[scaled(word(first + 2, *a["start"]), len(empties))]
         proposals.setdefault(target, []).append(a)
     moved = 0
     for target, claimants in proposals.items():

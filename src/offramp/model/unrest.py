@@ -48,6 +48,10 @@ Choices and deviations (numbered, referred to in the docs)
    after the last turn for the last block's losers). Mesa moves each agent right after
    it acts; by comparison with Mesa, that timing matters (docs/unrest.md), so the
    ``mesa`` variant moves after every turn.
+6. The random empty cell is drawn exactly uniformly in one of two ways, fixed by the
+   parameters (never by the batch): with one turn, as the rank-th empty cell for a
+   uniform rank; with several turns (few movers per round), by up to eight quick random
+   tries first and the rank only for the agents whose tries all missed.
 6. Police off duty (the coupled model's allocation) occupy their cell, neither count in
    citizens' estimates nor arrest nor move. Which officers are on duty is a fixed random
    rank per officer: the first ``police_on_duty`` ranks serve.
@@ -248,13 +252,16 @@ class UnrestRecord:
 
 def draw_rows(params: UnrestParams) -> int:
     """Rows of uint32 words drawn per cell per step: order key, pick (an officer's arrest
-    choice, a citizen's jail term), second pick, and one per movement attempt. Each agent
-    reads its words at its start-of-step cell, so the count does not grow with turns."""
-    return 3 + (params.move_attempts if params.movement else 0)
+    choice, a citizen's jail term), second pick, and three per movement attempt (two of
+    quick tries, then the exact choice). Each agent reads its words at its start-of-step
+    cell, so the count does not grow with turns."""
+    return 3 + (_WORDS_PER_ATTEMPT * params.move_attempts if params.movement else 0)
 
 
 # Row indices of the per-step block of random words (see draw_rows).
 _ORDER, _PICK, _PICK2, _MOVE = 0, 1, 2, 3
+_TRY_WORDS = 2  # words of quick tries per movement attempt, four tries per word
+_WORDS_PER_ATTEMPT = _TRY_WORDS + 1
 
 
 def _cells_first(array: np.ndarray) -> np.ndarray:
@@ -576,10 +583,23 @@ def _move_round(
         where = np.flatnonzero(asking & (n_empty > 0))
         if where.size == 0:
             continue
-        word = move_words[attempts.reshape(-1)[where], origin[where]]
-        rank = _scaled(word, n_empty.reshape(-1)[where])
+        first_row = _WORDS_PER_ATTEMPT * attempts.reshape(-1)[where].astype(np.int64)
+        origin_here = origin[where]
+        target = np.full(where.size, -1, np.int64)
+        if params.turns > 1:
+            # Few movers per turn: quick tries first (choice 6), exact choice for the rest.
+            for row in range(_TRY_WORDS):
+                rest = np.flatnonzero(target < 0)
+                target[rest] = _tries_in_vision(
+                    is_empty, where[rest], move_words[first_row[rest] + row, origin_here[rest]], vision
+                )
+        rest = target < 0
+        rank = _scaled(
+            move_words[first_row[rest] + _TRY_WORDS, origin_here[rest]], n_empty.reshape(-1)[where[rest]]
+        )
+        target[rest] = _target_in_vision(is_empty, where[rest], rank, vision)
         source.append(where)
-        choice.append(_target_in_vision(is_empty, where, rank, vision))
+        choice.append(target)
     if not source:
         return np.zeros(grids, np.int64)
     source, target = np.concatenate(source), np.concatenate(choice)
@@ -604,6 +624,38 @@ def _move_round(
     return np.bincount(source % grids, minlength=grids).astype(np.int64)
 
 
+def _tries_in_vision(is_marked: np.ndarray, asking: np.ndarray, words: np.ndarray, vision: int) -> np.ndarray:
+    """Up to four random tries per asking cell for a marked cell within vision (choice 6).
+
+    Try t reads byte t of the asking agent's word; a byte b below the largest multiple m
+    of the diamond's size n is the offset b mod n (exactly uniform), a byte >= m is a
+    wasted try. The first try that lands on a marked cell is the choice: given that a try
+    succeeds, the chosen cell is uniform among the marked ones.
+
+    Returns
+    -------
+    int64 (n,)
+        Flat cells chosen, or -1 where every try missed.
+    """
+    height, width, grids = is_marked.shape
+    table = neighbour_index(height, width, vision)
+    n_offsets = table.shape[1]
+    usable = (256 // n_offsets) * n_offsets
+    cell, grid = np.divmod(asking, grids)
+    chosen = np.full(asking.size, -1, np.int64)
+    pending = np.arange(asking.size)
+    flat_marked = is_marked.reshape(-1)
+    for t in range(4):
+        byte = (words[pending] >> np.uint32(8 * t)) & np.uint32(0xFF)
+        target = table[cell[pending], byte % n_offsets].astype(np.int64) * grids + grid[pending]
+        hit = (byte < usable) & flat_marked[target]  # an unusable byte wastes this try only
+        chosen[pending[hit]] = target[hit]
+        pending = pending[~hit]
+        if pending.size == 0:
+            break
+    return chosen
+
+
 def _target_in_vision(is_marked: np.ndarray, asking: np.ndarray, rank: np.ndarray, vision: int) -> np.ndarray:
     """Flat cell of the ``rank``-th marked cell within vision of each asking flat cell.
 
@@ -615,7 +667,8 @@ def _target_in_vision(is_marked: np.ndarray, asking: np.ndarray, rank: np.ndarra
     table = neighbour_index(height, width, vision)
     cell, grid = np.divmod(asking, grids)
     if asking.size * 8 < is_marked.size:
-        near = table[cell].astype(np.int64) * grids + grid[:, None]
+        # int32 indices: half the memory traffic of int64 (the batch has < 2**31 cells)
+        near = table[cell] * np.int32(grids) + grid[:, None].astype(np.int32)
         marks = np.cumsum(is_marked.reshape(-1)[near], axis=1, dtype=np.int16)
         index = np.argmax(marks > rank[:, None], axis=1)
     else:
