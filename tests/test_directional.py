@@ -289,7 +289,6 @@ def test_covert_support_organises_supported_regions_only():
     assert ever_supported[:, :3].mean() > 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="static strategies ignore a region's covert_support = false (reported)")
 def test_static_covert_support_respects_region_flags(tmp_path):
     """A static strategy declared in a scenario, with one covert-support schedule for
     every region, must not support a region the scenario marks ``covert_support = false``

@@ -106,17 +106,20 @@ def run_worlds(
     return {name: np.concatenate([c[name] for _, c in finished])[order] for name in finished[0][1]}
 
 
-def _take(state, keep: np.ndarray):
-    """The worlds ``keep`` (bool (B,)) of a state: arrays with a leading world axis B, or
-    B * K for the regions' grids (world-major)."""
-    n_worlds = keep.size
+def _take(state, keep: np.ndarray, rows_per_world: int = 1):
+    """The worlds ``keep`` (bool (B,)) of a state. Every array has a leading world axis
+    B, except the regions' grids (``grids``), which have B * K rows, world-major."""
     values = {}
     for field in fields(state):
         value = getattr(state, field.name)
+        per_world = rows_per_world
+        if field.name == "grids":
+            per_world = value.occupant.shape[0] // keep.size
         if hasattr(value, "__dataclass_fields__"):
-            values[field.name] = _take(value, keep)
-        elif isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] % n_worlds == 0:
-            per_world = value.shape[0] // n_worlds
+            values[field.name] = _take(value, keep, per_world)
+        elif isinstance(value, np.ndarray) and value.ndim >= 1:
+            if value.shape[0] != keep.size * per_world:
+                raise ValueError(f"{field.name}: leading axis {value.shape[0]} is not {keep.size} worlds x {per_world}")
             values[field.name] = value[np.repeat(keep, per_world)]
         else:
             values[field.name] = value

@@ -133,8 +133,16 @@ def _strategy_spec(scenario: Scenario, name: str, seen: tuple[str, ...] = ()) ->
     if isinstance(inner, str):
         spec["inner"] = _strategy_spec(scenario, inner, (*seen, name))
     kind_fields = {f.name for f in fields(STRATEGY_KINDS[spec["kind"]])}
+    allowed = tuple(region.covert_support for region in scenario.regions)
     if "covert_regions" in kind_fields and "covert_regions" not in spec:
-        spec["covert_regions"] = tuple(region.covert_support for region in scenario.regions)
+        spec["covert_regions"] = allowed
+    if spec["kind"] == "static" and spec.get("covert_support") and not all(allowed):
+        # A static schedule has no region mask: give each region its own schedule, and
+        # regions closed to covert support a schedule of zero.
+        schedules = list(spec["covert_support"])
+        per_region = schedules * len(allowed) if len(schedules) == 1 else schedules
+        if len(per_region) == len(allowed):
+            spec["covert_support"] = [points if ok else [[0.0, 0.0]] for points, ok in zip(per_region, allowed)]
     return spec
 
 
