@@ -113,10 +113,10 @@ BAD_FILES = [
                                   'sceptic = { "escalation.tension_hazard" = [0.003, 50.0] }'),
      "claims.C9.sceptic.escalation.tension_hazard"),
     ("uprising-without-core", _edit("core = true\n", ""), "regions"),
-    ("densities-above-1", _edit("police_density = 0.05\nmax_jail_steps = 20\n\n[[regions]]",
+    ("densities-above-1", _edit("police_density = 0.07\nmax_jail_steps = 20\n\n[[regions]]",
                                 "police_density = 0.5\ncitizen_density = 0.7\nmax_jail_steps = 20\n\n[[regions]]"),
      "regions.0.police_density"),
-    ("vision-too-large", _edit("citizen_vision = 3", "citizen_vision = 6"), "unrest.citizen_vision"),
+    ("vision-too-large", _edit("citizen_vision = 4", "citizen_vision = 6"), "unrest.citizen_vision"),
     ("duplicate-region", _edit('name = "core"', 'name = "periphery"'), "regions"),
 ]
 
