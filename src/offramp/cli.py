@@ -245,6 +245,60 @@ def schema() -> None:
     console.out(json.dumps(Scenario.model_json_schema(), indent=2), highlight=False)
 
 
+def _explore_help(name: str, text: str) -> str:
+    from offramp.explore.experiments import explore
+
+    return _signature_help(explore, name, text)
+
+
+@app.command(name="explore")
+def explore_command(
+    scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)")],
+    design: Annotated[Optional[str], typer.Option(help=_explore_help("design", "lhs, sobol, morris, factorial or claims"))] = None,
+    samples: Annotated[Optional[int], typer.Option(help=_explore_help("samples", "samples requested from the design"))] = None,
+    replications: Annotated[Optional[int], typer.Option(help=_explore_help("replications", "worlds per sample"))] = None,
+    seed: Annotated[Optional[int], typer.Option(help=_explore_help("seed", "the run's seed (design and worlds)"))] = None,
+    out: Annotated[Optional[Path], typer.Option(help="the run's directory: manifest.json, design.parquet, chunks/")] = None,
+    strategy: Annotated[
+        Optional[list[str]], typer.Option(help="run only this strategy (repeat for several) [default: all]")
+    ] = None,
+    workers: Annotated[Optional[int], typer.Option(help="worker processes [default: all cores]")] = None,
+    chunk_size: Annotated[
+        Optional[int], typer.Option(help="world indices per chunk; results do not depend on it [default: 50, or the directory's]")
+    ] = None,
+    executor: Annotated[Optional[str], typer.Option(help=_explore_help("executor", "local or dask"))] = None,
+    scheduler: Annotated[
+        Optional[str], typer.Option(help="Dask scheduler address, tcp://HOST:PORT [default: a local cluster]")
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out: only missing or invalid chunks")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+) -> None:
+    """Run every strategy across a design of sampled worlds, streaming rows to a Parquet dataset."""
+    from offramp.explore.experiments import ExploreInterrupted, explore
+
+    try:
+        result = explore(
+            scenario,
+            **_given(design=design, samples=samples, replications=replications, seed=seed, strategy=strategy or None,
+                     workers=workers, chunk_size=chunk_size, executor=executor, scheduler=scheduler),
+            out=out, resume=resume, progress=progress,
+        )
+    except ExploreInterrupted as stop:
+        console.print(stop.message)  # the one-line error on stderr comes from main()
+        raise typer.Exit(130) from None
+    if result.already_complete:
+        console.print(f"{result.directory}: already complete ({result.experiments:,} experiments in "
+                      f"{result.chunks} chunks); nothing to run")
+        return
+    console.print(
+        f"{result.directory}: {result.experiments:,} experiments ({result.samples} samples x "
+        f"{result.replications} replications x {len(result.strategies)} strategies), {result.chunks_run} chunks run"
+        + (f", {result.chunks_kept} kept" if result.chunks_kept else "")
+        + f", {result.experiments_per_second:,.1f} experiments/s"
+    )
+    console.print(f"read it with offramp.load({str(result.directory)!r}) or pyarrow.dataset.dataset('{result.directory}/chunks')")
+
+
 def _usage_problem(error: Exception) -> str | None:
     """The one-line message of a command-line usage error (unknown option, bad type), or
     None if ``error`` is not one. Duck-typed: Typer raises its own or click's classes,

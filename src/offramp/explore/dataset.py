@@ -1,0 +1,354 @@
+"""The exploration dataset on disk: a manifest, one Parquet file per chunk, validation.
+
+A run's directory holds::
+
+    DIR/manifest.json             what was run: scenario (hash and text), design, seed,
+                                  replications, strategies, offramp version, chunk list
+    DIR/design.parquet            the design: one row per sample (values, claims' sides)
+    DIR/chunks/chunk-00000.parquet  one file per finished chunk, one row per experiment
+
+Choices
+-------
+1. Every file is written atomically: to a temporary name starting with ``.`` in the same
+   folder, then ``os.replace``. A reader (offramp, or ``pyarrow.dataset`` and DuckDB,
+   which skip names starting with ``.``) never sees half a file, whatever kills the run.
+2. A chunk file is data only once it is *valid*: pyarrow reads it with page checksums
+   verified (a flipped bit in a data page), its rows hash to the digest in its metadata
+   (a damaged footer or metadata, which page checksums do not cover), its metadata names
+   this run (``run_key``) and this chunk, and it holds exactly the experiments the
+   manifest lists for the chunk (row count, strategy, world range in order). Anything
+   else (truncated, corrupted, from another run) is treated as missing: never read, and
+   run again by ``--resume``.
+3. The manifest is written once, before any chunk, and never updated: workers only add
+   files, so there is no shared file to race on. Completion is read from the chunks.
+4. :func:`load` sorts rows canonically (strategy in the manifest's order, then world), so
+   the loaded table does not depend on chunk size, worker count or executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from offramp.errors import InputError
+
+__all__ = ["MANIFEST", "CHUNKS", "FORMAT", "ChunkSpec", "Manifest", "chunk_path", "read_manifest",
+           "write_manifest", "write_bytes_atomic", "chunk_table_bytes", "read_chunk", "valid_chunks", "load"]
+
+MANIFEST = "manifest.json"
+CHUNKS = "chunks"
+FORMAT = "offramp-explore/1"
+#: Leading columns of every experiment row, before the sampled values and the outcomes.
+KEY_COLUMNS = ("sample", "replication", "world", "strategy", "seed")
+
+
+def _file_mode() -> int:
+    """Permissions of a new file under the process's umask (mkstemp makes 0600 files)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSpec:
+    """One chunk: a strategy run on a contiguous range of world indices.
+
+    Attributes
+    ----------
+    id : int
+        Stable chunk id: its place in the run's chunk list (never depends on workers or
+        executor).
+    strategy : str
+    start, stop : int
+        World indices ``start .. stop - 1``.
+    """
+
+    id: int
+    strategy: str
+    start: int
+    stop: int
+
+    @property
+    def rows(self) -> int:
+        """Experiments in the chunk."""
+        return self.stop - self.start
+
+    @property
+    def file(self) -> str:
+        """The chunk's file, relative to the run's directory."""
+        return f"{CHUNKS}/chunk-{self.id:05d}.parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """The parsed ``manifest.json`` of a run (see the module docstring).
+
+    Attributes
+    ----------
+    data : dict
+        The manifest as written.
+    chunks : tuple of ChunkSpec
+    """
+
+    data: dict
+    chunks: tuple[ChunkSpec, ...]
+
+    @property
+    def run_key(self) -> str:
+        """SHA-256 naming the run (what every chunk file must carry)."""
+        return self.data["run_key"]
+
+    @property
+    def strategies(self) -> list[str]:
+        """Strategy names in the run's order."""
+        return list(self.data["strategies"])
+
+
+def chunk_path(directory: str | Path, chunk: ChunkSpec) -> Path:
+    """The path of a chunk's file.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The run's directory.
+    chunk : ChunkSpec
+
+    Returns
+    -------
+    Path
+    """
+    return Path(directory) / chunk.file
+
+
+def run_key(identity: Mapping[str, object]) -> str:
+    """SHA-256 of a run's identity (canonical JSON): what must match to resume it.
+
+    Parameters
+    ----------
+    identity : mapping
+        JSON-serialisable description of the run.
+
+    Returns
+    -------
+    str
+    """
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def write_bytes_atomic(path: str | Path, payload: bytes) -> Path:
+    """Write bytes to ``path`` atomically (choice 1).
+
+    Parameters
+    ----------
+    path : str or Path
+    payload : bytes
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, _file_mode())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_manifest(directory: str | Path, data: Mapping[str, object]) -> Path:
+    """Write ``manifest.json`` atomically.
+
+    Parameters
+    ----------
+    directory : str or Path
+    data : mapping
+        The manifest (JSON-serialisable).
+
+    Returns
+    -------
+    Path
+    """
+    text = json.dumps(data, indent=1, sort_keys=False)
+    return write_bytes_atomic(Path(directory) / MANIFEST, (text + "\n").encode())
+
+
+def read_manifest(directory: str | Path, option: str = "--out") -> Manifest:
+    """Read and check a run's manifest.
+
+    Parameters
+    ----------
+    directory : str or Path
+    option : str
+        The option the directory came from, for error messages.
+
+    Returns
+    -------
+    Manifest
+    """
+    path = Path(directory) / MANIFEST
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(option, f"{directory}: no {MANIFEST} (not an offramp explore directory)") from None
+    except (OSError, ValueError) as error:
+        raise InputError(option, f"{path}: unreadable manifest ({error})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError(option, f"{path}: not an {FORMAT} manifest")
+    try:
+        chunks = tuple(ChunkSpec(int(c["id"]), str(c["strategy"]), int(c["start"]), int(c["stop"]))
+                       for c in data["chunks"])
+        if not isinstance(data["identity"], dict) or not isinstance(data["run_key"], str):
+            raise TypeError("identity and run_key")
+        list(data["strategies"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(option, f"{path}: incomplete manifest ({error})") from None
+    return Manifest(data=data, chunks=chunks)
+
+
+def _digest(frame) -> str:
+    """SHA-256 of a chunk's column names and row hashes (pandas' stable value hashes)."""
+    import pandas as pd
+
+    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def chunk_table_bytes(frame, run: str, chunk: ChunkSpec) -> bytes:
+    """A chunk's rows as Parquet bytes, with page checksums and the run's key in the
+    schema metadata (choice 2).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The chunk's rows.
+    run : str
+        The run key.
+    chunk : ChunkSpec
+
+    Returns
+    -------
+    bytes
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = {b"offramp.run_key": run.encode(), b"offramp.chunk": str(chunk.id).encode(),
+                b"offramp.rows": str(chunk.rows).encode(), b"offramp.digest": _digest(frame).encode()}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, write_page_checksum=True)
+    return sink.getvalue().to_pybytes()
+
+
+def read_chunk(directory: str | Path, manifest: Manifest, chunk: ChunkSpec):
+    """A chunk's rows if its file is valid (choice 2), else None.
+
+    Parameters
+    ----------
+    directory : str or Path
+    manifest : Manifest
+    chunk : ChunkSpec
+
+    Returns
+    -------
+    pandas.DataFrame or None
+    """
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    path = chunk_path(directory, chunk)
+    if not path.is_file():
+        return None
+    try:
+        table = pq.read_table(path, page_checksum_verification=True)
+        metadata = table.schema.metadata or {}
+        if metadata.get(b"offramp.run_key") != manifest.run_key.encode():
+            return None
+        if metadata.get(b"offramp.chunk") != str(chunk.id).encode() or table.num_rows != chunk.rows:
+            return None
+        worlds = table.column("world").to_numpy()
+        if not np.array_equal(worlds, np.arange(chunk.start, chunk.stop)):
+            return None
+        strategies = set(table.column("strategy").to_pylist())
+        if strategies != {chunk.strategy}:
+            return None
+        frame = table.replace_schema_metadata(None).to_pandas()
+        if metadata.get(b"offramp.digest") != _digest(frame).encode():
+            return None
+    except Exception:  # noqa: BLE001  (any unreadable file is simply not data)
+        return None
+    return frame
+
+
+def valid_chunks(directory: str | Path, manifest: Manifest) -> set[int]:
+    """Ids of the chunks whose files are valid.
+
+    Parameters
+    ----------
+    directory : str or Path
+    manifest : Manifest
+
+    Returns
+    -------
+    set of int
+    """
+    return {chunk.id for chunk in manifest.chunks if read_chunk(directory, manifest, chunk) is not None}
+
+
+def load(directory: str | Path):
+    """The experiments of an ``offramp explore`` directory as one DataFrame.
+
+    Only valid chunk files are read (a truncated, corrupted or foreign file is skipped);
+    a warning says how many of the manifest's chunks are missing. Rows are sorted by
+    strategy (in the run's order), then world, whatever the chunking (choice 4).
+
+    Parameters
+    ----------
+    directory : str or Path
+        The run's ``--out`` directory.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per experiment: sample, replication, world, strategy, seed, the sampled
+        parameter values (one float64 column per parameter path), the claims' sides for
+        a ``claims`` design, then the outcome columns of ``offramp run``.
+    """
+    import pandas as pd
+
+    manifest = read_manifest(directory, option="directory")
+    frames = []
+    missing = 0
+    for chunk in manifest.chunks:
+        frame = read_chunk(directory, manifest, chunk)
+        if frame is None:
+            missing += 1
+        else:
+            frames.append(frame)
+    if missing:
+        warnings.warn(f"{directory}: {missing} of {len(manifest.chunks)} chunks are missing or invalid; "
+                      "their experiments are not in the table (complete them with --resume)",
+                      UserWarning, stacklevel=2)
+    if not frames:
+        return pd.DataFrame(columns=list(KEY_COLUMNS))
+    frame = pd.concat(frames, ignore_index=True)
+    order = {name: i for i, name in enumerate(manifest.strategies)}
+    frame = frame.sort_values(["strategy", "world"], key=lambda c: c.map(order) if c.name == "strategy" else c,
+                              kind="stable")
+    return frame.reset_index(drop=True)

@@ -1,0 +1,355 @@
+"""``offramp explore`` on local processes: rows that describe themselves, determinism
+across workers and chunk sizes, resume after kill -9 and Ctrl-C, refusal of mismatched
+directories, invalid chunk files detected and re-run, and the command's contract.
+
+All runs use ``scenarios/quick.toml`` with a handful of samples and two strategies; a
+module-scoped reference run (one worker) is what every other run must equal, bit for bit.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+import typer.main
+from pandas.testing import assert_frame_equal
+
+import offramp
+from offramp.cli import app, main
+from offramp.errors import InputError
+from offramp.explore.dataset import MANIFEST, read_manifest, valid_chunks
+from offramp.explore.designs import make_design
+from offramp.explore.experiments import explore, plan_chunks
+from offramp.run.runner import run_worlds
+from offramp.scenario.load import load_scenario
+from offramp.scenario.translate import build_strategies, to_params
+
+QUICK = Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml"
+PAIR = ["full_pressure", "conciliation"]
+SAMPLES, REPLICATIONS, SEED = 4, 2, 11
+EXPERIMENTS = SAMPLES * REPLICATIONS * len(PAIR)
+
+
+def _explore(out: Path, **options) -> offramp.explore.experiments.ExploreResult:
+    settings = dict(samples=SAMPLES, replications=REPLICATIONS, seed=SEED, strategy=PAIR, workers=1, chunk_size=2,
+                    progress=False)
+    settings.update(options)
+    return explore(QUICK, out=out, **settings)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The uninterrupted run every other run must equal: one worker, chunks of 2 worlds."""
+    out = tmp_path_factory.mktemp("reference") / "run"
+    result = _explore(out)
+    return {"out": out, "result": result, "frame": offramp.load(out)}
+
+
+# ---------------------------------------------------------------- rows and the dataset
+
+def test_rows_describe_themselves(reference):
+    frame, result = reference["frame"], reference["result"]
+    assert result.experiments == EXPERIMENTS and len(frame) == EXPERIMENTS
+    assert result.chunks_run == result.chunks == len(plan_chunks(SAMPLES * REPLICATIONS, PAIR, 2))
+    assert list(frame.columns[:5]) == ["sample", "replication", "world", "strategy", "seed"]
+    design = make_design(load_scenario(QUICK).scenario, "lhs", SAMPLES, SEED)
+    parameters = list(design.samples.columns)
+    assert list(frame.columns[5 : 5 + len(parameters)]) == parameters
+    assert {"outcome", "end_week", "war_deaths", "peak_tension"} <= set(frame.columns)
+    # world = sample * R + replication, every (world, strategy) exactly once
+    assert (frame["world"] == frame["sample"] * REPLICATIONS + frame["replication"]).all()
+    assert not frame.duplicated(["world", "strategy"]).any()
+    assert set(frame["strategy"]) == set(PAIR) and (frame["seed"] == SEED).all()
+    # each row carries its sample's values, exactly
+    values = design.samples.to_numpy(np.float64)[frame["sample"].to_numpy()]
+    np.testing.assert_array_equal(frame[parameters].to_numpy(np.float64), values)
+    # canonical order: strategy in the run's order, then world
+    assert list(frame["strategy"].drop_duplicates()) == PAIR
+    assert frame.groupby("strategy", sort=False)["world"].apply(lambda w: w.is_monotonic_increasing).all()
+
+
+def test_rows_equal_a_direct_run_of_the_same_worlds(reference):
+    """Common random numbers: world w of every strategy is run_worlds' world w with the
+    sample's values, whatever chunk it ran in."""
+    frame = reference["frame"]
+    scenario = load_scenario(QUICK).scenario
+    design = make_design(scenario, "lhs", SAMPLES, SEED)
+    worlds = np.arange(SAMPLES * REPLICATIONS)
+    values = design.samples.to_numpy(np.float64)[worlds // REPLICATIONS]
+    paths = list(design.samples.columns)
+    params_for = lambda rows: to_params(scenario, len(rows), {p: values[rows, j] for j, p in enumerate(paths)})  # noqa: E731
+    for name, strategy in build_strategies(scenario, PAIR).items():
+        direct = run_worlds(params_for, strategy, name, worlds, SEED)
+        rows = frame[frame["strategy"] == name].reset_index(drop=True)
+        for column in ("outcome", "end_week", "war_deaths", "peak_tension", "purges", "final_resolve"):
+            np.testing.assert_array_equal(rows[column].to_numpy(), direct[column], err_msg=f"{name}: {column}")
+
+
+def test_directory_layout_and_manifest(reference):
+    out = reference["out"]
+    manifest = read_manifest(out)
+    data = manifest.data
+    source = load_scenario(QUICK)
+    assert data["scenario"]["hash"] == source.hash and data["scenario"]["text"] == source.text
+    assert data["design"]["name"] == "lhs" and len(data["design"]["fingerprint"]) == 64
+    assert data["seed"] == SEED and data["replications"] == REPLICATIONS and data["strategies"] == PAIR
+    assert data["offramp_version"] == offramp.__version__
+    assert [c["file"] for c in data["chunks"]] == [f"chunks/chunk-{i:05d}.parquet" for i in range(len(manifest.chunks))]
+    assert sum(c["rows"] for c in data["chunks"]) == EXPERIMENTS
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == [Path(c["file"]).name for c in data["chunks"]]
+    assert len(pd.read_parquet(out / "design.parquet")) == SAMPLES
+
+
+def test_dataset_reads_without_offramp(reference):
+    """pyarrow.dataset and pandas read the chunks folder as one table, no offramp needed."""
+    out, frame = reference["out"], reference["frame"]
+    table = ds.dataset(out / "chunks", format="parquet").to_table().to_pandas()
+    plain = pd.read_parquet(out / "chunks")
+    for other in (table, plain):
+        assert len(other) == EXPERIMENTS
+        other = other.sort_values(["strategy", "world"], key=lambda c: c.map(PAIR.index) if c.name == "strategy" else c)
+        assert_frame_equal(other.reset_index(drop=True), frame, check_dtype=False)
+
+
+# ---------------------------------------------------------------- determinism
+
+@pytest.mark.parametrize("workers, chunk_size", [(2, 3), (2, 5), (1, 16), (2, 1)])
+def test_results_do_not_depend_on_workers_or_chunk_size(reference, tmp_path, workers, chunk_size):
+    _explore(tmp_path / "run", workers=workers, chunk_size=chunk_size)
+    assert_frame_equal(offramp.load(tmp_path / "run"), reference["frame"], check_exact=True)
+
+
+def test_chunk_ids_are_stable():
+    chunks = plan_chunks(7, ["a", "b"], 3)
+    assert [(c.id, c.strategy, c.start, c.stop) for c in chunks] == [
+        (0, "a", 0, 3), (1, "b", 0, 3), (2, "a", 3, 6), (3, "b", 3, 6), (4, "a", 6, 7), (5, "b", 6, 7)]
+
+
+# ---------------------------------------------------------------- resume and refusals
+
+def test_a_complete_run_is_not_run_again(reference, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(reference["out"], out)
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "chunks").iterdir()}
+    for resume in (False, True):
+        result = _explore(out, resume=resume, chunk_size=None)
+        assert result.already_complete and result.chunks_run == 0
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "chunks").iterdir()} == before
+
+
+@pytest.mark.parametrize("change, word", [
+    ({"seed": SEED + 1}, "seed"),
+    ({"replications": REPLICATIONS + 1}, "replications"),
+    ({"strategy": ["full_pressure"]}, "strategies"),
+    ({"samples": SAMPLES + 1}, "samples"),
+    ({"design": "claims", "samples": 1}, "design"),
+    ({"chunk_size": 4}, "chunk size"),
+])
+def test_resume_refuses_another_run(reference, tmp_path, change, word):
+    out = tmp_path / "run"
+    shutil.copytree(reference["out"], out)
+    with pytest.raises(InputError, match=word) as caught:
+        _explore(out, resume=True, **change)
+    assert caught.value.where == "--resume" and "\n" not in str(caught.value)
+    with pytest.raises(InputError, match="--out") as caught:
+        _explore(out, resume=False, **change)
+
+
+def test_resume_refuses_another_scenario(reference, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(reference["out"], out)
+    other = tmp_path / "other.toml"
+    other.write_text(QUICK.read_text().replace("horizon_weeks = 26", "horizon_weeks = 25"))
+    with pytest.raises(InputError, match="scenario"):
+        explore(other, out=out, samples=SAMPLES, replications=REPLICATIONS, seed=SEED, strategy=PAIR, resume=True,
+                progress=False)
+
+
+def test_a_foreign_or_unfinished_directory_is_refused(reference, tmp_path):
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    for resume in (False, True):
+        with pytest.raises(InputError, match="foreign"):
+            _explore(foreign, resume=resume)
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(reference["out"], unfinished)
+    (unfinished / "chunks" / "chunk-00001.parquet").unlink()
+    with pytest.raises(InputError, match="--resume"):
+        _explore(unfinished)
+
+
+def _flip_bytes(path: Path, where: str) -> None:
+    """Invert 8 bytes inside a data page, or in the footer's key-value metadata."""
+    data = bytearray(path.read_bytes())
+    if where == "data page":
+        column = pq.ParquetFile(path).metadata.row_group(0).column(12)
+        start = column.data_page_offset + column.total_compressed_size // 2
+    else:
+        start = bytes(data).index(b'"pandas_version"') + 20
+    data[start : start + 8] = bytes(b ^ 0xFF for b in data[start : start + 8])
+    path.write_bytes(bytes(data))
+
+
+def test_invalid_chunks_are_not_data_and_are_run_again(reference, tmp_path):
+    """Truncated, corrupted, misplaced and foreign chunk files are detected: load skips
+    them (with a warning) and resume runs exactly those chunks again."""
+    out = tmp_path / "run"
+    shutil.copytree(reference["out"], out)
+    chunks = out / "chunks"
+    truncated = chunks / "chunk-00001.parquet"
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    _flip_bytes(chunks / "chunk-00002.parquet", "data page")
+    _flip_bytes(chunks / "chunk-00006.parquet", "footer")
+    shutil.copy(chunks / "chunk-00000.parquet", chunks / "chunk-00003.parquet")  # valid Parquet, wrong experiments
+    foreign = tmp_path / "foreign"
+    _explore(foreign, seed=SEED + 1)
+    shutil.copy(foreign / "chunks" / "chunk-00004.parquet", chunks / "chunk-00004.parquet")  # another run's
+    (chunks / "chunk-00005.parquet").unlink()
+    (chunks / ".chunk-00005.parquet.abc.part").write_bytes(b"half a file")  # an interrupted write
+    manifest = read_manifest(out)
+    assert valid_chunks(out, manifest) == {c.id for c in manifest.chunks} - {1, 2, 3, 4, 5, 6}
+    with pytest.warns(UserWarning, match="6 of"):
+        partial = offramp.load(out)
+    expected = reference["frame"]
+    kept = expected[expected.set_index(["world", "strategy"]).index.isin(partial.set_index(["world", "strategy"]).index)]
+    assert_frame_equal(partial, kept.reset_index(drop=True))
+    result = _explore(out, resume=True, chunk_size=None, workers=2)
+    assert result.chunks_run == 6 and result.chunks_kept == result.chunks - 6
+    assert_frame_equal(offramp.load(out), expected, check_exact=True)
+    assert not list(chunks.glob(".*"))
+
+
+# ---------------------------------------------------------------- kill -9 and Ctrl-C
+
+def _start_cli(out: Path, *extra: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "offramp.cli", "explore", str(QUICK), "--samples", "6", "--replications", "2",
+               "--seed", str(SEED), "--out", str(out), "--workers", "1", "--chunk-size", "1", "--no-progress",
+               *(f"--strategy={name}" for name in PAIR), *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _wait_for_chunks(process: subprocess.Popen, out: Path, count: int, timeout: float = 60.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = len(list((out / "chunks").glob("chunk-*.parquet"))) if (out / "chunks").is_dir() else 0
+        if found >= count:
+            return found
+        if process.poll() is not None:
+            pytest.fail(f"the run ended before {count} chunks: {process.communicate()}")
+        time.sleep(0.05)
+    pytest.fail(f"no {count} chunks within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def long_reference(tmp_path_factory):
+    """The uninterrupted run of the kill and Ctrl-C tests, in other chunks (size 5)."""
+    out = tmp_path_factory.mktemp("long") / "run"
+    explore(QUICK, out=out, samples=6, replications=2, seed=SEED, strategy=PAIR, workers=2, chunk_size=5,
+            progress=False)
+    return offramp.load(out)
+
+
+def _assert_complete_and_equal(out: Path, expected: pd.DataFrame) -> None:
+    frame = offramp.load(out)
+    assert not frame.duplicated(["world", "strategy"]).any()
+    assert len(frame) == 6 * 2 * len(PAIR)
+    assert_frame_equal(frame, expected, check_exact=True)
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_equals_an_uninterrupted_run(long_reference, tmp_path):
+    out = tmp_path / "run"
+    process = _start_cli(out)
+    _wait_for_chunks(process, out, 3)
+    os.killpg(process.pid, signal.SIGKILL)  # the driver and its workers, as a crash would
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    total = len(read_manifest(out).chunks)
+    assert 3 <= len(valid_chunks(out, read_manifest(out))) < total  # the run really was cut short
+    result = explore(QUICK, out=out, samples=6, replications=2, seed=SEED, strategy=PAIR, workers=2, resume=True,
+                     progress=False)
+    assert result.chunks_kept >= 3 and result.chunks_kept + result.chunks_run == total
+    _assert_complete_and_equal(out, long_reference)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_resume_completes(long_reference, tmp_path):
+    out = tmp_path / "run"
+    process = _start_cli(out, "--workers", "2")
+    _wait_for_chunks(process, out, 2)
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "interrupted" in lines[0] and "Traceback" not in stderr
+    assert "continue with --resume" in stdout
+    manifest = read_manifest(out)
+    on_disk = {int(p.stem.split("-")[1]) for p in (out / "chunks").glob("chunk-*.parquet")}
+    assert on_disk == valid_chunks(out, manifest)  # every file left is a finished chunk
+    code = main(["explore", str(QUICK), "--samples", "6", "--replications", "2", "--seed", str(SEED), "--out",
+                 str(out), "--strategy", PAIR[0], "--strategy", PAIR[1], "--resume", "--no-progress"])
+    assert code == 0
+    _assert_complete_and_equal(out, long_reference)
+
+
+# ---------------------------------------------------------------- the command's contract
+
+def test_explore_options_mirror_explore():
+    command = typer.main.get_command(app).commands["explore"]
+    options = {param.name for param in command.params}
+    keywords = set(inspect.signature(explore).parameters) - {"scenario"}
+    assert options - {"scenario"} == keywords
+    assert "scenario" in options
+
+
+def test_cli_writes_the_same_dataset(reference, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["explore", str(QUICK), "--samples", str(SAMPLES), "--replications", str(REPLICATIONS), "--seed",
+                 str(SEED), "--out", str(out), "--strategy", PAIR[0], "--strategy", PAIR[1], "--workers", "2",
+                 "--chunk-size", "4", "--no-progress"])
+    assert code == 0
+    assert f"{EXPERIMENTS} experiments" in capsys.readouterr().out
+    assert_frame_equal(offramp.load(out), reference["frame"], check_exact=True)
+    code = main(["explore", str(QUICK), "--samples", str(SAMPLES), "--replications", str(REPLICATIONS), "--seed",
+                 str(SEED), "--out", str(out), "--strategy", PAIR[0], "--strategy", PAIR[1], "--no-progress"])
+    assert code == 0 and "already complete" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("arguments, where", [
+    (["--samples", "0"], "--samples"),
+    (["--replications", "0"], "--replications"),
+    (["--seed", "-1"], "--seed"),
+    (["--workers", "0"], "--workers"),
+    (["--chunk-size", "0"], "--chunk-size"),
+    (["--executor", "spark"], "--executor"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+    (["--executor", "dask", "--scheduler", "127.0.0.1"], "--scheduler"),
+    (["--design", "nope"], "--design"),
+    (["--strategy", "nope"], "--strategy"),
+    (["--samples", "many"], "--samples"),
+])
+def test_bad_options_give_one_line(tmp_path, capsys, arguments, where):
+    code = main(["explore", str(QUICK), "--out", str(tmp_path / "run"), "--no-progress", *arguments])
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
+    assert where in lines[0]
+    assert not (tmp_path / "run" / MANIFEST).exists()
+
+
+def test_out_is_required(capsys):
+    assert main(["explore", str(QUICK), "--no-progress"]) == 2
+    assert "--out" in capsys.readouterr().err
