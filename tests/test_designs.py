@@ -261,17 +261,15 @@ def test_a_design_runs_through_the_engine():
     assert len(columns["outcome"]) == 3
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="model.periphery.step_uprising compares (B, K) counters with a swept (B,) "
-                          "uprising_weeks without [:, None]; remove this mark when it is fixed")
 def test_a_swept_integer_parameter_runs_through_the_engine():
     from offramp.run.runner import run_worlds
 
     design = make_design(INTEGERS, "lhs", 3, 0)
     overrides = {path: design.samples[path].to_numpy() for path in design.samples.columns}
     strategy = build_strategies(INTEGERS, ["full_pressure"])["full_pressure"]
-    run_worlds(lambda rows: to_params(INTEGERS, len(rows), {p: v[rows] for p, v in overrides.items()}),
-               strategy, "full_pressure", np.arange(3), 0)
+    columns = run_worlds(lambda rows: to_params(INTEGERS, len(rows), {p: v[rows] for p, v in overrides.items()}),
+                         strategy, "full_pressure", np.arange(3), 0)
+    assert len(columns["outcome"]) == 3
 
 
 @pytest.mark.parametrize(("call", "where"), [

@@ -84,7 +84,7 @@ class RegionTable:
         Scale of hardship, H ~ U(0, scale) [0..1].
     citizen_density, police_density : float64 (K,) or (B, K)
         Shares of cells starting with a citizen / a police officer.
-    max_jail_steps : int64 (K,)
+    max_jail_steps : int64 (B, K)
         J_max of the region's courts [engine steps].
     """
 
@@ -351,5 +351,6 @@ def step_uprising(
     """
     level = _per_world(params.uprising_level, unrest.shape[0])
     counter = np.where(unrest >= level, uprising_weeks + 1, 0)
-    is_uprising = (np.asarray(regions.is_core, bool) & (counter >= params.uprising_weeks)).any(axis=1)
+    needed = np.broadcast_to(np.asarray(params.uprising_weeks), (unrest.shape[0],))[:, None]  # scalar or (B,)
+    is_uprising = (np.asarray(regions.is_core, bool) & (counter >= needed)).any(axis=1)
     return counter.astype(np.int64), is_uprising

@@ -89,7 +89,7 @@ def to_params(scenario: Scenario, worlds: int, overrides: Mapping[str, np.ndarra
         hardship_scale=region("hardship_scale"),
         citizen_density=citizen_density,
         police_density=police_density,
-        max_jail_steps=np.array([r.max_jail_steps for r in scenario.regions], np.int64),
+        max_jail_steps=np.rint(region("max_jail_steps")).astype(np.int64),
     )
     arrest_constant = np.broadcast_to(np.asarray(unrest["arrest_constant"], np.float64), (worlds,))
     unrest_params = UnrestParams(
@@ -99,7 +99,7 @@ def to_params(scenario: Scenario, worlds: int, overrides: Mapping[str, np.ndarra
         police_density=police_density.reshape(-1),
         citizen_vision=unrest["citizen_vision"],
         police_vision=unrest["police_vision"],
-        max_jail_steps=np.tile(regions.max_jail_steps, worlds),
+        max_jail_steps=regions.max_jail_steps.reshape(-1),
         arrest_constant=np.repeat(arrest_constant, n_regions),
         variant=scenario.unrest.variant,
         ratio_rounding=scenario.unrest.ratio_rounding,
