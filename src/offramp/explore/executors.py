@@ -26,7 +26,7 @@ Choices
    (Dask's ``allowed-failures``); the result cannot differ (choice 2).
 5. Dask sets ``MALLOC_TRIM_THRESHOLD_=65536`` in the workers it spawns, which disables
    glibc's adaptive mmap threshold and made these NumPy-heavy chunks run about 1.7x
-   slower. A cluster offramp starts unsets it; on an existing cluster the driver checks
+   slower. A cluster offramp starts unsets it; on an existing cluster ``explore`` asks
    the workers and warns (docs/exploration.md says how to configure it).
 """
 
@@ -48,7 +48,7 @@ from offramp.errors import InputError, OfframpError
 from offramp.explore.dataset import KEY_COLUMNS, ChunkSpec, chunk_path, chunk_table_bytes, write_bytes_atomic
 
 __all__ = ["ChunkTask", "ChunkDone", "PerformanceWarning", "run_chunk", "run_local", "run_dask", "dask_client",
-           "EXECUTORS"]
+           "malloc_trim_is_set", "warn_malloc_trim", "EXECUTORS"]
 
 EXECUTORS = ("local", "dask")
 #: Chunks in flight per worker (choice 1): enough to keep a worker busy between results.
@@ -251,7 +251,8 @@ def run_local(tasks: Iterable[ChunkTask], workers: int, on_done: Callable[[Chunk
                 try:
                     done = future.result()
                 except BrokenProcessPool:
-                    raise OfframpError("a worker process died (out of memory?); finished chunks are kept: "
+                    raise OfframpError("a worker process died (out of memory, or a script calling explore() "
+                                       "without an `if __name__ == '__main__':` guard); finished chunks are kept: "
                                        "run again with --resume") from None
                 on_done(done)
                 for task in _take(pending, 1):
@@ -280,16 +281,36 @@ def _import_distributed():
     return distributed
 
 
-def _check_malloc_trim(client) -> None:
-    """Warn once if the cluster's workers run with Dask's MALLOC_TRIM_THRESHOLD_ (choice 5)."""
+def malloc_trim_is_set(client) -> bool:
+    """Whether any worker of a cluster runs with ``MALLOC_TRIM_THRESHOLD_`` set (choice 5).
+
+    Parameters
+    ----------
+    client : distributed.Client
+
+    Returns
+    -------
+    bool
+        False also when the workers cannot be asked (a check of speed never stops a run).
+    """
     try:
         settings = client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
-    except Exception:  # noqa: BLE001  (a check of speed must never stop a run)
-        return
-    if any(value is not None for value in settings.values()):
-        warnings.warn("Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows NumPy-heavy chunks "
-                      "(about 1.7x here); see docs/exploration.md, 'Dask clusters'",
-                      PerformanceWarning, stacklevel=3)
+    except Exception:  # noqa: BLE001
+        return False
+    return any(value is not None for value in settings.values())
+
+
+def warn_malloc_trim(stacklevel: int) -> None:
+    """The :class:`PerformanceWarning` for workers with ``MALLOC_TRIM_THRESHOLD_`` set.
+
+    Parameters
+    ----------
+    stacklevel : int
+        As for :func:`warnings.warn`, counted from the caller.
+    """
+    warnings.warn("Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows NumPy-heavy chunks "
+                  "(about 1.7x measured); see docs/exploration.md, 'Dask clusters'",
+                  PerformanceWarning, stacklevel=stacklevel + 1)
 
 
 @contextmanager
@@ -325,7 +346,6 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator:
             raise InputError("--scheduler", f"cannot reach a Dask scheduler at {scheduler} "
                                             f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
                              ) from None
-        _check_malloc_trim(client)
     try:
         yield client
     finally:

@@ -51,7 +51,16 @@ from offramp.explore.dataset import (
     write_bytes_atomic,
     write_manifest,
 )
-from offramp.explore.executors import EXECUTORS, ChunkDone, ChunkTask, dask_client, run_dask, run_local
+from offramp.explore.executors import (
+    EXECUTORS,
+    ChunkDone,
+    ChunkTask,
+    dask_client,
+    malloc_trim_is_set,
+    run_dask,
+    run_local,
+    warn_malloc_trim,
+)
 from offramp.scenario.load import ScenarioSource, load_scenario
 
 __all__ = ["explore", "ExploreResult", "ExploreInterrupted", "plan_chunks", "DEFAULT_CHUNK_SIZE"]
@@ -361,6 +370,8 @@ def explore(
     with contextlib.ExitStack() as stack:
         # The Dask client before any file: an unreachable scheduler leaves nothing behind.
         client = stack.enter_context(dask_client(scheduler, n_workers)) if executor == "dask" else None
+        if client is not None and scheduler is not None and malloc_trim_is_set(client):
+            warn_malloc_trim(stacklevel=2)
         if plan.existing is None:
             _start_directory(directory, plan)
         else:
