@@ -353,3 +353,14 @@ def test_bad_options_give_one_line(tmp_path, capsys, arguments, where):
 def test_out_is_required(capsys):
     assert main(["explore", str(QUICK), "--no-progress"]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_a_claims_design_labels_each_row_with_its_sides(tmp_path):
+    out = tmp_path / "run"
+    explore(QUICK, out=out, design="claims", samples=1, replications=2, seed=SEED, strategy=["conciliation"],
+            workers=1, chunk_size=3, progress=False)
+    frame = offramp.load(out)
+    design = make_design(load_scenario(QUICK).scenario, "claims", 1, SEED)
+    assert len(frame) == len(design.samples) * 2
+    for claim in design.claims.columns:
+        assert list(frame[f"claims.{claim}"]) == list(design.claims[claim].to_numpy()[frame["sample"].to_numpy()])
