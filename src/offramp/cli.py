@@ -191,12 +191,13 @@ def run(
     summary = outcome_summary(result.outcomes, OUTCOME_LABELS)
     worlds_each = summary["worlds"].iloc[0]
     ends = Table(title=f"How the worlds ended: {result.scenario_name}, {worlds_each} worlds per strategy, seed {result.seed}")
-    ends.add_column("strategy")
+    ends.add_column("strategy", no_wrap=True)
+    short = {"settlement": "settled", "insider_removal": "insiders", "direct_conflict": "conflict"}
     for label in OUTCOME_LABELS:
-        ends.add_column(f"{label.replace('_', ' ')} %", justify="right")
-    ends.add_column("median end week", justify="right")
+        ends.add_column(f"{short.get(label, label)} %", justify="right")
+    ends.add_column("median end wk", justify="right")
     costs = Table(title="At what cost (means per world; never summed together)")
-    costs.add_column("strategy")
+    costs.add_column("strategy", no_wrap=True)
     for column in ("war deaths", "periphery casualties", "direct conflict %", "peak tension"):
         costs.add_column(column, justify="right")
     for _, row in summary.iterrows():
@@ -204,14 +205,16 @@ def run(
             f"{100 * row[f'{label}_share']:.0f} [{100 * row[f'{label}_low']:.0f}-{100 * row[f'{label}_high']:.0f}]"
             for label in OUTCOME_LABELS
         ]
-        ends.add_row(row["strategy"], *shares, f"{row['median_end_week']:.0f}")
+        median = row["median_end_week"]
+        ends.add_row(row["strategy"], *shares, "-" if median != median else f"{median:.0f}")  # NaN: none ended
         costs.add_row(
             row["strategy"], f"{row['mean_war_deaths']:,.0f}", f"{row['mean_periphery_casualties']:,.1f}",
             f"{100 * row['direct_conflict_share']:.1f}", f"{row['mean_peak_tension']:.2f}",
         )
     console.print(ends)
     console.print(costs)
-    console.print("Shares in %, with 95% Wilson intervals in brackets.")
+    console.print("Shares in %, with 95% Wilson intervals in brackets; settled = off-ramp, insiders = removal by "
+                  "insiders, conflict = direct conflict with the coercer.")
     for path, what in ((out, "outcomes"), (plot, "figure")):
         if path is not None:
             console.print(f"{what}: {path}")
