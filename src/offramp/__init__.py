@@ -16,6 +16,6 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 from offramp.model.cascade import cascade  # noqa: E402  (the pure Granovetter cascade)
 from offramp.model.leader import choice_probabilities  # noqa: E402  (the logit choice rule)
-from offramp.explore.dataset import load  # noqa: E402  (an offramp explore directory as a DataFrame)
+from offramp.explore.dataset import aggregate, load  # noqa: E402  (an offramp explore directory as a DataFrame)
 
-__all__ = ["__version__", "cascade", "choice_probabilities", "load"]
+__all__ = ["__version__", "aggregate", "cascade", "choice_probabilities", "load"]

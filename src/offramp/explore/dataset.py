@@ -39,7 +39,8 @@ from pathlib import Path
 from offramp.errors import InputError
 
 __all__ = ["MANIFEST", "CHUNKS", "FORMAT", "ChunkSpec", "Manifest", "chunk_path", "read_manifest",
-           "write_manifest", "write_bytes_atomic", "chunk_table_bytes", "read_chunk", "valid_chunks", "load"]
+           "write_manifest", "write_bytes_atomic", "chunk_table_bytes", "read_chunk", "valid_chunks", "load",
+           "aggregate"]
 
 MANIFEST = "manifest.json"
 CHUNKS = "chunks"
@@ -352,3 +353,42 @@ def load(directory: str | Path):
     frame = frame.sort_values(["strategy", "world"], key=lambda c: c.map(order) if c.name == "strategy" else c,
                               kind="stable")
     return frame.reset_index(drop=True)
+
+
+_OUTCOMES = ("settlement", "insider_removal", "uprising", "direct_conflict", "ongoing")
+_MEANS = ("end_week", "war_deaths", "periphery_casualties", "peak_tension", "purges", "defections", "attributions")
+
+
+def aggregate(frame):
+    """Per (sample, strategy): outcome shares over the replications, and means.
+
+    Computed on demand from :func:`load`'s table, so the dataset keeps every number and
+    any other aggregate is a ``groupby`` away.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Experiment rows, as :func:`load` returns them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (sample, strategy): the sampled parameter values (and claims'
+        sides), ``replications``, ``p_<outcome>`` for every end state (shares summing
+        to 1), ``direct_conflict_share``, and ``mean_<column>`` for the end week and the
+        human-cost and event columns, kept apart.
+    """
+    import pandas as pd
+
+    keys = ["sample", "strategy"]
+    groups = frame.groupby(keys, sort=False)
+    shares = pd.crosstab([frame["sample"], frame["strategy"]], frame["outcome"], normalize="index")
+    shares = shares.reindex(columns=list(_OUTCOMES), fill_value=0.0).add_prefix("p_")
+    parameters = [c for c in frame.columns if "." in c]  # parameter paths and claims.Cn
+    out = groups[parameters].first() if parameters else groups.size().to_frame("_").drop(columns="_")
+    out["replications"] = groups.size()
+    out = out.join(shares)
+    out["direct_conflict_share"] = groups["direct_conflict"].mean()
+    means = [c for c in _MEANS if c in frame.columns]
+    out = out.join(groups[means].mean().add_prefix("mean_"))
+    return out.reset_index()
