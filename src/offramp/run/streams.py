@@ -109,19 +109,6 @@ class WorldStreams:
             )
         )
 
-    @classmethod
-    def for_grids(
-        cls, seed: int, worlds: Sequence[int] | np.ndarray, stream: Stream, regions: int
-    ) -> WorldStreams:
-        """Streams for B worlds x K regions, flattened world-major to B*K rows."""
-        return cls(
-            tuple(
-                np.random.Generator(np.random.SFC64(world_seed_sequence(seed, w, stream, k)))
-                for w in np.asarray(worlds).ravel()
-                for k in range(regions)
-            )
-        )
-
     def __len__(self) -> int:
         return len(self.generators)
 
@@ -131,13 +118,13 @@ class WorldStreams:
 
     def uniform(self, shape: tuple[int, ...] = ()) -> np.ndarray:
         """float64 uniforms on [0, 1), shape (B, *shape)."""
-        return np.stack([g.random(shape) for g in self.generators]) if self.generators else np.empty((0, *shape))
-
-    def bits32(self, shape: tuple[int, ...]) -> np.ndarray:
-        """Uniform uint32 words, shape (B, *shape)."""
-        if not self.generators:
-            return np.empty((0, *shape), np.uint32)
-        return np.stack([_words(g, shape) for g in self.generators])
+        out = np.empty((len(self.generators), *shape))
+        if not shape:  # one number per world: no per-world array to fill
+            out[:] = [g.random() for g in self.generators]
+            return out
+        for i, g in enumerate(self.generators):
+            g.random(out=out[i])  # the same numbers as g.random(shape), without a stack
+        return out
 
     def bits32_batch_last(self, shape: tuple[int, ...], rows_per_generator: int = 1) -> np.ndarray:
         """Uniform uint32 words laid out batch last, shape (*shape, B * rows_per_generator).
