@@ -196,7 +196,8 @@ def _move_round(agents, grid, neighbours, row, word, params):
         if not empties:
             continue
         target = None
-        first = row + 3 * a["attempts"]  # per attempt: two words of tries, then the rank word
+        per_attempt = 3 if params.turns > 1 else 1  # two words of tries (several turns), then the rank
+        first = row + per_attempt * a["attempts"]
         if params.turns > 1:
             usable = (256 // len(cells)) * len(cells)
             for tries_row in (first, first + 1):
@@ -209,7 +210,7 @@ def _move_round(agents, grid, neighbours, row, word, params):
                 if target is not None:
                     break
         if target is None:
-            target = empties[scaled(word(first + 2, *a["start"]), len(empties))]
+            target = empties[scaled(word(first + per_attempt - 1, *a["start"]), len(empties))]
         proposals.setdefault(target, []).append(a)
     moved = 0
     for target, claimants in proposals.items():

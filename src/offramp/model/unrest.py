@@ -252,16 +252,21 @@ class UnrestRecord:
 
 def draw_rows(params: UnrestParams) -> int:
     """Rows of uint32 words drawn per cell per step: order key, pick (an officer's arrest
-    choice, a citizen's jail term), second pick, and three per movement attempt (two of
-    quick tries, then the exact choice). Each agent reads its words at its start-of-step
-    cell, so the count does not grow with turns."""
-    return 3 + (_WORDS_PER_ATTEMPT * params.move_attempts if params.movement else 0)
+    choice, a citizen's jail term), second pick, and per movement attempt the words of
+    :func:`_words_per_attempt`. Each agent reads its words at its start-of-step cell, so
+    the count does not grow with turns."""
+    return 3 + (_words_per_attempt(params) * params.move_attempts if params.movement else 0)
+
+
+def _words_per_attempt(params: UnrestParams) -> int:
+    """Words per movement attempt: the exact choice's rank, after two words of quick
+    tries when several turns make the movers of a round few (choice 6)."""
+    return _TRY_WORDS + 1 if params.turns > 1 else 1
 
 
 # Row indices of the per-step block of random words (see draw_rows).
 _ORDER, _PICK, _PICK2, _MOVE = 0, 1, 2, 3
 _TRY_WORDS = 2  # words of quick tries per movement attempt, four tries per word
-_WORDS_PER_ATTEMPT = _TRY_WORDS + 1
 
 
 def _cells_first(array: np.ndarray) -> np.ndarray:
@@ -583,7 +588,8 @@ def _move_round(
         where = np.flatnonzero(asking & (n_empty > 0))
         if where.size == 0:
             continue
-        first_row = _WORDS_PER_ATTEMPT * attempts.reshape(-1)[where].astype(np.int64)
+        per_attempt = _words_per_attempt(params)
+        first_row = per_attempt * attempts.reshape(-1)[where].astype(np.int64)
         origin_here = origin[where]
         target = np.full(where.size, -1, np.int64)
         if params.turns > 1:
@@ -595,7 +601,7 @@ def _move_round(
                 )
         rest = target < 0
         rank = _scaled(
-            move_words[first_row[rest] + _TRY_WORDS, origin_here[rest]], n_empty.reshape(-1)[where[rest]]
+            move_words[first_row[rest] + per_attempt - 1, origin_here[rest]], n_empty.reshape(-1)[where[rest]]
         )
         target[rest] = _target_in_vision(is_empty, where[rest], rank, vision)
         source.append(where)
