@@ -169,15 +169,19 @@ def nth_marked_in_vision(mask: np.ndarray, rank: np.ndarray, vision: int) -> np.
     n_offsets = vision_cell_count(vision)
     # One-byte counters while every rank fits (2v(v+1) <= 127, v <= 7); two above.
     count_type = np.int8 if n_offsets <= 127 else np.int16
-    padded = np.pad(mask, ((r, r), (r, r)) + ((0, 0),) * (mask.ndim - 2), mode="wrap").view(np.uint8)
+    # Same-type operands throughout: mixing int8 with uint8 or bool would send NumPy to a
+    # casting loop that runs at half the speed of the plain one.
+    padded = np.pad(mask, ((r, r), (r, r)) + ((0, 0),) * (mask.ndim - 2), mode="wrap").astype(count_type)
     rank = np.asarray(rank)
     remaining = np.where(rank < 0, -1, rank).astype(count_type)
     passed = np.zeros(mask.shape, count_type)
     is_left = np.empty(mask.shape, bool)
+    # A bool is one byte holding 0 or 1: seen as int8 it adds without a casting loop.
+    left_count = is_left.view(np.int8) if count_type is np.int8 else is_left
     for dy, dx in diamond_offsets(vision):
-        np.subtract(remaining, padded[r + dy : r + dy + height, r + dx : r + dx + width], out=remaining, casting="unsafe")
+        np.subtract(remaining, padded[r + dy : r + dy + height, r + dx : r + dx + width], out=remaining)
         np.greater_equal(remaining, 0, out=is_left)
-        passed += is_left
+        passed += left_count
     # rank >= marks in vision leaves every offset passed: no choice; rank < 0 passes none.
     return np.where((rank >= 0) & (passed < n_offsets), passed, -1).astype(np.int16)
 
