@@ -76,6 +76,9 @@ class RegionTable:
         Region names (roles, not places), K of them.
     is_core : bool (K,)
         Whether unrest in the region can become a popular uprising (choice 7).
+    allows_covert : bool (K,)
+        Whether the coercer may support the opposition in the region; the coupling
+        zeroes covert support elsewhere, whatever the strategy.
     weight : float64 (K,) or (B, K)
         w_k, how much a fully active region threatens the regime [-].
     base_legitimacy : float64 (K,) or (B, K)
@@ -90,6 +93,7 @@ class RegionTable:
 
     names: tuple[str, ...]
     is_core: np.ndarray
+    allows_covert: np.ndarray
     weight: np.ndarray
     base_legitimacy: np.ndarray
     hardship_scale: np.ndarray

@@ -5,7 +5,8 @@ This is the only place where the submodels meet. The order of the calls in
 docs/model.md:
 
 1. **Coercer.** The strategy observes last week's tension, the leader's paranoia, the
-   regions' unrest and the defected share, and sets this week's levers.
+   regions' unrest and the defected share, and sets this week's levers. Covert support
+   to a region closed to it (``allows_covert``) is zeroed here, whatever the strategy.
 2. **Periphery.** Legitimacy (information campaign x war cost, last week's arrests) and
    organised opposition (covert support) are updated; police on duty follow the leader's
    last allocation; the regions' grids run ``engine_steps_per_week`` engine steps; unrest,
@@ -396,8 +397,9 @@ def step_world(
     n_worlds, n_regions = state.unrest.shape
     was_done = state.is_done
 
-    # 1. Coercer.
+    # 1. Coercer; regions closed to covert support get none, whatever the strategy says.
     levers = strategy.levers(observe(state))
+    levers = replace(levers, covert_support=np.where(params.regions.allows_covert, levers.covert_support, 0.0))
 
     # 2. Periphery.
     grids, periphery, unrest, arrests, casualties, on_duty, is_uprising = _run_regions(state, params, levers, streams)

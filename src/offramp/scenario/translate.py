@@ -8,13 +8,12 @@ scenario's uncertainties) mapped to per-world arrays of shape (B,).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 
 import numpy as np
 
 from offramp.errors import InputError
 from offramp.model.cascade import CascadeParams
-from offramp.model.coercer import STRATEGY_KINDS, Strategy, build_strategy
+from offramp.model.coercer import Strategy, build_strategy
 from offramp.model.escalation import EscalationParams
 from offramp.model.leader import LeaderParams
 from offramp.model.periphery import PeripheryParams, RegionTable
@@ -84,6 +83,7 @@ def to_params(scenario: Scenario, worlds: int, overrides: Mapping[str, np.ndarra
     regions = RegionTable(
         names=scenario.region_names,
         is_core=np.array([r.core for r in scenario.regions], bool),
+        allows_covert=np.array([r.covert_support for r in scenario.regions], bool),
         weight=region("weight"),
         base_legitimacy=region("base_legitimacy"),
         hardship_scale=region("hardship_scale"),
@@ -122,7 +122,8 @@ def to_params(scenario: Scenario, worlds: int, overrides: Mapping[str, np.ndarra
 
 
 def _strategy_spec(scenario: Scenario, name: str, seen: tuple[str, ...] = ()) -> dict:
-    """A strategy's data, with a named ``inner`` strategy resolved and covert regions set."""
+    """A strategy's data, with a named ``inner`` strategy resolved (regions closed to covert
+    support are enforced by the model's coupling, for every kind of strategy)."""
     if name in seen:
         raise InputError(f"strategies.{name}.inner", "strategies refer to each other in a circle")
     if name not in scenario.strategies:
@@ -132,17 +133,6 @@ def _strategy_spec(scenario: Scenario, name: str, seen: tuple[str, ...] = ()) ->
     inner = spec.get("inner")
     if isinstance(inner, str):
         spec["inner"] = _strategy_spec(scenario, inner, (*seen, name))
-    kind_fields = {f.name for f in fields(STRATEGY_KINDS[spec["kind"]])}
-    allowed = tuple(region.covert_support for region in scenario.regions)
-    if "covert_regions" in kind_fields and "covert_regions" not in spec:
-        spec["covert_regions"] = allowed
-    if spec["kind"] == "static" and spec.get("covert_support") and not all(allowed):
-        # A static schedule has no region mask: give each region its own schedule, and
-        # regions closed to covert support a schedule of zero.
-        schedules = list(spec["covert_support"])
-        per_region = schedules * len(allowed) if len(schedules) == 1 else schedules
-        if len(per_region) == len(allowed):
-            spec["covert_support"] = [points if ok else [[0.0, 0.0]] for points, ok in zip(per_region, allowed)]
     return spec
 
 
