@@ -51,6 +51,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from offramp.model._broadcast import per_world_column
+
 __all__ = [
     "PeripheryParams",
     "RegionTable",
@@ -228,10 +230,6 @@ class PeripheryRecord:
     is_uprising: np.ndarray
 
 
-def _per_world(value, n_worlds: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, np.float64), (n_worlds,))[:, None]
-
-
 def init_periphery(regions: RegionTable, n_worlds: int) -> PeripheryState:
     """Legitimacy at its base, no organisation, no uprising under way.
 
@@ -272,27 +270,27 @@ def step_legitimacy(
     n_worlds = legitimacy.shape[0]
     base = np.broadcast_to(np.asarray(regions.base_legitimacy, np.float64), legitimacy.shape)
     # L <- L + (L0 - L)(1 - e^{-1/tau}) - info mu cost - repression arrested
-    relaxed = legitimacy + (base - legitimacy) * -np.expm1(-1.0 / _per_world(params.legitimacy_weeks, n_worlds))
-    information_loss = _per_world(params.information_effect, n_worlds) * (drivers.information * drivers.war_cost)[:, None]
-    repression_loss = _per_world(params.repression_effect, n_worlds) * drivers.arrested_share
+    relaxed = legitimacy + (base - legitimacy) * -np.expm1(-1.0 / per_world_column(params.legitimacy_weeks, n_worlds))
+    information_loss = per_world_column(params.information_effect, n_worlds) * (drivers.information * drivers.war_cost)[:, None]
+    repression_loss = per_world_column(params.repression_effect, n_worlds) * drivers.arrested_share
     return np.clip(relaxed - information_loss - repression_loss, 0.0, 1.0)
 
 
 def step_opposition(opposition: np.ndarray, params: PeripheryParams, covert_support: np.ndarray) -> np.ndarray:
     """Next week's organised opposition capacity (choice 3): float64 (B, K) in [0, 1]."""
     n_worlds = opposition.shape[0]
-    decay = _per_world(params.opposition_decay, n_worlds)
-    growth = _per_world(params.opposition_growth, n_worlds)
+    decay = per_world_column(params.opposition_decay, n_worlds)
+    growth = per_world_column(params.opposition_growth, n_worlds)
     return np.clip((1.0 - decay) * opposition + growth * covert_support, 0.0, 1.0)
 
 
 def organisation_effects(opposition: np.ndarray, params: PeripheryParams) -> tuple[np.ndarray, np.ndarray]:
     """Activation threshold and perceived-risk factor per region (choice 3), (B, K) each."""
     n_worlds = opposition.shape[0]
-    threshold = _per_world(params.active_threshold, n_worlds) * (
-        1.0 - _per_world(params.threshold_effect, n_worlds) * opposition
+    threshold = per_world_column(params.active_threshold, n_worlds) * (
+        1.0 - per_world_column(params.threshold_effect, n_worlds) * opposition
     )
-    risk_factor = 1.0 - _per_world(params.risk_effect, n_worlds) * opposition
+    risk_factor = 1.0 - per_world_column(params.risk_effect, n_worlds) * opposition
     return threshold, np.clip(risk_factor, 0.0, 1.0)
 
 
@@ -311,7 +309,7 @@ def police_on_duty(police: np.ndarray, force_factor: np.ndarray, params: Periphe
     -------
     int64 (B, K)
     """
-    share = np.minimum(1.0, _per_world(params.duty_share, police.shape[0]) * force_factor)
+    share = np.minimum(1.0, per_world_column(params.duty_share, police.shape[0]) * force_factor)
     return np.rint(police * share).astype(np.int64)
 
 
@@ -331,10 +329,10 @@ def weekly_casualties(
     params : PeripheryParams
     """
     n_worlds = active.shape[0]
-    arming = _per_world(params.arming_level, n_worlds)
+    arming = per_world_column(params.arming_level, n_worlds)
     armed_share = np.clip((opposition - arming) / np.maximum(1.0 - arming, 1e-12), 0.0, 1.0)
-    clashes = _per_world(params.armed_clash_deaths, n_worlds) * active * armed_share
-    return clashes + _per_world(params.arrest_deaths, n_worlds) * arrests
+    clashes = per_world_column(params.armed_clash_deaths, n_worlds) * active * armed_share
+    return clashes + per_world_column(params.arrest_deaths, n_worlds) * arrests
 
 
 def war_deaths(war_capacity: np.ndarray, params: PeripheryParams) -> np.ndarray:
@@ -353,7 +351,7 @@ def step_uprising(
     (int64 (B, K), bool (B,))
         The new counters and whether an uprising happened this week.
     """
-    level = _per_world(params.uprising_level, unrest.shape[0])
+    level = per_world_column(params.uprising_level, unrest.shape[0])
     counter = np.where(unrest >= level, uprising_weeks + 1, 0)
     needed = np.broadcast_to(np.asarray(params.uprising_weeks), (unrest.shape[0],))[:, None]  # scalar or (B,)
     is_uprising = (np.asarray(regions.is_core, bool) & (counter >= needed)).any(axis=1)

@@ -420,7 +420,8 @@ def advance_with_words(
     occupant = _cells_first(state.occupant)
     height, width, grids = occupant.shape
     size = occupant.size
-    cells = {name: _cells_first(getattr(state, name)).copy() for name in _STATE_FIELDS}
+    # moveaxis is a view; .copy() makes the one C-ordered working copy the step writes to.
+    cells = {name: np.moveaxis(getattr(state, name), 0, -1).copy() for name in _STATE_FIELDS}
     # Working fields that travel with an agent: where it started (to read its words), and
     # whether it still has a move to make this step.
     start = np.arange(size, dtype=np.int64).reshape(occupant.shape)

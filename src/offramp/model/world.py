@@ -82,6 +82,7 @@ __all__ = [
     "WeekRecord",
     "init_world",
     "step_world",
+    "map_world_rows",
 ]
 
 
@@ -489,22 +490,53 @@ def step_world(
     return replace(_freeze(was_done, state, new_state), week=week), record
 
 
-def _freeze(is_done: np.ndarray, old, new):
-    """``new`` with every array of the worlds in ``is_done`` taken from ``old``.
+def map_world_rows(function, *states, n_worlds: int, rows_per_world: int = 1):
+    """Apply ``function(rows_per_world, *arrays)`` to every array of same-typed states.
 
-    Arrays have a leading world axis B, or B * K for the grids (world-major).
+    Every array of a world state has a leading world axis B, except the regions' grids
+    (field ``grids``), which have B * K rows, world-major. Nested dataclasses are walked;
+    scalars are taken from the last state. The one place that knows the state's axes,
+    used to freeze ended worlds and to cut a batch down to some of its worlds.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(rows_per_world, *arrays) -> array``.
+    *states : dataclass instances of one type
+    n_worlds : int
+        B.
+    rows_per_world : int
+        Rows per world of the arrays at this level (1, or K inside the grids).
+
+    Returns
+    -------
+    A state of the same type.
     """
+    last = states[-1]
+    values = {}
+    for field in fields(last):
+        parts = [getattr(state, field.name) for state in states]
+        per_world = rows_per_world
+        if field.name == "grids":
+            per_world = parts[-1].occupant.shape[0] // n_worlds
+        if hasattr(parts[-1], "__dataclass_fields__"):
+            values[field.name] = map_world_rows(function, *parts, n_worlds=n_worlds, rows_per_world=per_world)
+        elif isinstance(parts[-1], np.ndarray) and parts[-1].ndim >= 1:
+            if parts[-1].shape[0] != n_worlds * per_world:
+                raise ValueError(f"{field.name}: leading axis {parts[-1].shape[0]} is not {n_worlds} worlds x {per_world}")
+            values[field.name] = function(per_world, *parts)
+        else:
+            values[field.name] = parts[-1]
+    return type(last)(**values)
+
+
+def _freeze(is_done: np.ndarray, old, new):
+    """``new`` with every array of the worlds in ``is_done`` taken from ``old``."""
     if not is_done.any():
         return new
-    values = {}
-    for field in fields(new):
-        before, after = getattr(old, field.name), getattr(new, field.name)
-        if hasattr(after, "__dataclass_fields__"):
-            values[field.name] = _freeze(is_done, before, after)
-        elif isinstance(after, np.ndarray) and after.ndim >= 1:
-            repeat = after.shape[0] // is_done.shape[0]
-            mask = np.repeat(is_done, repeat).reshape((-1,) + (1,) * (after.ndim - 1))
-            values[field.name] = np.where(mask, before, after)
-        else:
-            values[field.name] = after
-    return type(new)(**values)
+
+    def keep_old(per_world: int, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        mask = np.repeat(is_done, per_world).reshape((-1,) + (1,) * (after.ndim - 1))
+        return np.where(mask, before, after)
+
+    return map_world_rows(keep_old, old, new, n_worlds=is_done.size)

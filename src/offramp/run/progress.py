@@ -28,6 +28,7 @@ def progress_bar(label: str, total: int, enabled: bool = True, unit: str = "step
         return
     from rich.progress import (
         BarColumn,
+        ProgressColumn,
         MofNCompleteColumn,
         Progress,
         TaskProgressColumn,
@@ -36,12 +37,25 @@ def progress_bar(label: str, total: int, enabled: bool = True, unit: str = "step
         TimeRemainingColumn,
     )
 
+    class _RateColumn(ProgressColumn):
+        """Units per second; blank until rich has measured a rate."""
+
+        def __init__(self, unit_name: str) -> None:
+            super().__init__()
+            self.unit_name = unit_name
+
+        def render(self, task):
+            from rich.text import Text
+
+            speed = task.finished_speed or task.speed
+            return Text("" if speed is None else f"{speed:,.0f} {self.unit_name}/s")
+
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(),
-        TextColumn("{task.speed:>7.1f} " + unit + "/s" if False else ""),
+        _RateColumn(unit),
         TimeElapsedColumn(),
         TextColumn("eta"),
         TimeRemainingColumn(),

@@ -19,7 +19,16 @@ import numpy as np
 
 from offramp.model.coercer import Strategy
 from offramp.model.leader import Action
-from offramp.model.world import Outcome, WeekRecord, WorldParams, WorldState, WorldStreamSet, init_world, step_world
+from offramp.model.world import (
+    Outcome,
+    WeekRecord,
+    WorldParams,
+    WorldState,
+    WorldStreamSet,
+    init_world,
+    map_world_rows,
+    step_world,
+)
 
 __all__ = ["OUTCOME_LABELS", "run_worlds", "outcome_rows", "trace_world", "CampaignRun"]
 
@@ -106,24 +115,9 @@ def run_worlds(
     return {name: np.concatenate([c[name] for _, c in finished])[order] for name in finished[0][1]}
 
 
-def _take(state, keep: np.ndarray, rows_per_world: int = 1):
-    """The worlds ``keep`` (bool (B,)) of a state. Every array has a leading world axis
-    B, except the regions' grids (``grids``), which have B * K rows, world-major."""
-    values = {}
-    for field in fields(state):
-        value = getattr(state, field.name)
-        per_world = rows_per_world
-        if field.name == "grids":
-            per_world = value.occupant.shape[0] // keep.size
-        if hasattr(value, "__dataclass_fields__"):
-            values[field.name] = _take(value, keep, per_world)
-        elif isinstance(value, np.ndarray) and value.ndim >= 1:
-            if value.shape[0] != keep.size * per_world:
-                raise ValueError(f"{field.name}: leading axis {value.shape[0]} is not {keep.size} worlds x {per_world}")
-            values[field.name] = value[np.repeat(keep, per_world)]
-        else:
-            values[field.name] = value
-    return type(state)(**values)
+def _take(state: WorldState, keep: np.ndarray) -> WorldState:
+    """The worlds ``keep`` (bool (B,)) of a state."""
+    return map_world_rows(lambda per_world, array: array[np.repeat(keep, per_world)], state, n_worlds=keep.size)
 
 
 def _take_params(params: WorldParams, keep: np.ndarray) -> WorldParams:
