@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from offramp.errors import InputError
+from offramp.run.record import new_file_mode
 
 __all__ = ["MANIFEST", "CHUNKS", "FORMAT", "ChunkSpec", "Manifest", "chunk_path", "read_manifest",
            "write_manifest", "write_bytes_atomic", "chunk_table_bytes", "read_chunk", "valid_chunks", "load",
@@ -47,13 +48,6 @@ CHUNKS = "chunks"
 FORMAT = "offramp-explore/1"
 #: Leading columns of every experiment row, before the sampled values and the outcomes.
 KEY_COLUMNS = ("sample", "replication", "world", "strategy", "seed")
-
-
-def _file_mode() -> int:
-    """Permissions of a new file under the process's umask (mkstemp makes 0600 files)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +156,7 @@ def write_bytes_atomic(path: str | Path, payload: bytes) -> Path:
             stream.write(payload)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, _file_mode())
+        os.chmod(temporary, new_file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

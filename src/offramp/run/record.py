@@ -10,9 +10,17 @@ from pathlib import Path
 
 from offramp.errors import InputError
 
-__all__ = ["write_table", "TABLE_SUFFIXES"]
+__all__ = ["write_table", "TABLE_SUFFIXES", "new_file_mode"]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def new_file_mode() -> int:
+    """Permissions of a new file under the process's umask (mkstemp makes 0600 files,
+    which a renamed result would keep)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_table(frame, path: str | Path, metadata: Mapping[str, object] | None = None, option: str = "out") -> Path:
@@ -54,6 +62,7 @@ def write_table(frame, path: str | Path, metadata: Mapping[str, object] | None =
             encoded = {f"offramp.{k}".encode(): json.dumps(v, default=str).encode() for k, v in (metadata or {}).items()}
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), **encoded})
             pq.write_table(table, temporary)
+        os.chmod(temporary, new_file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
