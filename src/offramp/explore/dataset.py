@@ -40,7 +40,7 @@ from offramp.errors import InputError
 from offramp.run.record import new_file_mode
 
 __all__ = ["MANIFEST", "CHUNKS", "FORMAT", "ChunkSpec", "Manifest", "chunk_path", "read_manifest",
-           "write_manifest", "write_bytes_atomic", "chunk_table_bytes", "read_chunk", "valid_chunks", "load",
+           "write_manifest", "write_bytes_atomic", "chunk_table_bytes", "read_chunk", "valid_chunks", "load", "load_counting",
            "aggregate"]
 
 MANIFEST = "manifest.json"
@@ -325,9 +325,31 @@ def load(directory: str | Path):
         parameter values (one float64 column per parameter path), the claims' sides for
         a ``claims`` design, then the outcome columns of ``offramp run``.
     """
+    frame, missing, total = load_counting(directory)
+    if missing:
+        warnings.warn(f"{directory}: {missing} of {total} chunks are missing or invalid; "
+                      "their experiments are not in the table (complete them with --resume)",
+                      UserWarning, stacklevel=2)
+    return frame
+
+
+def load_counting(directory: str | Path, option: str = "directory"):
+    """:func:`load`'s table, with how many of the manifest's chunks were missing or invalid.
+
+    Parameters
+    ----------
+    directory : str or Path
+    option : str
+        What to call the directory in messages.
+
+    Returns
+    -------
+    (pandas.DataFrame, int, int)
+        The table, the missing chunks, and the chunks the manifest lists.
+    """
     import pandas as pd
 
-    manifest = read_manifest(directory, option="directory")
+    manifest = read_manifest(directory, option=option)
     frames = []
     missing = 0
     for chunk in manifest.chunks:
@@ -336,17 +358,13 @@ def load(directory: str | Path):
             missing += 1
         else:
             frames.append(frame)
-    if missing:
-        warnings.warn(f"{directory}: {missing} of {len(manifest.chunks)} chunks are missing or invalid; "
-                      "their experiments are not in the table (complete them with --resume)",
-                      UserWarning, stacklevel=2)
     if not frames:
-        return pd.DataFrame(columns=list(KEY_COLUMNS))
+        return pd.DataFrame(columns=list(KEY_COLUMNS)), missing, len(manifest.chunks)
     frame = pd.concat(frames, ignore_index=True)
     order = {name: i for i, name in enumerate(manifest.strategies)}
     frame = frame.sort_values(["strategy", "world"], key=lambda c: c.map(order) if c.name == "strategy" else c,
                               kind="stable")
-    return frame.reset_index(drop=True)
+    return frame.reset_index(drop=True), missing, len(manifest.chunks)
 
 
 _OUTCOMES = ("settlement", "insider_removal", "uprising", "direct_conflict", "ongoing")
