@@ -18,4 +18,14 @@ from offramp.model.cascade import cascade  # noqa: E402  (the pure Granovetter c
 from offramp.model.leader import choice_probabilities  # noqa: E402  (the logit choice rule)
 from offramp.explore.dataset import aggregate, load  # noqa: E402  (an offramp explore directory as a DataFrame)
 
-__all__ = ["__version__", "aggregate", "cascade", "choice_probabilities", "load"]
+__all__ = ["__version__", "Analysis", "aggregate", "analyze", "cascade", "choice_probabilities", "load"]
+
+
+def __getattr__(name: str):
+    # offramp analyze as a function, imported on first use: it pulls in pandas and SciPy's
+    # statistics, which the command line's other commands do not need at start-up.
+    if name in ("analyze", "Analysis"):
+        from offramp.analyse import analysis
+
+        return getattr(analysis, name)
+    raise AttributeError(f"module 'offramp' has no attribute {name!r}")

@@ -178,7 +178,7 @@ def run(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
 ) -> None:
     """Run every strategy of a scenario on the same worlds and summarise how they end."""
-    from offramp.report.tables import outcome_summary
+    from offramp.analyse.outcomes import outcome_summary
     from offramp.run.campaign import run_campaign
     from offramp.run.runner import OUTCOME_LABELS
 
@@ -300,6 +300,58 @@ def explore_command(
         + f", {result.experiments_per_second:,.1f} experiments/s"
     )
     console.print(f"read it with offramp.load({str(result.directory)!r}) or pyarrow.dataset.dataset('{result.directory}/chunks')")
+
+
+def _analyze_help(name: str, text: str) -> str:
+    from offramp.analyse.analysis import analyze
+
+    return _signature_help(analyze, name, text)
+
+
+@app.command(name="analyze")
+def analyze_command(
+    directory: Annotated[Path, typer.Argument(help="an offramp explore directory (its --out)")],
+    criteria: Annotated[
+        Optional[Path], typer.Option(help="criteria file (TOML): objective, satisficing, discovery, claim audit "
+                                          "[default: settlement within 52 weeks >= 0.25, direct conflict <= 0.05]")
+    ] = None,
+    report: Annotated[Optional[Path], typer.Option(help="write the HTML report here, e.g. report.html")] = None,
+    tables: Annotated[Optional[Path], typer.Option(help="write every table as Parquet into this directory")] = None,
+    discover: Annotated[
+        Optional[list[str]], typer.Option(help="explain the failures of this strategy (repeat for several) "
+                                               "[default: the criteria's, or the best-ranked that fails somewhere]")
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option(help=_analyze_help("seed", "seed of bootstraps and trees"))] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+) -> None:
+    """Analyse an exploration: outcomes, robustness, scenario discovery, sensitivity and the claim audit."""
+    from offramp.analyse.analysis import analyze
+
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise InputError("--report", f"{report}: the report is HTML; give a name ending in .html")
+    analysis = analyze(directory, criteria, report=report, tables=tables, discover=discover or None,
+                       **_given(seed=seed), progress=progress)
+    robust = analysis.robustness.sort_values("rank")
+    table = Table(title=f"Robustness: {analysis.study.scenario.get('name', '')}, criteria: {analysis.criteria.text}")
+    table.add_column("rank", justify="right")
+    table.add_column("strategy", no_wrap=True)
+    table.add_column("satisficing %", justify="right")
+    table.add_column(f"mean {analysis.criteria.objective.label}", justify="right")
+    table.add_column("mean regret", justify="right")
+    table.add_column("90% regret", justify="right")
+    for row in robust.itertuples():
+        table.add_row(str(row.rank), row.strategy,
+                      f"{100 * row.satisficing_share:.0f} [{100 * row.satisficing_low:.0f}-{100 * row.satisficing_high:.0f}]",
+                      f"{row.mean_objective:.3g}", f"{row.mean_regret:.3g}", f"{row.p90_regret:.3g}")
+    console.print(table)
+    for sentence in analysis.summary:
+        console.print(f"- {sentence}", markup=False)
+    for part, note in analysis.notes.items():
+        console.print(f"note ({part}): {note}", markup=False)
+    console.print(f"analysed {len(analysis.study.experiments):,} experiments in {analysis.seconds:.1f} s")
+    for path, what in ((report, "report"), (tables, "tables")):
+        if path is not None:
+            console.print(f"{what}: {path}")
 
 
 def _usage_problem(error: Exception) -> str | None:

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from offramp.analyse.criteria import Criteria, Measure
-from offramp.report.tables import wilson_interval
+from offramp.analyse.outcomes import wilson_interval
 from offramp.run.runner import OUTCOME_LABELS
 
 __all__ = ["sample_measures", "regret", "regret_table", "satisficing", "robustness_summary"]

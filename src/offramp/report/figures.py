@@ -79,7 +79,7 @@ def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds 
     Parameters
     ----------
     summary : pandas.DataFrame
-        :func:`offramp.report.tables.outcome_summary`'s table.
+        :func:`offramp.analyse.outcomes.outcome_summary`'s table.
     path : str or Path
         Where to write the figure.
     title : str

@@ -124,7 +124,7 @@ def run_campaign(
         write_table(pd.concat(traces, ignore_index=True), target, metadata, option="--trace-out")
     if plot is not None:
         from offramp.report.figures import plot_outcome_shares
-        from offramp.report.tables import outcome_summary
+        from offramp.analyse.outcomes import outcome_summary
 
         Path(plot).parent.mkdir(parents=True, exist_ok=True)
         plot_outcome_shares(outcome_summary(outcomes, OUTCOME_LABELS), plot,

@@ -10,7 +10,8 @@ __all__ = ["progress_bar"]
 
 @contextmanager
 def progress_bar(label: str, total: int, enabled: bool = True, unit: str = "steps") -> Iterator[Callable[[int], None]]:
-    """A context giving ``advance(n)``; draws a rich progress bar with rate and time left.
+    """A context giving ``advance(n, description=None)``; draws a rich progress bar with
+    rate and time left (a description replaces the label, to name the current step).
 
     Parameters
     ----------
@@ -24,7 +25,7 @@ def progress_bar(label: str, total: int, enabled: bool = True, unit: str = "step
         Name of the unit, for the rate column.
     """
     if not enabled:
-        yield lambda n=1: None
+        yield lambda n=1, description=None: None
         return
     from rich.progress import (
         BarColumn,
@@ -62,4 +63,4 @@ def progress_bar(label: str, total: int, enabled: bool = True, unit: str = "step
     )
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda n=1: bar.advance(task, n)
+        yield lambda n=1, description=None: bar.update(task, advance=n, description=description)
