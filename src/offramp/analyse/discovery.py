@@ -80,7 +80,6 @@ from offramp.errors import InputError, OfframpError
 
 __all__ = ["Discovery", "require_ema", "discover", "discover_failures"]
 
-_MISSING_EMA = "scenario discovery needs EMA Workbench: pip install 'offramp[analysis]'"
 
 #: PRIM's threshold for the peel itself (choice 2): every box holding a failure meets it.
 _ACCEPT_ANY_BOX = float(np.nextafter(0.0, 1.0))
@@ -89,13 +88,18 @@ _ACCEPT_ANY_BOX = float(np.nextafter(0.0, 1.0))
 _CART_SEED = 0
 
 
-def require_ema() -> ModuleType:
+def require_ema(purpose: str = "scenario discovery") -> ModuleType:
     """Import EMA Workbench, quietly, or say how to install it.
 
     Imports ``ema_workbench`` and its ``analysis`` subpackage (PRIM, CART, feature
     scoring), which warn about optional packages they cannot find (ipyparallel, altair)
     and offramp does not use; those warnings are silenced here. Other modules that use
     EMA (feature scoring) call this first, then import what they need from it.
+
+    Parameters
+    ----------
+    purpose : str
+        What needs EMA Workbench, for the message if it is missing.
 
     Returns
     -------
@@ -113,7 +117,7 @@ def require_ema() -> ModuleType:
             importlib.import_module("ema_workbench.analysis")
             return importlib.import_module("ema_workbench")
     except ImportError:
-        raise OfframpError(_MISSING_EMA) from None
+        raise OfframpError(f"{purpose} needs EMA Workbench: pip install 'offramp[analysis]'") from None
 
 
 @contextlib.contextmanager

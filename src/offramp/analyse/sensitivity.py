@@ -71,15 +71,15 @@ analysis. Journal of Open Source Software 2(9), 97. https://doi.org/10.21105/jos
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from offramp.analyse.criteria import Measure
+from offramp.analyse.discovery import require_ema
 from offramp.analyse.study import Study
-from offramp.errors import InputError, OfframpError
+from offramp.errors import InputError
 
 __all__ = ["SOBOL_COLUMNS", "SENSITIVITY_COLUMNS", "sobol_indices", "feature_scores", "sensitivity"]
 
@@ -88,7 +88,6 @@ SOBOL_COLUMNS: tuple[str, ...] = ("parameter", "S1", "S1_conf", "ST", "ST_conf")
 #: Columns of :func:`sensitivity`'s table.
 SENSITIVITY_COLUMNS: tuple[str, ...] = ("strategy", "method", "parameter", "S1", "S1_conf", "ST", "ST_conf", "score")
 
-_NEEDS_EMA = "feature scoring needs EMA Workbench: pip install 'offramp[analysis]'"
 
 
 def _check_seed(seed: object) -> int:
@@ -197,20 +196,6 @@ def sobol_indices(
     return pd.DataFrame({"parameter": parameters, **{c: np.asarray(result[c], np.float64) for c in SOBOL_COLUMNS[1:]}})
 
 
-def _require_ema():
-    """EMA Workbench's feature-scoring module and mode enum (choice 6)."""
-    try:
-        with warnings.catch_warnings():
-            # EMA warns on import about optional packages we never use ("ipyparallel not
-            # installed", an ImportWarning for altair); under -W error they would stop it.
-            warnings.simplefilter("ignore")
-            from ema_workbench.analysis import feature_scoring
-            from ema_workbench.analysis.scenario_discovery_util import RuleInductionType
-    except ImportError as error:
-        raise OfframpError(_NEEDS_EMA) from error
-    return feature_scoring, RuleInductionType
-
-
 def feature_scores(x: pd.DataFrame, y: np.ndarray, *, seed: int = 0) -> pd.DataFrame:
     """Extra-trees feature scores of an output over any design (EMA Workbench).
 
@@ -262,7 +247,10 @@ def feature_scores(x: pd.DataFrame, y: np.ndarray, *, seed: int = 0) -> pd.DataF
         table.attrs["note"] = "the output is constant: there is nothing to explain, so no feature scores"
         return table
 
-    scoring, mode = _require_ema()
+    require_ema("feature scoring")
+    from ema_workbench.analysis import feature_scoring as scoring
+    from ema_workbench.analysis.scenario_discovery_util import RuleInductionType as mode
+
     is_binary = bool(np.isin(target, (0.0, 1.0)).all())
     scores, _ = scoring.get_ex_feature_scores(
         x.reset_index(drop=True),
