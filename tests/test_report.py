@@ -1,0 +1,285 @@
+"""The HTML report: one self-contained file with every section, written atomically, and
+drawn by a real browser.
+
+One small exploration of ``scenarios/quick.toml`` (an LHS design of 24 samples x 2
+replications, every strategy) is run and analysed once per module, with the report written
+by ``analyze(report=...)`` as users get it. The structural tests read that file; the
+browser tests open it in headless Chromium (skipped, with the reason, only where Chromium
+is not installed; ``.ci/run`` installs it). The screenshot is kept in the test's folder
+and copied to ``$OFFRAMP_REPORT_SCREENSHOT`` when that is set.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import os
+import re
+import shutil
+import struct
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from markupsafe import escape
+
+import offramp
+import offramp.report.html as report_html
+from offramp.analyse.analysis import analyze
+from offramp.explore.experiments import explore
+from offramp.report.html import SECTIONS, format_number, format_percent, render_report, write_report
+from offramp.report.html_template import INSTRUMENT_NOTE
+
+QUICK = Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed here (.ci/run installs "
+                                                              "it: apt-get install chromium)")
+
+# Flags for a quiet, offline, single-use browser: no sandbox (CI runs as root), no GPU, no
+# background traffic, a profile of its own.
+_BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--hide-scrollbars")
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """(analysis, report path): explore + analyze once, the report written by analyze itself."""
+    root = tmp_path_factory.mktemp("report")
+    explore(QUICK, design="lhs", samples=24, replications=2, seed=0, out=root / "run", workers=2, progress=False)
+    analysis = analyze(root / "run", report=root / "report.html", progress=False)
+    return analysis, root / "report.html"
+
+
+@pytest.fixture(scope="module")
+def page(study) -> str:
+    return study[1].read_text(encoding="utf-8")
+
+
+class _Collector(HTMLParser):
+    """Tags with their attributes, and the text of every heading."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.headings: dict[str, list[str]] = {"h1": [], "h2": [], "h3": []}
+        self._open: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag in self.headings:
+            self._open = tag
+            self.headings[tag].append("")
+
+    def handle_endtag(self, tag):
+        if tag == self._open:
+            self._open = None
+
+    def handle_data(self, data):
+        if self._open:
+            self.headings[self._open][-1] += data
+
+
+def _parse(text: str) -> _Collector:
+    collector = _Collector()
+    collector.feed(text)
+    return collector
+
+
+def _text(page: str) -> str:
+    """The page's text as a reader sees it (entities decoded), for finding numbers."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+# -- structure, without a browser -----------------------------------------------------------
+
+
+def test_sections_in_order_with_their_anchors(page):
+    parsed = _parse(page)
+    assert parsed.headings["h2"] == [heading for _, heading in SECTIONS]
+    ids = [attrs["id"] for tag, attrs in parsed.tags if tag == "section"]
+    assert ids == [anchor for anchor, _ in SECTIONS]
+    assert parsed.headings["h1"] == ["offramp report: quick"]
+
+
+def test_nothing_is_fetched_and_figures_are_png_data_uris(page):
+    parsed = _parse(page)
+    for tag, attrs in parsed.tags:
+        assert tag not in ("script", "link", "iframe", "object", "embed"), f"<{tag}> in the report"
+        for name in ("src", "href", "srcset", "poster", "action"):
+            if name in attrs:
+                value = attrs[name]
+                assert value.startswith(("data:", "#")), f"<{tag} {name}={value[:60]!r}> points outside the file"
+    assert not re.search(r"url\(\s*['\"]?(?!data:)", page), "the style sheet fetches something"
+    assert "@import" not in page and "@font-face" not in page
+    images = [attrs for tag, attrs in parsed.tags if tag == "img"]
+    assert len(images) >= 8  # outcomes 3, robustness 2, discovery 2 per strategy, sensitivity, claims
+    for attrs in images:
+        assert attrs["src"].startswith("data:image/png;base64,")
+        data = base64.b64decode(attrs["src"].split(",", 1)[1], validate=True)
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", data[16:24]) == (int(attrs["width"]), int(attrs["height"]))
+        assert attrs["alt"]
+
+
+def test_instrument_note_at_top_and_bottom(page):
+    assert page.count(INSTRUMENT_NOTE) == 2
+    body = page[page.index("<body"):]
+    assert body.index(INSTRUMENT_NOTE) < body.index("<h1")
+    assert body.rindex(INSTRUMENT_NOTE) > body.index("<footer")
+
+
+def test_summary_and_numbers_from_the_tables_appear(study, page):
+    analysis, _ = study
+    text = _text(page)
+    for sentence in analysis.summary:
+        assert sentence in text
+    for row in analysis.robustness.itertuples():
+        assert format_percent(row.satisficing_share) in text
+        assert format_percent(row.satisficing_low) + "\u2013" + format_percent(row.satisficing_high) in text
+        assert format_number(row.mean_regret) in text
+    for row in analysis.outcomes.itertuples():
+        assert format_percent(row.settlement_share) in text
+        assert format_number(row.mean_war_deaths) in text
+    assert analysis.discoveries, "the quick design should give a failure to explain"
+    for found in analysis.discoveries:
+        assert f"Where {found.strategy} fails" in text
+        assert found.failure in text
+        assert format_percent(found.coverage) in text
+        for rule in found.cart_leaves["rule"]:
+            assert rule in text
+        assert str(escape(found.cart_text)) in page  # in a <pre>, as exported
+    top = analysis.sensitivity.sort_values("score", ascending=False).iloc[0]
+    assert format_number(top["score"]) in text
+    for claim in analysis.study.claims:
+        assert claim.text in text
+    scenario = analysis.study.scenario
+    for fact in (scenario["hash"], scenario["file"], offramp.__version__, analysis.study.offramp_version,
+                 analysis.criteria.text, "lhs (samples = 24)"):
+        assert fact in text
+    assert str(escape(scenario["text"])) in page  # the TOML, escaped, in a <pre>
+
+
+def test_collapsible_parts_are_details(page):
+    parsed = _parse(page)
+    assert sum(tag == "details" for tag, _ in parsed.tags) >= 4  # 2 outcome tables, claim detail, scenario file
+    assert re.search(r"<details><summary>The scenario file \(quick\.toml\)</summary>\s*<pre>", page)
+
+
+def test_empty_parts_show_their_notes_and_depends_is_highlighted(study):
+    """A study whose discovery, sensitivity and regret are empty, with a claim depended on."""
+    analysis, _ = study
+    verdicts = analysis.claim_verdicts.copy()
+    first_claim = analysis.study.claims[0].id
+    verdicts.loc[0, first_claim], verdicts.loc[0, "depends_on"] = "depends", first_claim
+    notes = {"discovery": "no strategy both fails and succeeds <here>", "sensitivity": "EMA Workbench is missing"}
+    hollow = dataclasses.replace(analysis, discoveries=(), sensitivity=pd.DataFrame(), regret=analysis.regret.iloc[:0],
+                                 claim_verdicts=verdicts, notes=notes)
+    page = render_report(hollow)
+    text = _text(page)
+    assert "no strategy both fails and succeeds &lt;here&gt;" in page  # notes are escaped, not markup
+    assert "EMA Workbench is missing" in text and "no regret to show" in text
+    assert not [h for h in _parse(page).headings["h3"] if h.startswith("Where ")]
+    assert page.count('<td class="depends">depends</td>') == 1
+    images = page.count("<img ")
+    assert images == 5  # outcomes 3, satisficing, claims; no regret, discovery or sensitivity figure
+    sections = re.split(r'<section id="', page)
+    discovery = next(s for s in sections if s.startswith("discovery"))
+    assert 'class="callout"' in discovery and "<img" not in discovery
+
+
+def test_write_is_atomic(study, tmp_path, monkeypatch):
+    analysis, _ = study
+    monkeypatch.setattr(report_html, "render_report", lambda analysis: "<!DOCTYPE html><p>first</p>")
+    target = write_report(analysis, tmp_path / "out" / "report.html")
+    assert target.read_text(encoding="utf-8") == "<!DOCTYPE html><p>first</p>"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask  # the umask's, not mkstemp's 0600
+    assert sorted(p.name for p in target.parent.iterdir()) == ["report.html"]
+
+    def refuse(source, destination):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report_html, "render_report", lambda analysis: "<!DOCTYPE html><p>second</p>")
+    monkeypatch.setattr(report_html.os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        write_report(analysis, target)
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "<!DOCTYPE html><p>first</p>"  # untouched
+    assert sorted(p.name for p in target.parent.iterdir()) == ["report.html"]  # no temporary file left
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0.08333, "0.0833"), (20.833, "20.8"), (11223.688, "11,200"), (0.5, "0.5"), (9.996, "10"), (999.6, "1,000"),
+    (-0.3218, "-0.322"), (0, "0"), (48, "48"), (float("nan"), "\u2013"), (None, "\u2013"), (pd.NA, "\u2013"),
+    (3e-7, "3.00e-07"),
+])
+def test_format_number(value, expected):
+    assert format_number(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0.208333, "20.8%"), (0.0416667, "4.17%"), (1.0, "100%"), (0.0, "0%"), (1e-17, "0%"), (0.00003, "<0.01%"),
+    (0.00369, "0.369%"), (float("nan"), "\u2013"),
+])
+def test_format_percent(value, expected):
+    assert format_percent(value) == expected
+
+
+# -- in a browser ---------------------------------------------------------------------------
+
+
+def _chromium(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    return subprocess.run([CHROMIUM, *_BROWSER_FLAGS, f"--user-data-dir={profile}", *arguments],
+                          capture_output=True, text=True, timeout=90, check=False)
+
+
+@needs_chromium
+def test_browser_screenshot(study, tmp_path):
+    _, report = study
+    shot = tmp_path / "report.png"
+    done = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,4000", report.as_uri())
+    assert shot.is_file(), done.stderr[-2000:]
+    data = shot.read_bytes()
+    assert struct.unpack(">II", data[16:24]) == (1280, 4000)
+    from PIL import Image  # matplotlib's dependency
+
+    grey = Image.open(shot).convert("L")
+    inked = sum(grey.histogram()[:230]) / (grey.width * grey.height)
+    assert inked > 0.05, f"the page looks blank ({inked:.1%} of pixels are not near-white)"
+    wanted = os.environ.get("OFFRAMP_REPORT_SCREENSHOT")
+    if wanted:
+        Path(wanted).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, wanted)
+
+
+@needs_chromium
+def test_browser_dom_has_every_section_and_decodes_every_image(study, page, tmp_path):
+    """The page in Chromium: every heading in the DOM, every image decoded, no console error.
+
+    The report holds no script; a copy gets a small one that, once the page has loaded,
+    writes on <body> how many images there are and how many decoded (complete, with a
+    natural width), so --dump-dom can tell.
+    """
+    probe = ("<script>window.addEventListener('load', () => {"
+             "const images = Array.from(document.images);"
+             "document.body.dataset.images = images.length;"
+             "document.body.dataset.decoded = images.filter((i) => i.complete && i.naturalWidth > 0).length;"
+             "});</script>")
+    copy = tmp_path / "probe.html"
+    copy.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    done = _chromium(tmp_path, "--enable-logging=stderr", "--v=0", "--dump-dom", copy.as_uri())
+    dom = done.stdout
+    assert "</html>" in dom, done.stderr[-2000:]
+    expected = page.count("<img ")
+    body = re.search(r"<body([^>]*)>", dom).group(1)
+    assert f'data-images="{expected}"' in body and f'data-decoded="{expected}"' in body, body
+    parsed = _parse(dom)
+    assert parsed.headings["h2"] == [heading for _, heading in SECTIONS]
+    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line or "ERR_" in line]
+    assert not [line for line in console if "Uncaught" in line or "ERR_" in line or "rror" in line], console
