@@ -35,6 +35,10 @@ from offramp.report.html_template import INSTRUMENT_NOTE
 
 QUICK = Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+# CI sets OFFRAMP_REQUIRE_BROWSER: there a missing browser fails the tests instead of
+# skipping them, so the report is always seen rendered before it lands.
+if CHROMIUM is None and os.environ.get("OFFRAMP_REQUIRE_BROWSER"):
+    raise RuntimeError("OFFRAMP_REQUIRE_BROWSER is set but chromium is not installed")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed here (.ci/run installs "
                                                               "it: apt-get install chromium)")
 

@@ -219,6 +219,8 @@ def analyze(
             from offramp.analyse.sensitivity import sensitivity
 
             sensitive = sensitivity(study, per_sample, criteria.objective, strategies, seed=seed)
+            for strategy, note in sensitive.attrs.get("notes", {}).items():
+                notes[f"sensitivity {strategy}"] = note
         except OfframpError as error:
             sensitive = pd.DataFrame()
             notes["sensitivity"] = str(error)
@@ -282,7 +284,7 @@ def _with_summary(analysis: Analysis, seconds: float) -> Analysis:
     sentences = []
     experiments = len(study.experiments)
     sentences.append(
-        f"{experiments:,} experiments: {study.samples:,} samples of a {study.design} design over "
+        f"{experiments:,} experiments: {study.samples:,} samples of the {study.design} design over "
         f"{len(study.parameters)} uncertain parameters, {study.replications} replication"
         f"{'s' if study.replications != 1 else ''} each, {len(robust)} strategies.")
     if len(robust):
