@@ -28,6 +28,7 @@ from markupsafe import escape
 
 import offramp
 import offramp.report.html as report_html
+import offramp.run.record
 from offramp.analyse.analysis import analyze
 from offramp.explore.experiments import explore
 from offramp.report.html import SECTIONS, format_number, format_percent, render_report, write_report
@@ -209,7 +210,7 @@ def test_write_is_atomic(study, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(report_html, "render_report", lambda analysis: "<!DOCTYPE html><p>second</p>")
-    monkeypatch.setattr(report_html.os, "replace", refuse)
+    monkeypatch.setattr(offramp.run.record.os, "replace", refuse)
     with pytest.raises(OSError, match="disk full"):
         write_report(analysis, target)
     monkeypatch.undo()

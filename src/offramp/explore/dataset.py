@@ -29,15 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from offramp.errors import InputError
-from offramp.run.record import new_file_mode
+from offramp.run.record import write_bytes_atomic
 
 __all__ = ["MANIFEST", "CHUNKS", "FORMAT", "ChunkSpec", "Manifest", "chunk_path", "read_manifest",
            "write_manifest", "write_bytes_atomic", "chunk_table_bytes", "read_chunk", "valid_chunks", "load", "load_counting",
@@ -134,34 +132,6 @@ def run_key(identity: Mapping[str, object]) -> str:
     str
     """
     return hashlib.sha256(json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def write_bytes_atomic(path: str | Path, payload: bytes) -> Path:
-    """Write bytes to ``path`` atomically (choice 1).
-
-    Parameters
-    ----------
-    path : str or Path
-    payload : bytes
-
-    Returns
-    -------
-    Path
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, new_file_mode())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_manifest(directory: str | Path, data: Mapping[str, object]) -> Path:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import base64
 import math
-import os
 import struct
 import tempfile
 from collections.abc import Callable, Sequence
@@ -645,18 +644,9 @@ def write_report(analysis: Analysis, path: str | Path) -> Path:
     Path
         The file written.
     """
-    from offramp.run.record import new_file_mode
+    from offramp.run.record import atomic_target
 
-    path = Path(path)
     page = render_report(analysis)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(page)
-        os.chmod(temporary, new_file_mode())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_target(path) as temporary:
+        temporary.write_text(page, encoding="utf-8", newline="\n")
+    return Path(path)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from offramp.errors import InputError
 
-__all__ = ["write_table", "TABLE_SUFFIXES", "new_file_mode"]
+__all__ = ["write_table", "write_bytes_atomic", "atomic_target", "TABLE_SUFFIXES", "new_file_mode"]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 
@@ -21,6 +22,56 @@ def new_file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+@contextmanager
+def atomic_target(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; renamed over ``path`` on success.
+
+    The temporary name starts with ``.`` (readers such as ``pyarrow.dataset`` skip it)
+    and is removed if the block fails, so ``path`` holds either its old content or the
+    whole new one, whatever kills the writer. The new file gets the umask's permissions.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to (re)write; its folder is created if missing.
+
+    Yields
+    ------
+    Path
+        Where to write.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.chmod(temporary, new_file_mode())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: str | Path, payload: bytes) -> Path:
+    """Write bytes to ``path`` atomically (:func:`atomic_target`), synced to disk.
+
+    Parameters
+    ----------
+    path : str or Path
+    payload : bytes
+
+    Returns
+    -------
+    Path
+    """
+    with atomic_target(path) as temporary, open(temporary, "wb") as stream:
+        stream.write(payload)
+        stream.flush()
+        os.fsync(stream.fileno())
+    return Path(path)
 
 
 def write_table(frame, path: str | Path, metadata: Mapping[str, object] | None = None, option: str = "out") -> Path:
@@ -48,10 +99,7 @@ def write_table(frame, path: str | Path, metadata: Mapping[str, object] | None =
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise InputError(option, f"{path.name}: use a .csv or .parquet file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(handle)
-    try:
+    with atomic_target(path) as temporary:
         if suffix == ".csv":
             frame.to_csv(temporary, index=False)
         else:
@@ -62,9 +110,4 @@ def write_table(frame, path: str | Path, metadata: Mapping[str, object] | None =
             encoded = {f"offramp.{k}".encode(): json.dumps(v, default=str).encode() for k, v in (metadata or {}).items()}
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), **encoded})
             pq.write_table(table, temporary)
-        os.chmod(temporary, new_file_mode())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return path
