@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from offramp.report.figures import OUTCOME_COLOURS
+from offramp.report.figures import OUTCOME_COLOURS, pyplot, save_figure
 
 __all__ = ["QUANTITY_LABELS", "plot_distributions", "plot_outcome_spread", "plot_regret", "plot_satisficing",
            "quantity_label"]
@@ -50,15 +50,6 @@ QUANTITY_LABELS = {
 
 # Colours by kind of quantity (choice 3).
 _TIME, _COST, _TENSION, _INK = "#3b5b92", "#a4452c", "#c77d14", "#3b5b92"
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def quantity_label(quantity: str) -> tuple[str, str]:
@@ -143,7 +134,7 @@ def plot_outcome_spread(spread: pd.DataFrame, path: str | Path,
     Path
         The file written.
     """
-    plt = _pyplot()
+    plt = pyplot()
     strategies = list(pd.unique(spread["strategy"]))
     outcomes = [o for o in OUTCOME_COLOURS if o in set(spread["outcome"])]
     outcomes += [o for o in pd.unique(spread["outcome"]) if o not in outcomes]
@@ -172,10 +163,7 @@ def plot_outcome_spread(spread: pd.DataFrame, path: str | Path,
     fig.suptitle(f"{title} ({samples} samples per strategy)")
     fig.legend(handles=_legend_handles("#777777", maximum=False), loc="outside lower center", ncols=3,
                frameon=False, fontsize="small")
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_distributions(distributions: pd.DataFrame, path: str | Path,
@@ -197,7 +185,7 @@ def plot_distributions(distributions: pd.DataFrame, path: str | Path,
     Path
         The file written. Panels have their own axes and units (choice 4).
     """
-    plt = _pyplot()
+    plt = pyplot()
     strategies = list(pd.unique(distributions["strategy"]))
     quantities = list(pd.unique(distributions["quantity"]))
     columns = 4 if len(quantities) > 6 else min(3, max(len(quantities), 1))
@@ -232,10 +220,7 @@ def plot_distributions(distributions: pd.DataFrame, path: str | Path,
     fig.suptitle(f"{title} (up to {worlds} worlds per strategy)")
     fig.legend(handles=_legend_handles("#777777"), loc="outside lower center", ncols=4, frameon=False,
                fontsize="small")
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_satisficing(robustness: pd.DataFrame, path: str | Path, criteria: str = "",
@@ -260,7 +245,7 @@ def plot_satisficing(robustness: pd.DataFrame, path: str | Path, criteria: str =
     Path
         The file written.
     """
-    plt = _pyplot()
+    plt = pyplot()
     table = robustness.sort_values("rank", kind="stable")
     strategies = list(table["strategy"])
     share = table["satisficing_share"].to_numpy(np.float64)
@@ -284,10 +269,7 @@ def plot_satisficing(robustness: pd.DataFrame, path: str | Path, criteria: str =
     subtitle = "\n".join(textwrap.wrap(f"criteria: {criteria}", 100)) if criteria else ""
     ax.set_title(f"{title}\n{subtitle}" if subtitle else title, fontsize="medium")
     fig.legend(loc="outside lower center", ncols=2, frameon=False, fontsize="small")
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_regret(regret: pd.DataFrame, path: str | Path, order=None, objective: str = "the objective",
@@ -313,7 +295,7 @@ def plot_regret(regret: pd.DataFrame, path: str | Path, order=None, objective: s
     Path
         The file written.
     """
-    plt = _pyplot()
+    plt = pyplot()
     strategies = list(order) if order is not None else list(pd.unique(regret["strategy"]))
     fig, ax = plt.subplots(figsize=(9, 0.42 * len(strategies) + 1.9), layout="constrained")
     top = 0.0
@@ -341,7 +323,4 @@ def plot_regret(regret: pd.DataFrame, path: str | Path, order=None, objective: s
     ax.set_title(f"{title} ({samples} samples per strategy)", fontsize="medium")
     fig.legend(handles=_legend_handles(_INK, quartiles=True), loc="outside lower center", ncols=5, frameon=False,
                fontsize="small")
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

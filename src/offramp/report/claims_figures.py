@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from offramp.report.figures import pyplot, save_figure
+
 __all__ = ["plot_claim_audit"]
 
 
@@ -42,8 +44,7 @@ def plot_claim_audit(detail: pd.DataFrame, path: str | Path, title: str = "What 
     """
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.patches import Rectangle
 
     strategies = list(pd.unique(detail["strategy"]))
@@ -82,7 +83,4 @@ def plot_claim_audit(detail: pd.DataFrame, path: str | Path, title: str = "What 
                  fontsize="medium")
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
     bar.set_label("satisficing share: essay side \u2212 sceptic side")
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -15,21 +15,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from offramp.report.figures import pyplot, save_figure
+
 if TYPE_CHECKING:
     from offramp.analyse.discovery import Discovery
 
 __all__ = ["plot_prim_tradeoff", "plot_prim_box"]
 
 _BOX_COLOUR = "#d62828"  # failure: the colour of direct conflict in the outcome figures
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _title(discovery: Discovery) -> str:
@@ -54,7 +47,7 @@ def plot_prim_tradeoff(discovery: Discovery, path: str | Path) -> Path:
         of parameters it restricts; the dotted line is the base rate (the density of the
         box that restricts nothing).
     """
-    plt = _pyplot()
+    plt = pyplot()
     trajectory = discovery.trajectory
     restricted = trajectory["restricted"].to_numpy()
     levels = np.arange(restricted.min(), restricted.max() + 2) - 0.5  # one colour per whole count
@@ -74,10 +67,7 @@ def plot_prim_tradeoff(discovery: Discovery, path: str | Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", frameon=False)
     ax.set_title(_title(discovery))
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_prim_box(discovery: Discovery, path: str | Path) -> Path:
@@ -97,7 +87,7 @@ def plot_prim_box(discovery: Discovery, path: str | Path) -> Path:
         its upper limit as a share of the range sampled (choice 2), the limits written at
         the ends; a box that restricts nothing is said so in words.
     """
-    plt = _pyplot()
+    plt = pyplot()
     box = discovery.box
     fig, ax = plt.subplots(figsize=(8, 0.55 * max(len(box), 1) + 1.8), layout="constrained")
     y = np.arange(len(box))
@@ -120,7 +110,4 @@ def plot_prim_box(discovery: Discovery, path: str | Path) -> Path:
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"{_title(discovery)}\nchosen box: coverage {discovery.coverage:.2f}, "
                  f"density {discovery.density:.2f}, mass {discovery.mass:.2f}", fontsize="medium")
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

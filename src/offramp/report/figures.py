@@ -8,7 +8,44 @@ import numpy as np
 
 from offramp.model.unrest import Citizen
 
-__all__ = ["CITIZEN_COLOURS", "plot_citizen_shares"]
+__all__ = ["CITIZEN_COLOURS", "OUTCOME_COLOURS", "pyplot", "save_figure", "plot_citizen_shares", "plot_outcome_shares"]
+
+def pyplot():
+    """matplotlib's pyplot on the off-screen Agg backend: figures are files, never windows
+    (the command line and the tests run without a display).
+
+    Returns
+    -------
+    module
+        ``matplotlib.pyplot``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Write a figure (format from the suffix, at 120 dpi) and free it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
 
 #: One colour per citizen state, used by every figure that shows them.
 CITIZEN_COLOURS = {Citizen.QUIET: "#4c72b0", Citizen.ACTIVE: "#dd4444", Citizen.JAILED: "#555555"}
@@ -32,10 +69,7 @@ def plot_citizen_shares(counts: np.ndarray, path: str | Path, title: str = "Civi
         The file written. One world is drawn as lines; several as the median with the
         10-90% band across worlds.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     shares = counts / np.maximum(counts.sum(axis=2, keepdims=True), 1)
     steps = np.arange(counts.shape[1])
@@ -57,10 +91,7 @@ def plot_citizen_shares(counts: np.ndarray, path: str | Path, title: str = "Civi
     ax.set_title(f"{title} ({worlds} world{'s' if worlds != 1 else ''})")
     ax.legend(loc="upper right", frameon=False)
     ax.grid(alpha=0.3)
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 #: One colour per end state of a world.
@@ -88,10 +119,7 @@ def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds 
     -------
     Path
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     strategies = list(summary["strategy"])
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(strategies) + 1.6), layout="constrained")
@@ -114,7 +142,4 @@ def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds 
     ax.legend(ncols=5, loc="lower center", bbox_to_anchor=(0.5, 1.04 + 0.3 / max(len(strategies), 1)), frameon=False,
               fontsize="small")
     ax.grid(axis="x", alpha=0.3)
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from offramp.report.figures import pyplot, save_figure
+
 __all__ = ["SENSITIVITY_COLOURS", "plot_sensitivity"]
 
 #: Bar colours: first-order and total Sobol' indices, and feature scores.
@@ -59,10 +61,7 @@ def plot_sensitivity(table: pd.DataFrame, path: str | Path, measure_label: str) 
     ValueError
         The table has no rows.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     if len(table) == 0:
         raise ValueError("table: no sensitivity rows to draw")
@@ -109,7 +108,4 @@ def plot_sensitivity(table: pd.DataFrame, path: str | Path, measure_label: str) 
     axes[0, 0].invert_yaxis()  # shared: the most influential parameter on top in every panel
     more = f" (first {len(shown)} of {len(strategies)} strategies)" if len(shown) < len(strategies) else ""
     fig.suptitle(f"What drives {measure_label}{more}")
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
