@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -19,7 +20,7 @@ from offramp.explore.experiments import explore
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("explore") / "quick"
-    explore("scenarios/quick.toml", design="lhs", samples=24, replications=2, seed=3, out=directory, workers=1,
+    explore(Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml", design="lhs", samples=24, replications=2, seed=3, out=directory, workers=1,
             progress=False)
     return directory
 

@@ -3,6 +3,8 @@ the criteria file's validation."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -132,3 +134,7 @@ def test_criteria_checked_against_the_study():
     named = parse_criteria('[discovery]\nstrategies = ["Z"]\n', "c.toml")
     with pytest.raises(InputError, match="'Z' was not run"):
         named.check_against(["outcome"], ["A", "B"], where="c.toml")
+
+
+def test_the_shipped_criteria_file_holds_the_defaults():
+    assert load_criteria(Path(__file__).resolve().parents[1] / "scenarios" / "criteria.toml") == Criteria()
