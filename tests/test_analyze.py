@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,15 +13,11 @@ import offramp
 from offramp.analyse.study import Study
 from offramp.cli import main
 from offramp.errors import InputError
-from offramp.explore.experiments import explore
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("explore") / "quick"
-    explore(Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml", design="lhs", samples=24, replications=2, seed=3, out=directory, workers=1,
-            progress=False)
-    return directory
+def run_dir(quick_exploration):
+    return quick_exploration
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +123,22 @@ def test_a_bad_study_is_refused():
         Study(experiments=frame, parameters=("x",), bounds={"x": (0, 1)}, strategies=("A",))
     with pytest.raises(InputError, match="'A' is not among"):
         Study(experiments=frame, parameters=(), bounds={}, strategies=("B",))
+
+
+def test_a_sobol_design_gets_sobol_indices_end_to_end(tmp_path):
+    from pathlib import Path
+
+    from offramp.analyse.criteria import Criteria, Objective
+    from offramp.explore.experiments import explore
+
+    quick = Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml"
+    explore(quick, design="sobol", samples=8, seed=1, out=tmp_path / "run", strategy=["sanctions_only", "conciliation"],
+            workers=1, progress=False)
+    criteria = Criteria(objective=Objective(column="war_deaths", sense="minimize"))
+    analysis = offramp.analyze(tmp_path / "run", criteria, report=tmp_path / "report.html", progress=False)
+    table = analysis.sensitivity
+    assert set(table["method"]) == {"sobol"}
+    assert len(table) == 2 * len(analysis.study.parameters)
+    assert table[["S1", "S1_conf", "ST", "ST_conf"]].notna().all().all()
+    assert "total Sobol index" in " ".join(analysis.summary)
+    assert "Sobol" in (tmp_path / "report.html").read_text(encoding="utf-8")

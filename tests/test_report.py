@@ -30,7 +30,6 @@ import offramp
 import offramp.report.html as report_html
 import offramp.run.record
 from offramp.analyse.analysis import analyze
-from offramp.explore.experiments import explore
 from offramp.report.html import SECTIONS, format_number, format_percent, render_report, write_report
 from offramp.report.html_template import INSTRUMENT_NOTE
 
@@ -51,11 +50,10 @@ _BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    """(analysis, report path): explore + analyze once, the report written by analyze itself."""
+def study(tmp_path_factory, quick_exploration):
+    """(analysis, report path): analyze once, the report written by analyze itself."""
     root = tmp_path_factory.mktemp("report")
-    explore(QUICK, design="lhs", samples=24, replications=2, seed=0, out=root / "run", workers=2, progress=False)
-    analysis = analyze(root / "run", report=root / "report.html", progress=False)
+    analysis = analyze(quick_exploration, report=root / "report.html", progress=False)
     return analysis, root / "report.html"
 
 
