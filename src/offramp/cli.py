@@ -332,11 +332,12 @@ def analyze_command(
     analysis = analyze(directory, criteria, report=report, tables=tables, discover=discover or None,
                        **_given(seed=seed), progress=progress)
     robust = analysis.robustness.sort_values("rank")
-    table = Table(title=f"Robustness: {analysis.study.scenario.get('name', '')}, criteria: {analysis.criteria.text}")
+    table = Table(title=f"Robustness: {analysis.study.scenario.get('name', '')}; satisfices: {analysis.criteria.text}; "
+                        f"objective: {analysis.criteria.objective.label}")
     table.add_column("rank", justify="right")
     table.add_column("strategy", no_wrap=True)
-    table.add_column("satisficing %", justify="right")
-    table.add_column(f"mean {analysis.criteria.objective.label}", justify="right")
+    table.add_column("satisfices %", justify="right")
+    table.add_column("mean objective", justify="right")
     table.add_column("mean regret", justify="right")
     table.add_column("90% regret", justify="right")
     for row in robust.itertuples():
