@@ -46,14 +46,14 @@ Choices
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from offramp.errors import InputError, describe_validation_error
+from offramp.errors import InputError
 from offramp.run.runner import OUTCOME_LABELS
+from offramp.scenario.load import read_data_file, validate_toml
 
 __all__ = ["Measure", "Objective", "Criterion", "DiscoverySettings", "ClaimAuditSettings", "Criteria",
            "load_criteria", "parse_criteria"]
@@ -247,14 +247,7 @@ def parse_criteria(text: str, name: str = "criteria") -> Criteria:
     InputError
         ``name: field: problem`` for the first problem.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(name, f"not valid TOML: {error}") from None
-    try:
-        return Criteria.model_validate(data)
-    except ValidationError as error:
-        raise InputError(name, describe_validation_error(error, _where)) from None
+    return validate_toml(text, name, Criteria, _where)
 
 
 def load_criteria(path: str | Path | None) -> Criteria:
@@ -275,11 +268,4 @@ def load_criteria(path: str | Path | None) -> Criteria:
     """
     if path is None:
         return Criteria()
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(str(path), "no such file" if not path.exists() else "is not a file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(str(path), f"cannot be read ({error})") from None
-    return parse_criteria(text, path.name)
+    return parse_criteria(*read_data_file(path, "criteria file"))

@@ -11,12 +11,12 @@ import hashlib
 import tomllib
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from offramp.errors import InputError, describe_validation_error
 from offramp.scenario.schema import Scenario
 
-__all__ = ["load_scenario", "parse_scenario", "scenario_hash", "ScenarioSource"]
+__all__ = ["load_scenario", "parse_scenario", "scenario_hash", "ScenarioSource", "read_data_file", "validate_toml"]
 
 
 class ScenarioSource:
@@ -72,14 +72,7 @@ def parse_scenario(text: str, name: str = "scenario") -> Scenario:
     """
     if not text.strip():
         raise InputError(name, "the file is empty")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(name, f"not valid TOML: {error}") from None
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as error:
-        raise InputError(name, describe_validation_error(error, _dotted)) from None
+    return validate_toml(text, name, Scenario, _dotted)
 
 
 def load_scenario(path: str | Path) -> ScenarioSource:
@@ -98,17 +91,71 @@ def load_scenario(path: str | Path) -> ScenarioSource:
     InputError
         Missing or unreadable file, bad TOML, or a field that fails validation.
     """
+    text, name = read_data_file(path, "scenario file")
+    return ScenarioSource(parse_scenario(text, name), text, name)
+
+
+def read_data_file(path: str | Path, kind: str = "file") -> tuple[str, str]:
+    """The UTF-8 text of a data file (a scenario, criteria) and the name to call it by.
+
+    Parameters
+    ----------
+    path : str or Path
+    kind : str
+        What the file should be, for the message when ``path`` is a folder.
+
+    Returns
+    -------
+    (str, str)
+        The text, and the file's name.
+
+    Raises
+    ------
+    InputError
+        Missing, a folder, unreadable, or not UTF-8.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(str(path), "no such file")
     if path.is_dir():
-        raise InputError(str(path), "is a folder, not a scenario file")
+        raise InputError(str(path), f"is a folder, not a {kind}")
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise InputError(str(path), f"cannot be read ({error.strerror})") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8"), path.name
     except UnicodeDecodeError:
         raise InputError(path.name, "is not UTF-8 text") from None
-    return ScenarioSource(parse_scenario(text, path.name), text, path.name)
+
+
+def validate_toml(text: str, name: str, model: type[BaseModel], name_field) -> BaseModel:
+    """Parse TOML text (data only, never evaluated) and validate it with a pydantic model.
+
+    Parameters
+    ----------
+    text : str
+    name : str
+        What to call the text in messages (the file name).
+    model : pydantic model class
+    name_field : callable
+        Maps a validation error's location to the name users know the field by.
+
+    Returns
+    -------
+    pydantic.BaseModel
+        The validated model.
+
+    Raises
+    ------
+    InputError
+        ``name: not valid TOML: ...`` or ``name: field: problem`` for the first problem.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(name, f"not valid TOML: {error}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InputError(name, describe_validation_error(error, name_field)) from None
