@@ -205,6 +205,7 @@ def analyze(
         chosen = _discovery_strategies(robust, satisfied, criteria)
         if not chosen:
             notes["discovery"] = "no strategy both fails and succeeds in some samples: there is no failure to explain"
+            advance(1)  # the step the bar counted for the default strategy, so it ends full
         for strategy in chosen:
             try:
                 from offramp.analyse.discovery import discover_failures
