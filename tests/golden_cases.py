@@ -55,10 +55,20 @@ def explore_case(tmp: Path) -> dict[str, pd.DataFrame]:
     return {"explore_rows": load(out)}
 
 
+def analyze_case(tmp: Path) -> dict[str, pd.DataFrame]:
+    """``offramp analyze --tables`` on an LHS exploration of quick.toml (8 samples x 2)."""
+    out, tables = tmp / "explore", tmp / "tables"
+    _command(["explore", str(QUICK), "--design", "lhs", "--samples", "8", "--replications", "2", "--seed", "4",
+              "--out", str(out), "--workers", "1", "--no-progress"])
+    _command(["analyze", str(out), "--tables", str(tables), "--seed", "2", "--no-progress"])
+    return {f"analyze_{path.stem}": pd.read_parquet(path) for path in sorted(tables.glob("*.parquet"))}
+
+
 CASES: dict[str, Callable[[Path], dict[str, pd.DataFrame]]] = {
     "run": run_case,
     "epstein": epstein_case,
     "explore": explore_case,
+    "analyze": analyze_case,
 }
 
 

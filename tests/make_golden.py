@@ -4,7 +4,7 @@ Run it only on purpose, when a change of results is intended, and review the dif
 (``git diff tests/golden``) before committing::
 
     python tests/make_golden.py            # every case
-    python tests/make_golden.py run        # one case (run, epstein, explore)
+    python tests/make_golden.py run        # one case (run, epstein, explore, analyze)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Golden files: small runs of ``offramp run``, ``offramp epstein`` and ``offramp explore``
+"""Golden files: small runs of ``offramp run``, ``epstein``, ``explore`` and ``analyze``
 give exactly the numbers stored in ``tests/golden/``.
 
 Integers, strings and booleans must be equal; floats equal to ``rtol=1e-12`` (the files
@@ -19,7 +19,10 @@ from golden_cases import CASES, golden_path, to_golden_text
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_results_equal_the_golden_files(case, tmp_path):
-    for table, frame in CASES[case](tmp_path).items():
+    tables = CASES[case](tmp_path)
+    stored = {path.stem for path in golden_path("x").parent.glob(f"{case}_*.csv")}
+    assert set(tables) == stored, f"tables written {sorted(tables)} != golden files {sorted(stored)}"
+    for table, frame in tables.items():
         path = golden_path(table)
         assert path.is_file(), f"{path.name} missing: run python tests/make_golden.py {case}"
         got = pd.read_csv(io.StringIO(to_golden_text(frame)))
