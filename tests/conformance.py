@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from offramp.run.streams import Stream, WorldStreams
+from offramp.model.streams import Stream, WorldStreams
 
 __all__ = [
     "leaves",

@@ -23,7 +23,7 @@ from offramp.model.cascade import (
     init_inner_circle,
     step_inner_circle,
 )
-from offramp.run.streams import Stream, WorldStreams
+from offramp.model.streams import Stream, WorldStreams
 
 B = 64  # worlds in batched tests; differs from E so no axis is mistaken for the world axis
 SEED = 7

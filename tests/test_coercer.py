@@ -25,7 +25,7 @@ from offramp.model.coercer import (
     shipped_strategies,
 )
 from offramp.model.escalation import EscalationDrivers, EscalationParams, init_escalation, step_escalation
-from offramp.run.streams import Stream, WorldStreams
+from offramp.model.streams import Stream, WorldStreams
 
 B, K = 64, 3
 SEED = 17

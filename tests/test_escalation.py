@@ -20,7 +20,7 @@ from offramp.model.escalation import (
     init_escalation,
     step_escalation,
 )
-from offramp.run.streams import Stream, WorldStreams
+from offramp.model.streams import Stream, WorldStreams
 
 B, K = 64, 3
 SEED = 13

@@ -24,7 +24,7 @@ from offramp.model.leader import (
     police_factor,
     step_leader,
 )
-from offramp.run.streams import Stream, WorldStreams
+from offramp.model.streams import Stream, WorldStreams
 
 B, K = 64, 3
 SEED = 11

@@ -22,7 +22,7 @@ from offramp.model.unrest import (
     draw_rows,
     init_unrest,
 )
-from offramp.run.streams import Stream, WorldStreams
+from offramp.model.streams import Stream, WorldStreams
 from reference_unrest import reference_step
 
 FIELDS = ("occupant", "status", "jail_steps", "hardship", "risk_aversion", "duty_rank")

@@ -22,7 +22,7 @@ from offramp.model.unrest import (
     step_unrest,
 )
 from offramp.run.epstein import run_epstein
-from offramp.run.streams import Stream, WorldStreams
+from offramp.model.streams import Stream, WorldStreams
 from offramp.scenario.epstein import EpsteinConfig, to_unrest_params
 
 

@@ -44,7 +44,7 @@ from offramp.model.periphery import (
 )
 from offramp.model.world import Outcome, WorldState, WorldStreamSet, init_world, step_world
 from offramp.run.runner import outcome_rows, run_worlds
-from offramp.run.streams import Stream, WorldStreams
+from offramp.model.streams import Stream, WorldStreams
 from offramp.scenario.load import load_scenario
 from offramp.scenario.translate import build_strategies, to_params
 

@@ -14,18 +14,27 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
-from offramp.model.cascade import cascade  # noqa: E402  (the pure Granovetter cascade)
-from offramp.model.leader import choice_probabilities  # noqa: E402  (the logit choice rule)
-from offramp.explore.dataset import aggregate, load  # noqa: E402  (an offramp explore directory as a DataFrame)
-
 __all__ = ["__version__", "Analysis", "aggregate", "analyze", "cascade", "choice_probabilities", "load"]
+
+# The public names, imported on first use: ``import offramp.model.unrest`` (or the command
+# line's ``--version``) must not load the exploration's pandas or the analysis's SciPy.
+_LAZY = {
+    "cascade": "offramp.model.cascade",  # the pure Granovetter cascade
+    "choice_probabilities": "offramp.model.leader",  # the logit choice rule
+    "load": "offramp.explore.dataset",  # an offramp explore directory as a DataFrame
+    "aggregate": "offramp.explore.dataset",
+    "analyze": "offramp.analyse.analysis",
+    "Analysis": "offramp.analyse.analysis",
+}
 
 
 def __getattr__(name: str):
-    # offramp analyze as a function, imported on first use: it pulls in pandas and SciPy's
-    # statistics, which the command line's other commands do not need at start-up.
-    if name in ("analyze", "Analysis"):
-        from offramp.analyse import analysis
+    if name in _LAZY:
+        import importlib
 
-        return getattr(analysis, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'offramp' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

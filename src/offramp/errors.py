@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["OfframpError", "InputError"]
+__all__ = ["OfframpError", "InputError", "OptionError", "describe_validation_error"]
 
 
 class OfframpError(Exception):
@@ -24,6 +24,29 @@ class InputError(OfframpError, ValueError):
         self.where = where
         self.problem = problem
         super().__init__(f"{where}: {problem}")
+
+
+class OptionError(InputError):
+    """A bad value of a job option (a keyword argument of a job function, a command-line
+    option): the option's keyword name travels as data, so that the command line can show
+    it as ``--chunk-size`` and Python as ``chunk_size``, without parsing a message.
+
+    Parameters
+    ----------
+    option : str
+        The option's keyword name, e.g. ``"chunk_size"``.
+    problem : str
+        What is wrong, in a few words.
+    """
+
+    def __init__(self, option: str, problem: str) -> None:
+        self.option = option
+        super().__init__(option, problem)
+
+    @property
+    def flag(self) -> str:
+        """The option as the command line spells it: ``--chunk-size``."""
+        return "--" + self.option.replace("_", "-")
 
 
 def describe_validation_error(error, name_field) -> str:

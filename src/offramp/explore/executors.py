@@ -16,7 +16,7 @@ Choices
 1. The driver keeps at most a few chunks per worker in flight and submits the next as one
    finishes (a bounded window): tasks are made lazily, so the driver's memory does not
    grow with the design.
-2. A world's random numbers depend only on (seed, world index) (``offramp.run.streams``),
+2. A world's random numbers depend only on (seed, world index) (``offramp.model.streams``),
    and a chunk's parameters are sent with it: which process runs a chunk, and with which
    others, changes no number.
 3. Local workers ignore SIGINT: Ctrl-C reaches the driver, which cancels what is pending,

@@ -9,7 +9,7 @@ cluster and streams them to a directory of Parquet files (``offramp.explore.data
 Choices
 -------
 1. World index ``w = sample * R + replication``; every strategy runs world ``w`` with the
-   same random streams (common random numbers: ``offramp.run.streams`` keys them on the
+   same random streams (common random numbers: ``offramp.model.streams`` keys them on the
    seed and ``w`` only, never the strategy).
 2. A chunk is one strategy on a contiguous range of ``chunk_size`` world indices. Chunks
    are numbered world range first, then strategy in the run's order, so the first chunks

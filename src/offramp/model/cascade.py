@@ -57,7 +57,7 @@ from enum import IntEnum
 import numpy as np
 
 from offramp.model._broadcast import per_world, per_world_column
-from offramp.run.streams import WorldStreams
+from offramp.model.streams import WorldStreams
 
 __all__ = [
     "Elite",

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from offramp.model._broadcast import per_world, per_world_column
-from offramp.run.streams import WorldStreams
+from offramp.model.streams import WorldStreams
 
 __all__ = [
     "EscalationParams",

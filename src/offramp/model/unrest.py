@@ -70,7 +70,7 @@ from enum import IntEnum, StrEnum
 import numpy as np
 
 from offramp.model.grid import count_in_vision, neighbour_index, nth_marked_in_vision, torus_row_prefix
-from offramp.run.streams import WorldStreams
+from offramp.model.streams import WorldStreams
 
 __all__ = [
     "Occupant",

@@ -71,7 +71,7 @@ from offramp.model.unrest import (
     init_unrest,
     step_unrest,
 )
-from offramp.run.streams import Stream, WorldStreams
+from offramp.model.streams import Stream, WorldStreams
 
 __all__ = [
     "Outcome",

@@ -11,7 +11,7 @@ from pathlib import Path
 from offramp import __version__
 from offramp.model.unrest import Citizen, UnrestDrivers, citizen_counts, init_unrest, step_unrest
 from offramp.run.progress import progress_bar
-from offramp.run.streams import Stream, WorldStreams
+from offramp.model.streams import Stream, WorldStreams
 from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange, to_unrest_params
 
 __all__ = ["EpsteinRun", "run_epstein", "epstein_job", "legitimacy_path", "outbursts"]

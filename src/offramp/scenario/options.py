@@ -1,0 +1,57 @@
+"""Job options, validated once at the edge: the base of every job's options model.
+
+A job (``offramp run``, ``epstein``, ``explore``, ``analyze``) takes options: numbers of
+worlds and steps, a seed, a chunk size, workers, output paths. Each job declares them as
+a pydantic model derived from :class:`JobOptions`, next to the job, with ranges on the
+fields. The command line and the Python function both build that model, once; a bad
+value raises :class:`~offramp.errors.OptionError` naming the option (as data), and the
+job's code trusts the model from then on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from offramp.errors import OptionError, describe_validation_error
+
+__all__ = ["JobOptions"]
+
+
+class JobOptions(BaseModel):
+    """Base of a job's options: unknown names, NaN and infinities are refused; frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, arbitrary_types_allowed=True)
+
+    @classmethod
+    def check(cls, **values: Any) -> Self:
+        """The options model for ``values``, or :class:`OptionError` naming the first bad one.
+
+        Parameters
+        ----------
+        **values
+            Option values by keyword name; those left out take the field's default.
+
+        Returns
+        -------
+        JobOptions
+            An instance of the calling class.
+
+        Raises
+        ------
+        OptionError
+            The first problem, with the option's keyword name in ``option``.
+        """
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            location = tuple(first.get("loc", ()))
+            message = describe_validation_error(error, lambda loc: str(loc[0]))
+            option, _, problem = message.partition(": ")
+            # A cross-field rule names its field at the start of its message; one that
+            # names none is blamed on the first option of the model.
+            if not location and option == "input":
+                option = next(iter(cls.model_fields))
+            raise OptionError(option, problem) from None
