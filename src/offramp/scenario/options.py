@@ -30,7 +30,7 @@ class JobOptions(BaseModel):
 
         Parameters
         ----------
-        **values
+        **values : object
             Option values by keyword name; those left out take the field's default.
 
         Returns
