@@ -1,6 +1,7 @@
 """``offramp explore`` on local processes: rows that describe themselves, determinism
 across workers and chunk sizes, resume after kill -9 and Ctrl-C, refusal of mismatched
-directories, invalid chunk files detected and re-run, and the command's contract.
+directories, damaged chunk files detected, quarantined (never deleted) and re-run, the
+options checked once, and the command's contract.
 
 All runs use ``scenarios/quick.toml`` with a handful of samples and two strategies; a
 module-scoped reference run (one worker) is what every other run must equal, bit for bit.
@@ -16,9 +17,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
@@ -27,10 +30,12 @@ from pandas.testing import assert_frame_equal
 
 import offramp
 from offramp.cli import app, main
-from offramp.errors import InputError
-from offramp.explore.dataset import MANIFEST, read_manifest, valid_chunks
-from offramp.explore.designs import make_design
+from offramp.errors import InputError, OptionError
+from offramp.explore.dataset import MANIFEST, QUARANTINE, read_chunk, read_manifest, valid_chunks
+from offramp.explore.designs import DESIGNS, make_design
 from offramp.explore.experiments import explore, plan_chunks
+from offramp.explore.options import DESIGN_NAMES, ExploreOptions
+from offramp.run.chunks import world_chunks
 from offramp.run.runner import run_worlds
 from offramp.scenario.load import load_scenario
 from offramp.scenario.translate import build_strategies, to_params
@@ -136,6 +141,15 @@ def test_chunk_ids_are_stable():
         (0, "a", 0, 3), (1, "b", 0, 3), (2, "a", 3, 6), (3, "b", 3, 6), (4, "a", 6, 7), (5, "b", 6, 7)]
 
 
+@pytest.mark.parametrize("worlds, chunk_size", [(7, 3), (16, 5), (4, 4), (1, 50)])
+def test_chunks_cut_the_worlds_as_offramp_run_does(worlds, chunk_size):
+    """One chunking: each strategy's chunks are run/chunks.py's world ranges."""
+    chunks = plan_chunks(worlds, ["a", "b"], chunk_size)
+    for strategy in ("a", "b"):
+        ranges = [range(c.start, c.stop) for c in chunks if c.strategy == strategy]
+        assert ranges == world_chunks(worlds, chunk_size)
+
+
 # ---------------------------------------------------------------- resume and refusals
 
 def test_a_complete_run_is_not_run_again(reference, tmp_path):
@@ -159,11 +173,12 @@ def test_a_complete_run_is_not_run_again(reference, tmp_path):
 def test_resume_refuses_another_run(reference, tmp_path, change, word):
     out = tmp_path / "run"
     shutil.copytree(reference["out"], out)
-    with pytest.raises(InputError, match=word) as caught:
+    with pytest.raises(OptionError, match=word) as caught:
         _explore(out, resume=True, **change)
-    assert caught.value.where == "--resume" and "\n" not in str(caught.value)
-    with pytest.raises(InputError, match="--out") as caught:
+    assert caught.value.option == "resume" and "\n" not in str(caught.value)
+    with pytest.raises(OptionError, match=word) as caught:
         _explore(out, resume=False, **change)
+    assert caught.value.option == "out"
 
 
 def test_resume_refuses_another_scenario(reference, tmp_path):
@@ -181,13 +196,16 @@ def test_a_foreign_or_unfinished_directory_is_refused(reference, tmp_path):
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
     for resume in (False, True):
-        with pytest.raises(InputError, match="foreign"):
+        with pytest.raises(OptionError, match="foreign") as caught:
             _explore(foreign, resume=resume)
+        assert caught.value.option == ("resume" if resume else "out")
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
     unfinished = tmp_path / "unfinished"
     shutil.copytree(reference["out"], unfinished)
     (unfinished / "chunks" / "chunk-00001.parquet").unlink()
-    with pytest.raises(InputError, match="--resume"):
+    with pytest.raises(OptionError, match="--resume") as caught:
         _explore(unfinished)
+    assert caught.value.option == "out"
 
 
 def _flip_bytes(path: Path, where: str) -> None:
@@ -202,9 +220,14 @@ def _flip_bytes(path: Path, where: str) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_invalid_chunks_are_not_data_and_are_run_again(reference, tmp_path):
-    """Truncated, corrupted, misplaced and foreign chunk files are detected: load skips
-    them (with a warning) and resume runs exactly those chunks again."""
+def _garbage(size: int) -> bytes:
+    return np.random.default_rng(5).integers(0, 256, size, dtype=np.uint8).tobytes()
+
+
+def test_damaged_chunks_are_quarantined_not_deleted_and_run_again(reference, tmp_path):
+    """Truncated, corrupted, garbage, misplaced and foreign chunk files are detected: load
+    skips them (with a warning) and leaves them; resume moves each, its bytes intact, to
+    quarantine/ with a reason file, and runs exactly those chunks again."""
     out = tmp_path / "run"
     shutil.copytree(reference["out"], out)
     chunks = out / "chunks"
@@ -216,19 +239,91 @@ def test_invalid_chunks_are_not_data_and_are_run_again(reference, tmp_path):
     foreign = tmp_path / "foreign"
     _explore(foreign, seed=SEED + 1)
     shutil.copy(foreign / "chunks" / "chunk-00004.parquet", chunks / "chunk-00004.parquet")  # another run's
+    (chunks / "chunk-00007.parquet").write_bytes(_garbage((chunks / "chunk-00007.parquet").stat().st_size))
     (chunks / "chunk-00005.parquet").unlink()
     (chunks / ".chunk-00005.parquet.abc.part").write_bytes(b"half a file")  # an interrupted write
+    damaged = {i: (chunks / f"chunk-{i:05d}.parquet").read_bytes() for i in (1, 2, 3, 4, 6, 7)}
     manifest = read_manifest(out)
-    assert valid_chunks(out, manifest) == {c.id for c in manifest.chunks} - {1, 2, 3, 4, 5, 6}
-    with pytest.warns(UserWarning, match="6 of"):
+    assert valid_chunks(out, manifest) == {0}
+    found = {c.id: read_chunk(out, manifest, c) for c in manifest.chunks}
+    assert {i for i, f in found.items() if f.is_damaged} == set(damaged)
+    assert not found[5].is_valid and not found[5].is_damaged  # absent: missing, not damaged
+    with pytest.warns(UserWarning, match="7 of"):
         partial = offramp.load(out)
+    assert {i: (chunks / f"chunk-{i:05d}.parquet").read_bytes() for i in damaged} == damaged  # load moves nothing
     expected = reference["frame"]
     kept = expected[expected.set_index(["world", "strategy"]).index.isin(partial.set_index(["world", "strategy"]).index)]
     assert_frame_equal(partial, kept.reset_index(drop=True))
+
     result = _explore(out, resume=True, chunk_size=None, workers=2)
-    assert result.chunks_run == 6 and result.chunks_kept == result.chunks - 6
+    assert result.chunks_run == 7 and result.chunks_kept == 1 and result.chunks_quarantined == 6
     assert_frame_equal(offramp.load(out), expected, check_exact=True)
+    assert valid_chunks(out, read_manifest(out)) == {c.id for c in manifest.chunks}  # the reruns are valid
     assert not list(chunks.glob(".*"))
+    quarantine = out / QUARANTINE
+    assert sorted(p.name for p in quarantine.iterdir()) == sorted(
+        name for i in damaged for name in (f"chunk-{i:05d}.parquet", f"chunk-{i:05d}.parquet.reason.txt"))
+    for i, data in damaged.items():
+        assert (quarantine / f"chunk-{i:05d}.parquet").read_bytes() == data
+        reason = (quarantine / f"chunk-{i:05d}.parquet.reason.txt").read_text()
+        assert reason.endswith("\n") and "\n" not in reason[:-1]
+        assert reason.startswith(f"chunks/chunk-{i:05d}.parquet (chunk {i}, ")
+    reasons = {i: (quarantine / f"chunk-{i:05d}.parquet.reason.txt").read_text() for i in damaged}
+    for i in (1, 2, 6, 7):
+        assert "not a readable Parquet file" in reasons[i], reasons[i]
+    assert "names chunk 0, not chunk 3" in reasons[3]
+    assert "written by another run" in reasons[4]
+
+
+def test_a_chunk_damaged_twice_keeps_both_files(reference, tmp_path):
+    """A name already in quarantine/ is never overwritten: the second file gets a number."""
+    out = tmp_path / "run"
+    shutil.copytree(reference["out"], out)
+    target = out / "chunks" / "chunk-00003.parquet"
+    first, second = b"first damage", b"second damage"
+    for damage in (first, second):
+        target.write_bytes(damage)
+        result = _explore(out, resume=True, chunk_size=None)
+        assert result.chunks_run == 1 and result.chunks_quarantined == 1
+    quarantine = out / QUARANTINE
+    assert (quarantine / "chunk-00003.parquet").read_bytes() == first
+    assert (quarantine / "chunk-00003.2.parquet").read_bytes() == second
+    assert (quarantine / "chunk-00003.2.parquet.reason.txt").is_file()
+    assert_frame_equal(offramp.load(out), reference["frame"], check_exact=True)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("a bug"), pa.ArrowNotImplementedError("a newer format")])
+def test_an_unexpected_error_in_the_check_propagates_and_moves_nothing(reference, tmp_path, monkeypatch, error):
+    """Only damage is quarantined: a bug or a library that cannot read a file stops the
+    resume, and every file (a damaged one too) stays where it was, byte for byte."""
+    out = tmp_path / "run"
+    shutil.copytree(reference["out"], out)
+    (out / "chunks" / "chunk-00002.parquet").write_bytes(b"damaged")
+    (out / "chunks" / "chunk-00005.parquet").unlink()
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pq, "read_table", fail)
+    with pytest.raises(type(error), match=str(error)):
+        _explore(out, resume=True, chunk_size=None)
+    with pytest.raises(type(error)):
+        offramp.load(out)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not (out / QUARANTINE).exists()
+
+
+def test_resume_shows_one_progress_bar_from_the_kept_experiments(reference, tmp_path, capsys):
+    """The progress bar (run/progress.py) starts at the experiments already kept and
+    counts experiments."""
+    out = tmp_path / "run"
+    shutil.copytree(reference["out"], out)
+    (out / "chunks" / "chunk-00005.parquet").unlink()
+    result = _explore(out, resume=True, chunk_size=None, progress=True)
+    assert result.chunks_run == 1
+    shown = capsys.readouterr().out
+    assert "experiments" in shown and f"{EXPERIMENTS}/{EXPERIMENTS}" in shown
 
 
 # ---------------------------------------------------------------- kill -9 and Ctrl-C
@@ -308,11 +403,21 @@ def test_ctrl_c_stops_cleanly_and_resume_completes(long_reference, tmp_path):
 # ---------------------------------------------------------------- the command's contract
 
 def test_explore_options_mirror_explore():
+    """The command's options, explore's keywords and ExploreOptions' fields are one set,
+    and explore's defaults are the model's."""
     command = typer.main.get_command(app).commands["explore"]
     options = {param.name for param in command.params}
-    keywords = set(inspect.signature(explore).parameters) - {"scenario"}
-    assert options - {"scenario"} == keywords
+    signature = inspect.signature(explore).parameters
+    keywords = set(signature) - {"scenario"}
+    assert options - {"scenario"} == keywords == set(ExploreOptions.model_fields)
     assert "scenario" in options
+    for name, field in ExploreOptions.model_fields.items():
+        if field.is_required():
+            assert signature[name].default is inspect.Parameter.empty, name
+        else:
+            assert signature[name].default == field.default, name
+    assert DESIGN_NAMES == tuple(DESIGNS)
+    assert ExploreOptions.model_fields["executor"].default in get_args(ExploreOptions.model_fields["executor"].annotation)
 
 
 def test_cli_writes_the_same_dataset(reference, tmp_path, capsys):
@@ -338,6 +443,7 @@ def test_cli_writes_the_same_dataset(reference, tmp_path, capsys):
     (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
     (["--executor", "dask", "--scheduler", "127.0.0.1"], "--scheduler"),
     (["--design", "nope"], "--design"),
+    (["--design", "sobol", "--samples", "3"], "--samples"),
     (["--strategy", "nope"], "--strategy"),
     (["--samples", "many"], "--samples"),
 ])
@@ -348,6 +454,43 @@ def test_bad_options_give_one_line(tmp_path, capsys, arguments, where):
     assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
     assert where in lines[0]
     assert not (tmp_path / "run" / MANIFEST).exists()
+
+
+@pytest.mark.parametrize("options, option", [
+    ({"samples": 0}, "samples"),
+    ({"samples": 2.5}, "samples"),
+    ({"samples": True}, "samples"),
+    ({"replications": 0}, "replications"),
+    ({"seed": -1}, "seed"),
+    ({"workers": 0}, "workers"),
+    ({"chunk_size": 0}, "chunk_size"),
+    ({"executor": "spark"}, "executor"),
+    ({"scheduler": "tcp://127.0.0.1:1"}, "scheduler"),
+    ({"executor": "dask", "scheduler": "127.0.0.1"}, "scheduler"),
+    ({"design": "nope"}, "design"),
+    ({"design": "sobol", "samples": 3}, "samples"),
+    ({"strategy": ["nope"]}, "strategy"),
+    ({"strategy": "conciliation"}, "strategy"),
+])
+def test_bad_options_name_their_keyword(tmp_path, options, option):
+    """Python callers get OptionError with the keyword as data (``chunk_size``, not a
+    flag), before anything is written."""
+    settings = {"samples": SAMPLES, "progress": False, **options}
+    with pytest.raises(OptionError) as caught:
+        explore(QUICK, out=tmp_path / "run", **settings)
+    assert caught.value.option == option and str(caught.value).startswith(f"{option}: ")
+    assert "--" not in str(caught.value).split(":")[0]
+    assert not (tmp_path / "run").exists()
+
+
+def test_out_must_not_be_a_file(tmp_path, capsys):
+    taken = tmp_path / "results.parquet"
+    taken.write_bytes(b"mine")
+    with pytest.raises(OptionError, match="not a directory") as caught:
+        _explore(taken)
+    assert caught.value.option == "out" and taken.read_bytes() == b"mine"
+    assert main(["explore", str(QUICK), "--out", str(taken), "--no-progress"]) == 2
+    assert capsys.readouterr().err.startswith("offramp: error: --out: ")
 
 
 def test_out_is_required(capsys):

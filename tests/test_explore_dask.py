@@ -22,7 +22,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import offramp
-from offramp.errors import InputError
+from offramp.errors import OptionError
 from offramp.explore.experiments import explore
 
 distributed = pytest.importorskip("distributed")
@@ -136,7 +136,7 @@ def test_a_killed_worker_changes_nothing(cluster, local_reference, tmp_path):
 @pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path):
     port = _free_port()
-    with pytest.raises(InputError, match="--scheduler") as caught:
+    with pytest.raises(OptionError, match="cannot reach a Dask scheduler") as caught:
         explore(QUICK, out=tmp_path / "run", executor="dask", scheduler=f"tcp://127.0.0.1:{port}", **RUN)
-    assert "\n" not in str(caught.value)
+    assert caught.value.option == "scheduler" and "\n" not in str(caught.value)
     assert not (tmp_path / "run").exists()

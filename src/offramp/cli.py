@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from offramp import __version__
-from offramp.errors import InputError, OfframpError, describe_validation_error
+from offramp.errors import InputError, OfframpError, OptionError, describe_validation_error
 
 app = typer.Typer(
     name="offramp",
@@ -248,38 +248,47 @@ def schema() -> None:
     console.out(json.dumps(Scenario.model_json_schema(), indent=2), highlight=False)
 
 
-def _explore_help(name: str, text: str) -> str:
-    from offramp.explore.experiments import explore
+def _explore_help(name: str) -> str:
+    """Help text of an explore option: its description and default, from ExploreOptions."""
+    from offramp.explore.options import ExploreOptions
 
-    return _signature_help(explore, name, text)
+    info = ExploreOptions.model_fields[name]
+    default = info.get_default()
+    # A default of None means "computed" (all cores, the directory's chunk size), which
+    # the description says; typer shows the defaults of on/off flags itself.
+    shown = default is not None and not isinstance(default, bool) and not info.is_required()
+    return f"{info.description} [default: {default}]" if shown else str(info.description)
+
+
+def _explore_default(name: str):
+    from offramp.explore.options import ExploreOptions
+
+    return ExploreOptions.model_fields[name].get_default()
 
 
 @app.command(name="explore")
 def explore_command(
     scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)")],
-    design: Annotated[Optional[str], typer.Option(help=_explore_help("design", "lhs, sobol, morris, factorial or claims"))] = None,
-    samples: Annotated[Optional[int], typer.Option(help=_explore_help("samples", "samples requested from the design"))] = None,
-    replications: Annotated[Optional[int], typer.Option(help=_explore_help("replications", "worlds per sample"))] = None,
-    seed: Annotated[Optional[int], typer.Option(help=_explore_help("seed", "the run's seed (design and worlds)"))] = None,
-    out: Annotated[Optional[Path], typer.Option(help="the run's directory: manifest.json, design.parquet, chunks/")] = None,
-    strategy: Annotated[
-        Optional[list[str]], typer.Option(help="run only this strategy (repeat for several) [default: all]")
-    ] = None,
-    workers: Annotated[Optional[int], typer.Option(help="worker processes [default: all cores]")] = None,
-    chunk_size: Annotated[
-        Optional[int], typer.Option(help="world indices per chunk; results do not depend on it [default: 50, or the directory's]")
-    ] = None,
-    executor: Annotated[Optional[str], typer.Option(help=_explore_help("executor", "local or dask"))] = None,
-    scheduler: Annotated[
-        Optional[str], typer.Option(help="Dask scheduler address, tcp://HOST:PORT [default: a local cluster]")
-    ] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out: only missing or invalid chunks")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+    design: Annotated[Optional[str], typer.Option(help=_explore_help("design"))] = None,
+    samples: Annotated[Optional[int], typer.Option(help=_explore_help("samples"))] = None,
+    replications: Annotated[Optional[int], typer.Option(help=_explore_help("replications"))] = None,
+    seed: Annotated[Optional[int], typer.Option(help=_explore_help("seed"))] = None,
+    out: Annotated[Optional[Path], typer.Option(help=_explore_help("out"))] = None,
+    strategy: Annotated[Optional[list[str]], typer.Option(help=_explore_help("strategy"))] = None,
+    workers: Annotated[Optional[int], typer.Option(help=_explore_help("workers"))] = None,
+    chunk_size: Annotated[Optional[int], typer.Option(help=_explore_help("chunk_size"))] = None,
+    executor: Annotated[Optional[str], typer.Option(help=_explore_help("executor"))] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help=_explore_help("scheduler"))] = None,
+    resume: Annotated[bool, typer.Option("--resume", help=_explore_help("resume"))] = _explore_default("resume"),
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help=_explore_help("progress"))
+    ] = _explore_default("progress"),
 ) -> None:
     """Run every strategy across a design of sampled worlds, streaming rows to a Parquet dataset."""
     from offramp.explore.experiments import ExploreInterrupted, explore
 
     try:
+        # Options left out take ExploreOptions' defaults; explore checks them all, once.
         result = explore(
             scenario,
             **_given(design=design, samples=samples, replications=replications, seed=seed, strategy=strategy or None,
@@ -299,6 +308,9 @@ def explore_command(
         + (f", {result.chunks_kept} kept" if result.chunks_kept else "")
         + f", {result.experiments_per_second:,.1f} experiments/s"
     )
+    if result.chunks_quarantined:
+        console.print(f"{result.chunks_quarantined} damaged chunk file(s) were moved to "
+                      f"{result.directory / 'quarantine'} (each with a .reason.txt) and run again")
     console.print(f"read it with offramp.load({str(result.directory)!r}) or pyarrow.dataset.dataset('{result.directory}/chunks')")
 
 
@@ -381,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         errors.print(_INTERRUPTED, markup=False)
         return 130
+    except OptionError as error:  # an option's keyword name, shown as its flag
+        errors.print(f"offramp: error: {error.flag}: {error.problem}", markup=False)
+        return 2
     except InputError as error:
         errors.print(f"offramp: error: {error}", markup=False)
         return 2

@@ -17,32 +17,43 @@ Choices
    (a damaged footer or metadata, which page checksums do not cover), its metadata names
    this run (``run_key``) and this chunk, and it holds exactly the experiments the
    manifest lists for the chunk (row count, strategy, world range in order). Anything
-   else (truncated, corrupted, from another run) is treated as missing: never read, and
-   run again by ``--resume``.
+   else (truncated, corrupted, from another run) is *damaged*: never read as data.
+   Only the errors that mean damaged bytes count as damage (pyarrow's ``ArrowInvalid``,
+   or an ``OSError`` while parsing bytes already read into memory); any other error,
+   such as a library that cannot read a feature or a bug, propagates, so it can never
+   be mistaken for a damaged file.
 3. The manifest is written once, before any chunk, and never updated: workers only add
    files, so there is no shared file to race on. Completion is read from the chunks.
 4. :func:`load` sorts rows canonically (strategy in the manifest's order, then world), so
    the loaded table does not depend on chunk size, worker count or executor.
+5. Nothing here deletes data. ``resume`` moves a damaged chunk file, bytes untouched, to
+   ``DIR/quarantine/`` with a one-line ``<name>.reason.txt`` beside it
+   (:func:`quarantine_chunk`), and runs the chunk again; :func:`load` skips it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from offramp.errors import InputError
 from offramp.run.record import write_bytes_atomic
 
-__all__ = ["MANIFEST", "CHUNKS", "FORMAT", "ChunkSpec", "Manifest", "chunk_path", "read_manifest",
-           "write_manifest", "write_bytes_atomic", "chunk_table_bytes", "read_chunk", "valid_chunks", "load", "load_counting",
-           "aggregate"]
+__all__ = ["CHUNKS", "FORMAT", "MANIFEST", "QUARANTINE", "ChunkRead", "ChunkSpec", "Manifest", "aggregate",
+           "chunk_path", "chunk_table_bytes", "load", "load_counting", "quarantine_chunk", "read_chunk", "read_manifest",
+           "valid_chunks", "write_bytes_atomic", "write_manifest"]
 
 MANIFEST = "manifest.json"
 CHUNKS = "chunks"
+#: Where ``resume`` moves damaged chunk files (choice 5), inside the run's directory.
+QUARANTINE = "quarantine"
 FORMAT = "offramp-explore/1"
 #: Leading columns of every experiment row, before the sampled values and the outcomes.
 KEY_COLUMNS = ("sample", "replication", "world", "strategy", "seed")
@@ -151,14 +162,14 @@ def write_manifest(directory: str | Path, data: Mapping[str, object]) -> Path:
     return write_bytes_atomic(Path(directory) / MANIFEST, (text + "\n").encode())
 
 
-def read_manifest(directory: str | Path, option: str = "--out") -> Manifest:
+def read_manifest(directory: str | Path, option: str = "directory") -> Manifest:
     """Read and check a run's manifest.
 
     Parameters
     ----------
     directory : str or Path
     option : str
-        The option the directory came from, for error messages.
+        What to call the directory in error messages (the ``where`` of the error).
 
     Returns
     -------
@@ -221,8 +232,40 @@ def chunk_table_bytes(frame, run: str, chunk: ChunkSpec) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def read_chunk(directory: str | Path, manifest: Manifest, chunk: ChunkSpec):
-    """A chunk's rows if its file is valid (choice 2), else None.
+@dataclass(frozen=True, slots=True)
+class ChunkRead:
+    """What :func:`read_chunk` found for one chunk: its rows, or why its file is not data.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame or None
+        The chunk's rows when its file is valid.
+    problem : str or None
+        Why the file was rejected (one line); None when it is valid or absent.
+    """
+
+    frame: Any
+    problem: str | None
+
+    @property
+    def is_valid(self) -> bool:
+        """The file exists and holds exactly the chunk's experiments."""
+        return self.frame is not None
+
+    @property
+    def is_damaged(self) -> bool:
+        """The file exists and is not the chunk's data (truncated, corrupted, foreign)."""
+        return self.problem is not None
+
+
+def read_chunk(directory: str | Path, manifest: Manifest, chunk: ChunkSpec) -> ChunkRead:
+    """A chunk's rows if its file is valid, else why not (choice 2).
+
+    Only a damaged file is reported as a problem: pyarrow's ``ArrowInvalid``, or an
+    ``OSError`` while parsing the bytes (already read into memory, so it is about the
+    bytes, never the file system), or metadata and rows that are not this chunk's. Any
+    other error propagates: a library that cannot read a feature, or a bug, must stop the
+    caller rather than make a good file look damaged.
 
     Parameters
     ----------
@@ -232,33 +275,56 @@ def read_chunk(directory: str | Path, manifest: Manifest, chunk: ChunkSpec):
 
     Returns
     -------
-    pandas.DataFrame or None
+    ChunkRead
+        ``frame`` set when valid; ``problem`` set when damaged; neither when absent.
+
+    Raises
+    ------
+    OSError
+        The file exists but cannot be read (permissions, I/O): not a verdict on its bytes.
     """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = chunk_path(directory, chunk)
-    if not path.is_file():
-        return None
     try:
-        table = pq.read_table(path, page_checksum_verification=True)
-        metadata = table.schema.metadata or {}
-        if metadata.get(b"offramp.run_key") != manifest.run_key.encode():
-            return None
-        if metadata.get(b"offramp.chunk") != str(chunk.id).encode() or table.num_rows != chunk.rows:
-            return None
-        worlds = table.column("world").to_numpy()
-        if not np.array_equal(worlds, np.arange(chunk.start, chunk.stop)):
-            return None
-        strategies = set(table.column("strategy").to_pylist())
-        if strategies != {chunk.strategy}:
-            return None
-        frame = table.replace_schema_metadata(None).to_pandas()
-        if metadata.get(b"offramp.digest") != _digest(frame).encode():
-            return None
-    except Exception:  # noqa: BLE001  (any unreadable file is simply not data)
-        return None
-    return frame
+        data = chunk_path(directory, chunk).read_bytes()
+    except FileNotFoundError:
+        return ChunkRead(None, None)
+    try:
+        table = pq.read_table(pa.BufferReader(data), page_checksum_verification=True)
+    except (pa.ArrowInvalid, OSError) as error:
+        return _damaged(f"not a readable Parquet file ({_first_line(error)})")
+    metadata = table.schema.metadata or {}
+    found_key = metadata.get(b"offramp.run_key")
+    if found_key is None:
+        return _damaged("no offramp run key in its metadata (not written by offramp explore)")
+    if found_key != manifest.run_key.encode():
+        return _damaged("written by another run (its run key is not the manifest's)")
+    if metadata.get(b"offramp.chunk") != str(chunk.id).encode():
+        return _damaged(f"its metadata names chunk {metadata.get(b'offramp.chunk', b'(none)').decode(errors='replace')}, "
+                        f"not chunk {chunk.id}")
+    if table.num_rows != chunk.rows:
+        return _damaged(f"{table.num_rows} rows; the chunk has {chunk.rows}")
+    if "world" not in table.column_names or "strategy" not in table.column_names:
+        return _damaged("no world or strategy column")
+    if not np.array_equal(table.column("world").to_numpy(), np.arange(chunk.start, chunk.stop)):
+        return _damaged(f"its worlds are not {chunk.start}..{chunk.stop - 1} in order")
+    if set(table.column("strategy").to_pylist()) != {chunk.strategy}:
+        return _damaged(f"its rows are not all of strategy {chunk.strategy}")
+    frame = table.replace_schema_metadata(None).to_pandas()
+    if metadata.get(b"offramp.digest") != _digest(frame).encode():
+        return _damaged("its rows do not hash to the digest in its metadata")
+    return ChunkRead(frame, None)
+
+
+def _damaged(problem: str) -> ChunkRead:
+    return ChunkRead(None, problem)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def valid_chunks(directory: str | Path, manifest: Manifest) -> set[int]:
@@ -273,14 +339,58 @@ def valid_chunks(directory: str | Path, manifest: Manifest) -> set[int]:
     -------
     set of int
     """
-    return {chunk.id for chunk in manifest.chunks if read_chunk(directory, manifest, chunk) is not None}
+    return {chunk.id for chunk in manifest.chunks if read_chunk(directory, manifest, chunk).is_valid}
+
+
+def quarantine_chunk(directory: str | Path, chunk: ChunkSpec, problem: str) -> Path:
+    """Move a damaged chunk file into ``quarantine/`` with a reason file (choice 5).
+
+    The file is renamed, not copied or rewritten, so its bytes are kept exactly; a name
+    already taken in ``quarantine/`` (the same chunk damaged again on a later resume)
+    gets a number (``chunk-00003.2.parquet``). ``<name>.reason.txt`` beside it says, in
+    one line, which chunk it was, why it was rejected and when.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The run's directory.
+    chunk : ChunkSpec
+        The chunk whose file is damaged.
+    problem : str
+        Why (:attr:`ChunkRead.problem`).
+
+    Returns
+    -------
+    Path
+        Where the file is now.
+    """
+    folder = Path(directory) / QUARANTINE
+    folder.mkdir(parents=True, exist_ok=True)
+    source = chunk_path(directory, chunk)
+    stem, suffix = source.stem, source.suffix
+    target, copy = folder / source.name, 1
+    while target.exists() or _reason_path(target).exists():
+        copy += 1
+        target = folder / f"{stem}.{copy}{suffix}"
+    # Both paths are inside the run's directory: one file system, so the move is a rename.
+    os.rename(source, target)
+    when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    line = f"{chunk.file} (chunk {chunk.id}, {chunk.strategy}, worlds {chunk.start}..{chunk.stop - 1}): " \
+           f"{' '.join(problem.split())}; moved here by resume at {when}\n"
+    write_bytes_atomic(_reason_path(target), line.encode())
+    return target
+
+
+def _reason_path(path: Path) -> Path:
+    return path.with_name(path.name + ".reason.txt")
 
 
 def load(directory: str | Path):
     """The experiments of an ``offramp explore`` directory as one DataFrame.
 
-    Only valid chunk files are read (a truncated, corrupted or foreign file is skipped);
-    a warning says how many of the manifest's chunks are missing. Rows are sorted by
+    Only valid chunk files are read (a truncated, corrupted or foreign file is skipped,
+    and left where it is); a warning says how many of the manifest's chunks are missing
+    or damaged. Rows are sorted by
     strategy (in the run's order), then world, whatever the chunking (choice 4).
 
     Parameters
@@ -323,11 +433,11 @@ def load_counting(directory: str | Path, option: str = "directory"):
     frames = []
     missing = 0
     for chunk in manifest.chunks:
-        frame = read_chunk(directory, manifest, chunk)
-        if frame is None:
-            missing += 1
+        found = read_chunk(directory, manifest, chunk)
+        if found.is_valid:
+            frames.append(found.frame)
         else:
-            frames.append(frame)
+            missing += 1
     if not frames:
         return pd.DataFrame(columns=list(KEY_COLUMNS)), missing, len(manifest.chunks)
     frame = pd.concat(frames, ignore_index=True)

@@ -44,13 +44,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.errors import InputError, OfframpError
+from offramp.errors import OfframpError, OptionError
 from offramp.explore.dataset import KEY_COLUMNS, ChunkSpec, chunk_path, chunk_table_bytes, write_bytes_atomic
+from offramp.explore.options import EXECUTORS
 
-__all__ = ["ChunkTask", "ChunkDone", "PerformanceWarning", "run_chunk", "run_local", "run_dask", "dask_client",
-           "malloc_trim_is_set", "warn_malloc_trim", "EXECUTORS"]
+__all__ = [
+    "EXECUTORS",
+    "ChunkDone",
+    "ChunkTask",
+    "PerformanceWarning",
+    "dask_client",
+    "malloc_trim_is_set",
+    "run_chunk",
+    "run_dask",
+    "run_local",
+    "warn_malloc_trim",
+]
 
-EXECUTORS = ("local", "dask")
 #: Chunks in flight per worker (choice 1): enough to keep a worker busy between results.
 _WINDOW_PER_WORKER = 2
 
@@ -190,7 +200,7 @@ def run_chunk(task: ChunkTask) -> ChunkDone:
     payload = chunk_table_bytes(chunk_frame(task), task.run_key, task.chunk)
     if task.directory is not None:
         write_bytes_atomic(chunk_path(task.directory, task.chunk), payload)
-        payload = None
+        return ChunkDone(task.chunk.id, task.chunk.rows, time.perf_counter() - began)
     return ChunkDone(task.chunk.id, task.chunk.rows, time.perf_counter() - began, payload)
 
 
@@ -277,7 +287,7 @@ def _import_distributed():
     try:
         import distributed
     except ImportError:
-        raise InputError("--executor", "dask needs the distributed package: pip install 'dask[distributed]'") from None
+        raise OptionError("executor", "dask needs the distributed package: pip install 'dask[distributed]'") from None
     return distributed
 
 
@@ -343,9 +353,9 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator:
         try:
             client = distributed.Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as error:
-            raise InputError("--scheduler", f"cannot reach a Dask scheduler at {scheduler} "
-                                            f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
-                             ) from None
+            raise OptionError("scheduler", f"cannot reach a Dask scheduler at {scheduler} "
+                                           f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+                              ) from None
     try:
         yield client
     finally:

@@ -17,12 +17,16 @@ Choices
    replications, strategies and chunk size, never on workers or executor; the rows do
    not depend on the chunk size either (the dataset's canonical sort).
 3. The manifest is written before any chunk, and fixes the chunk list. ``resume`` runs the
-   chunks whose files are missing or invalid, and refuses a directory made from another
+   chunks whose files are missing or damaged, and refuses a directory made from another
    scenario, design (its fingerprint), seed, replications, strategies, chunk size or
    offramp version: mixing those would make a dataset no single run could produce.
+   ``resume`` deletes no data: a damaged chunk file is moved to ``quarantine/`` with a
+   reason file before its chunk is run again (``offramp.explore.dataset``, choice 5).
 4. Without ``resume`` a non-empty directory is refused, except the same run already
    complete, which is reported and not run again.
 5. The design's samples are drawn with the run's seed: one seed fixes the whole dataset.
+6. The options are checked once, by :class:`~offramp.explore.options.ExploreOptions`,
+   before anything is loaded or written; the code below trusts them.
 """
 
 from __future__ import annotations
@@ -31,13 +35,14 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from offramp import __version__
-from offramp.errors import InputError
+from offramp.errors import InputError, OptionError
 from offramp.explore.dataset import (
     CHUNKS,
     FORMAT,
@@ -45,6 +50,7 @@ from offramp.explore.dataset import (
     ChunkSpec,
     Manifest,
     chunk_path,
+    quarantine_chunk,
     read_chunk,
     read_manifest,
     run_key,
@@ -52,7 +58,6 @@ from offramp.explore.dataset import (
     write_manifest,
 )
 from offramp.explore.executors import (
-    EXECUTORS,
     ChunkDone,
     ChunkTask,
     dask_client,
@@ -61,13 +66,15 @@ from offramp.explore.executors import (
     run_local,
     warn_malloc_trim,
 )
+from offramp.explore.options import DEFAULT_CHUNK_SIZE, ExploreOptions
+from offramp.run.chunks import world_chunks
+from offramp.run.progress import progress_bar
 from offramp.scenario.load import ScenarioSource, load_scenario
 
-__all__ = ["explore", "ExploreResult", "ExploreInterrupted", "plan_chunks", "DEFAULT_CHUNK_SIZE"]
+if TYPE_CHECKING:
+    from offramp.explore.designs import Design
 
-#: Worlds per chunk when none is given (choice 2): a chunk of the essay scenario takes a
-#: few seconds, long enough to hide a task's overhead, short enough to lose little on Ctrl-C.
-DEFAULT_CHUNK_SIZE = 50
+__all__ = ["DEFAULT_CHUNK_SIZE", "ExploreInterrupted", "ExploreResult", "explore", "plan_chunks"]
 
 
 class ExploreInterrupted(KeyboardInterrupt):
@@ -110,6 +117,8 @@ class ExploreResult:
         Wall time of the chunks run by this call.
     already_complete : bool
         The directory held this run, complete: nothing was run.
+    chunks_quarantined : int
+        Damaged chunk files this call moved to ``quarantine/`` (``resume``) and ran again.
     """
 
     directory: Path
@@ -124,6 +133,7 @@ class ExploreResult:
     chunks_kept: int
     seconds: float
     already_complete: bool
+    chunks_quarantined: int = 0
 
     @property
     def experiments_per_second(self) -> float:
@@ -152,43 +162,24 @@ def plan_chunks(worlds: int, strategies: Sequence[str], chunk_size: int) -> list
     -------
     list of ChunkSpec
     """
-    chunks = []
-    for start in range(0, worlds, chunk_size):
-        for strategy in strategies:
-            chunks.append(ChunkSpec(len(chunks), strategy, start, min(start + chunk_size, worlds)))
-    return chunks
+    pairs = [(worlds_range, strategy) for worlds_range in world_chunks(worlds, chunk_size) for strategy in strategies]
+    return [ChunkSpec(number, strategy, worlds_range.start, worlds_range.stop)
+            for number, (worlds_range, strategy) in enumerate(pairs)]
 
 
-def _check_options(samples, replications, seed, chunk_size, workers, executor, scheduler, out) -> None:
-    for name, value, low in (("samples", samples, 1), ("replications", replications, 1), ("seed", seed, 0),
-                             ("chunk_size", chunk_size, 1), ("workers", workers, 1)):
-        if value is None and name in ("chunk_size", "workers"):
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise InputError(f"--{name.replace('_', '-')}", f"must be an integer, got {value!r}")
-        if value < low:
-            raise InputError(f"--{name.replace('_', '-')}", f"must be at least {low}")
-    if executor not in EXECUTORS:
-        raise InputError("--executor", f"must be one of {', '.join(EXECUTORS)}, got {executor!r}")
-    if scheduler is not None and executor != "dask":
-        raise InputError("--scheduler", "only with --executor dask")
-    if scheduler is not None and "://" not in str(scheduler):
-        raise InputError("--scheduler", f"{scheduler}: give an address like tcp://HOST:PORT")
-    if out is None:
-        raise InputError("--out", "a directory for the results is required")
-    if Path(out).exists() and not Path(out).is_dir():
-        raise InputError("--out", f"{out}: exists and is not a directory")
-
-
-def _make_design(source: ScenarioSource, name: str, samples: int, seed: int):
+def _make_design(source: ScenarioSource, name: str, samples: int, seed: int) -> Design:
+    """The design, its errors blamed on the option at fault: the sample count, or the design."""
     from offramp.explore.designs import make_design
 
     try:
         return make_design(source.scenario, name, samples, seed)
     except InputError as error:
-        raise InputError(error.where if error.where.startswith("--") else "--design", error.problem) from None
-    except (ValueError, KeyError) as error:
-        raise InputError("--design", str(error).strip("'\"")) from None
+        # make_design names what it refuses in ``where`` (data, not the message): the
+        # sample count (sobol's power of two), or the design and the scenario together.
+        named = getattr(error, "option", None) or error.where.removeprefix("--")
+        raise OptionError("samples" if named == "samples" else "design", error.problem) from None
+    except ValueError as error:  # SALib refusing the design's problem
+        raise OptionError("design", str(error)) from None
 
 
 def _jsonable(value):
@@ -223,12 +214,15 @@ def _mismatch(manifest: Manifest, identity: dict) -> str | None:
     return None
 
 
-def _remove_leftovers(directory: Path, invalid: Sequence[ChunkSpec]) -> None:
-    """Remove temporary files of interrupted writes and invalid chunk files (never data)."""
+def _set_aside(directory: Path, damaged: dict[ChunkSpec, str]) -> None:
+    """Before a resume: quarantine damaged chunk files (their bytes kept, never deleted),
+    and remove the temporaries of interrupted writes (hidden ``.chunk-*.part`` files of
+    an atomic write that never finished: never data, since a chunk file only exists once
+    it is whole)."""
     for stray in (directory / CHUNKS).glob(".chunk-*.part"):
         stray.unlink(missing_ok=True)
-    for chunk in invalid:
-        chunk_path(directory, chunk).unlink(missing_ok=True)
+    for chunk, problem in damaged.items():
+        quarantine_chunk(directory, chunk, problem)
 
 
 def _default_workers() -> int:
@@ -254,62 +248,39 @@ def _design_bytes(samples_frame, claims_frame) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _progress(total: int, done: int, enabled: bool):
-    """A rich progress bar counting experiments, with experiments/s and time left."""
-    from contextlib import nullcontext
-
-    if not enabled:
-        return nullcontext(lambda n: None)
-    from contextlib import contextmanager
-
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class _Rate(ProgressColumn):
-        def render(self, task) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text("... experiments/s" if speed is None else f"{speed:.1f} experiments/s")
-
-    @contextmanager
-    def bar():
-        with Progress(TextColumn("[bold]experiments"), BarColumn(), MofNCompleteColumn(), _Rate(),
-                      TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), transient=False) as progress:
-            task = progress.add_task("experiments", total=total, completed=done)
-            yield lambda n: progress.advance(task, n)
-
-    return bar()
+def _default(name: str):
+    """An option's default, from :class:`ExploreOptions` (defaults live in one place)."""
+    return ExploreOptions.model_fields[name].default
 
 
 def explore(
     scenario: str | Path | ScenarioSource,
     *,
-    design: str = "lhs",
-    samples: int = 100,
-    replications: int = 1,
-    seed: int = 0,
-    out: str | Path | None = None,
-    strategy: Sequence[str] | None = None,
-    workers: int | None = None,
-    chunk_size: int | None = None,
-    executor: str = "local",
-    scheduler: str | None = None,
-    resume: bool = False,
-    progress: bool = True,
+    out: str | Path,
+    design: str = _default("design"),
+    samples: int = _default("samples"),
+    replications: int = _default("replications"),
+    seed: int = _default("seed"),
+    strategy: Sequence[str] | None = _default("strategy"),
+    workers: int | None = _default("workers"),
+    chunk_size: int | None = _default("chunk_size"),
+    executor: str = _default("executor"),
+    scheduler: str | None = _default("scheduler"),
+    resume: bool = _default("resume"),
+    progress: bool = _default("progress"),
 ) -> ExploreResult:
     """Run every strategy on every sampled world of a design, streaming rows to ``out``.
+
+    The options are those of :class:`~offramp.explore.options.ExploreOptions`, checked
+    once here (choice 6).
 
     Parameters
     ----------
     scenario : path or ScenarioSource
         The scenario file (TOML); its ``[uncertainties]`` and ``[claims]`` define the design.
+    out : str or Path
+        The run's directory: ``manifest.json``, ``design.parquet`` and ``chunks/`` (and
+        ``quarantine/`` once a resume has set damaged chunk files aside).
     design : str
         The design's name (``offramp.explore.designs.DESIGNS``: lhs, sobol, morris,
         factorial, claims).
@@ -319,23 +290,23 @@ def explore(
         Worlds per sample, each with its own random streams (>= 1).
     seed : int
         The run's seed (>= 0): it draws the design and keys every world's streams.
-    out : str or Path
-        The run's directory: ``manifest.json``, ``design.parquet`` and ``chunks/``.
     strategy : sequence of str, optional
-        Strategies to run; all of the scenario's when empty.
+        Strategies to run; all of the scenario's when None or empty.
     workers : int, optional
         Worker processes (local executor, or a local Dask cluster); default: all cores.
         Results do not depend on it.
     chunk_size : int, optional
-        World indices per chunk (default 50; on ``resume``, the directory's). Memory per
-        worker and the granularity of resume; results do not depend on it.
+        World indices per chunk (default ``DEFAULT_CHUNK_SIZE``; on ``resume``, the
+        directory's). Memory per worker and the granularity of resume; results do not
+        depend on it.
     executor : str
         ``"local"`` (processes on this machine) or ``"dask"``.
     scheduler : str, optional
         A Dask scheduler's address, ``tcp://HOST:PORT`` (with ``executor="dask"``);
         without it a local Dask cluster of ``workers`` processes is started for the run.
     resume : bool
-        Continue the run in ``out``: run only chunks that are missing or invalid.
+        Continue the run in ``out``: run only chunks that are missing or damaged; a
+        damaged chunk file is moved to ``out/quarantine/`` first, never deleted.
     progress : bool
         Show a progress bar (experiments, experiments/s, time left).
 
@@ -345,38 +316,56 @@ def explore(
 
     Raises
     ------
+    OptionError
+        A bad option, or ``out`` holding something this run cannot write into; the
+        option's keyword name is in ``option``.
     InputError
-        Bad options, or ``out`` holding something this run cannot write into.
+        A scenario file that cannot be read or whose strategies cannot be built.
     ExploreInterrupted
         Ctrl-C: pending chunks were cancelled and finished ones kept.
     """
-    _check_options(samples, replications, seed, chunk_size, workers, executor, scheduler, out)
-    directory = Path(out)
+    options = ExploreOptions.check(
+        design=design, samples=samples, replications=replications, seed=seed, out=out, strategy=strategy,
+        workers=workers, chunk_size=chunk_size, executor=executor, scheduler=scheduler, resume=resume,
+        progress=progress,
+    )
+    directory = options.out
     source = scenario if isinstance(scenario, ScenarioSource) else load_scenario(scenario)
-    from offramp.scenario.translate import build_strategies
-
-    try:
-        strategies = tuple(build_strategies(source.scenario, list(strategy) if strategy else None))
-    except InputError as error:
-        if error.where == "--strategy":
-            raise
-        raise InputError(source.name, str(error)) from None
-    plan = _plan(source, _make_design(source, design, samples, seed), design, samples, replications, seed,
-                 strategies, chunk_size, directory)
-    kept = _check_directory(directory, plan, resume)
+    strategies = _strategies(source, options.strategy)
+    made = _make_design(source, options.design, options.samples, options.seed)
+    plan = _plan(source, made, options, strategies, directory)
+    kept, damaged = _check_directory(directory, plan, options.resume)
     if len(kept) == len(plan.chunks):  # choice 4: the same run, complete
         return _with_directory(plan.result(0, len(kept), 0.0, already_complete=True), directory)
-    n_workers = workers if workers is not None else _default_workers()
+    n_workers = options.workers if options.workers is not None else _default_workers()
     with contextlib.ExitStack() as stack:
         # The Dask client before any file: an unreachable scheduler leaves nothing behind.
-        client = stack.enter_context(dask_client(scheduler, n_workers)) if executor == "dask" else None
-        if client is not None and scheduler is not None and malloc_trim_is_set(client):
-            warn_malloc_trim(stacklevel=2)
+        client = None
+        if options.executor == "dask":
+            client = stack.enter_context(dask_client(options.scheduler, n_workers))
+            if options.scheduler is not None and malloc_trim_is_set(client):
+                warn_malloc_trim(stacklevel=2)
         if plan.existing is None:
             _start_directory(directory, plan)
         else:
-            _remove_leftovers(directory, [c for c in plan.chunks if c.id not in kept])
-        return _run(directory, plan, kept, n_workers, client, progress)
+            _set_aside(directory, damaged)
+        result = _run(directory, plan, kept, n_workers, client, options.progress)
+    return replace(result, chunks_quarantined=len(damaged))
+
+
+def _strategies(source: ScenarioSource, chosen: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The strategies to run, in the run's order; an unknown name is the option's fault,
+    any other problem the scenario file's."""
+    from offramp.scenario.translate import build_strategies
+
+    known = tuple(source.scenario.strategies)
+    unknown = [name for name in chosen or () if name not in known]
+    if unknown:
+        raise OptionError("strategy", f"no strategy named {unknown[0]!r}; the scenario has {', '.join(known)}")
+    try:
+        return tuple(build_strategies(source.scenario, list(chosen) if chosen else None))
+    except InputError as error:
+        raise InputError(source.name, str(error)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +373,7 @@ class _Plan:
     """A run's identity, design arrays and chunk list, before anything is written."""
 
     source: ScenarioSource
-    design: object
+    design: Design
     design_name: str
     samples_requested: int
     replications: int
@@ -409,54 +398,75 @@ class _Plan:
                              chunks_run, chunks_kept, seconds, already_complete)
 
 
-def _plan(source, made, design, samples, replications, seed, strategies, chunk_size, directory) -> _Plan:
+def _plan(source: ScenarioSource, made: Design, options: ExploreOptions, strategies: tuple[str, ...],
+          directory: Path) -> _Plan:
     frame = made.samples
     if len(frame) < 1:
-        raise InputError("--design", f"{design} made no samples")
+        raise OptionError("design", f"{options.design} made no samples")
     claims_frame = getattr(made, "claims", None)
     values = frame.to_numpy(np.float64)
     sides = claims_frame.astype(str).to_numpy(object) if claims_frame is not None else np.empty((len(values), 0), object)
-    existing = read_manifest(directory) if (directory / MANIFEST).is_file() else None
+    existing = _existing_manifest(directory)
+    chunk_size = options.chunk_size
     if chunk_size is None:  # the directory's, if it has one: a run keeps its chunk list
         chunk_size = int(existing.data["identity"].get("chunk_size", DEFAULT_CHUNK_SIZE)) if existing else DEFAULT_CHUNK_SIZE
     identity = {
         "scenario_hash": source.hash,
-        "design": design,
+        "design": options.design,
         "design_fingerprint": made.fingerprint(),
-        "samples": int(samples),
-        "seed": int(seed),
-        "replications": int(replications),
+        "samples": options.samples,
+        "seed": options.seed,
+        "replications": options.replications,
         "strategies": list(strategies),
         "chunk_size": int(chunk_size),
         "version": __version__,
     }
     return _Plan(
-        source=source, design=made, design_name=design, samples_requested=int(samples),
-        replications=int(replications), seed=int(seed), strategies=strategies,
+        source=source, design=made, design_name=options.design, samples_requested=options.samples,
+        replications=options.replications, seed=options.seed, strategies=strategies,
         parameters=tuple(str(c) for c in frame.columns), values=values,
         claims=tuple(str(c) for c in claims_frame.columns) if claims_frame is not None else (), sides=sides,
         identity=identity, key=run_key({"format": FORMAT, **identity}),
-        chunks=plan_chunks(len(values) * int(replications), strategies, int(chunk_size)), existing=existing,
+        chunks=plan_chunks(len(values) * options.replications, strategies, int(chunk_size)), existing=existing,
     )
 
 
-def _check_directory(directory: Path, plan: _Plan, resume: bool) -> set[int]:
-    """Refuse what this run cannot write into (choices 3, 4); the ids of valid chunks."""
+def _existing_manifest(directory: Path) -> Manifest | None:
+    """The manifest of the run already in ``directory``, or None; an unreadable one is the
+    fault of ``out``."""
+    if not (directory / MANIFEST).is_file():
+        return None
+    try:
+        return read_manifest(directory)
+    except InputError as error:
+        raise OptionError("out", error.problem) from None
+
+
+def _check_directory(directory: Path, plan: _Plan, resume: bool) -> tuple[set[int], dict[ChunkSpec, str]]:
+    """Refuse what this run cannot write into (choices 3, 4); the ids of valid chunks, and
+    the damaged chunk files with why each was rejected (nothing is moved here)."""
     existing = plan.existing
     if existing is None:
         if directory.is_dir() and any(directory.iterdir()):
             if resume:
-                raise InputError("--resume", f"{directory}: no {MANIFEST} (not an offramp explore directory)")
-            raise InputError("--out", f"{directory} is not empty; choose another --out")
-        return set()
+                raise OptionError("resume", f"{directory}: no {MANIFEST} (not an offramp explore directory)")
+            raise OptionError("out", f"{directory} is not empty; choose another directory")
+        return set(), {}
     problem = _mismatch(existing, plan.identity)
     if problem is not None:
-        raise InputError("--resume" if resume else "--out", f"{directory} {problem}; choose another --out")
-    kept = {chunk.id for chunk in existing.chunks if read_chunk(directory, existing, chunk) is not None}
+        raise OptionError("resume" if resume else "out", f"{directory} {problem}; choose another directory")
+    kept: set[int] = set()
+    damaged: dict[ChunkSpec, str] = {}
+    for chunk in existing.chunks:
+        found = read_chunk(directory, existing, chunk)
+        if found.is_valid:
+            kept.add(chunk.id)
+        elif found.problem is not None:
+            damaged[chunk] = found.problem
     if not resume and len(kept) < len(plan.chunks):
-        raise InputError("--out", f"{directory} holds this run unfinished ({len(kept)} of {len(plan.chunks)} chunks); "
-                                  "continue it with --resume")
-    return kept
+        raise OptionError("out", f"{directory} holds this run unfinished ({len(kept)} of {len(plan.chunks)} chunks); "
+                                 "continue it with --resume")
+    return kept, damaged
 
 
 def _start_directory(directory: Path, plan: _Plan) -> None:
@@ -510,7 +520,8 @@ def _run(directory: Path, plan: _Plan, kept: set[int], n_workers: int, client, p
     total = plan.worlds * len(plan.strategies)
     began = time.perf_counter()
     try:
-        with _progress(total, sum(c.rows for c in plan.chunks if c.id in kept), progress) as advance:
+        with progress_bar("experiments", total, enabled=progress, unit="experiments",
+                          completed=sum(c.rows for c in plan.chunks if c.id in kept), rate_format=",.1f") as advance:
 
             def on_done(done: ChunkDone) -> None:
                 nonlocal run_count
@@ -531,6 +542,4 @@ def _run(directory: Path, plan: _Plan, kept: set[int], n_workers: int, client, p
 
 
 def _with_directory(result: ExploreResult, directory: Path) -> ExploreResult:
-    from dataclasses import replace
-
     return replace(result, directory=directory)
