@@ -3,6 +3,7 @@ the tables, determinism, parts that cannot run, and one-line errors."""
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import sys
 
@@ -10,9 +11,12 @@ import pandas as pd
 import pytest
 
 import offramp
+from offramp.analyse.options import AnalyzeCommandOptions, AnalyzeOptions
 from offramp.analyse.study import Study
-from offramp.cli import main
-from offramp.errors import InputError
+from offramp.cli import app, main
+from offramp.errors import InputError, OptionError
+from offramp.report.html import write_report
+from offramp.report.summary import summarise
 
 
 @pytest.fixture(scope="module")
@@ -40,18 +44,19 @@ def test_every_part_is_a_dataframe_with_its_columns(analysis):
     assert set(analysis.sensitivity["method"]) == {"feature_scoring"}  # an lhs design
     assert set(analysis.claim_detail["claim"]) == {c.id for c in study.claims}
     assert analysis.claim_verdicts["strategy"].tolist() == strategies
-    assert analysis.summary and all(isinstance(s, str) and s for s in analysis.summary)
+    sentences = summarise(analysis)
+    assert sentences and all(isinstance(s, str) and s for s in sentences)
     # The summary's numbers come from the tables.
     top = analysis.robustness.sort_values("rank").iloc[0]
     assert any(f"{top['strategy']} satisfices most often: in {100 * top['satisficing_share']:.0f}%" in s
-               for s in analysis.summary)
+               for s in sentences)
 
 
 def test_analysis_is_deterministic(run_dir, analysis):
     again = offramp.analyze(run_dir, progress=False)
     for name, table in analysis.tables().items():
         pd.testing.assert_frame_equal(table, again.tables()[name], obj=name)
-    assert again.summary == analysis.summary
+    assert summarise(again) == summarise(analysis)
 
 
 def test_discovery_explains_a_named_strategy(run_dir, analysis):
@@ -104,8 +109,9 @@ def test_cli_writes_the_report_and_tables(run_dir, tmp_path, capsys):
     (["analyze", "scenarios"], "no manifest.json"),
     (["analyze", "{run}", "--criteria", "{tmp}/absent.toml"], "absent.toml: no such file"),
     (["analyze", "{run}", "--criteria", "{tmp}/typo.toml"], "typo.toml: objective.outcom: Extra inputs"),
-    (["analyze", "{run}", "--report", "{tmp}/report.txt"], "--report"),
-    (["analyze", "{run}", "--discover", "nosuch"], "--discover: discovery.strategies: 'nosuch' was not run"),
+    (["analyze", "{run}", "--report", "{tmp}/report.txt"], "--report: 'report.txt' is not HTML"),
+    (["analyze", "{run}", "--discover", "nosuch"], "--discover: 'nosuch' was not run; one of sanctions_only, conciliation"),
+    (["analyze", "{run}", "--seed", "-1"], "--seed: Input should be greater than or equal to 0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, capsys, argv, expected):
     (tmp_path / "typo.toml").write_text('[objective]\noutcom = "settlement"\n')
@@ -115,6 +121,63 @@ def test_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, capsys, argv, expec
     assert expected in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "report.txt").exists()
+
+
+def test_bad_options_name_the_option_before_anything_is_read(tmp_path):
+    """Options are checked first, by the options model, and errors carry the option's name."""
+    with pytest.raises(OptionError) as caught:
+        offramp.analyze(tmp_path / "absent", seed=2**32)
+    assert caught.value.option == "seed" and caught.value.flag == "--seed"
+    with pytest.raises(OptionError) as caught:
+        offramp.analyze(tmp_path / "absent", discover=[""])
+    assert caught.value.option == "discover"
+
+
+def test_a_strategy_to_discover_must_have_been_run(run_dir):
+    with pytest.raises(OptionError, match="discover: 'nosuch' was not run") as caught:
+        offramp.analyze(run_dir, discover=["nosuch"], progress=False)
+    assert caught.value.option == "discover"
+
+
+def test_options_mirror_the_function_and_the_command():
+    """analyze's keyword options are AnalyzeOptions's fields; the command's options are the
+    command model's fields plus its two inputs (the directory and the criteria file)."""
+    keywords = [p.name for p in inspect.signature(offramp.analyze).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    assert keywords == list(AnalyzeOptions.model_fields)
+    assert set(AnalyzeCommandOptions.model_fields) == set(AnalyzeOptions.model_fields) | {"report"}
+    command = next(c for c in app.registered_commands if c.name == "analyze")
+    assert set(inspect.signature(command.callback).parameters) == set(AnalyzeCommandOptions.model_fields) | {
+        "directory", "criteria"}
+    seed = inspect.signature(offramp.analyze).parameters["seed"].default
+    assert seed == AnalyzeOptions.model_fields["seed"].default
+
+
+@pytest.mark.parametrize("discover", [None, ["conciliation", "full_pressure"]])
+def test_the_progress_bar_ends_full(run_dir, tmp_path, monkeypatch, discover):
+    """Every step the bar counts is advanced once: with the default or named strategies to
+    discover, and with the tables to write."""
+    import contextlib
+
+    import offramp.analyse.analysis as module
+
+    seen = {}
+
+    @contextlib.contextmanager
+    def bar(label, total, enabled=True, unit="steps"):
+        seen["total"], seen["done"] = total, 0
+
+        def advance(n=1, description=None):
+            seen["done"] += n
+        yield advance
+
+    monkeypatch.setattr(module, "progress_bar", bar)
+    offramp.analyze(run_dir, tables=tmp_path / "tables", discover=discover, progress=True)
+    assert seen["done"] == seen["total"] == 5 + len(discover or [None])
+
+
+def test_the_analysis_holds_no_prose_but_its_notes():
+    """Presentation apart: the summary is the report's (offramp.report.summary), not a field."""
+    assert "summary" not in offramp.Analysis.__dataclass_fields__
 
 
 def test_a_bad_study_is_refused():
@@ -135,10 +198,11 @@ def test_a_sobol_design_gets_sobol_indices_end_to_end(tmp_path):
     explore(quick, design="sobol", samples=8, seed=1, out=tmp_path / "run", strategy=["sanctions_only", "conciliation"],
             workers=1, progress=False)
     criteria = Criteria(objective=Objective(column="war_deaths", sense="minimize"))
-    analysis = offramp.analyze(tmp_path / "run", criteria, report=tmp_path / "report.html", progress=False)
+    analysis = offramp.analyze(tmp_path / "run", criteria, progress=False)
+    write_report(analysis, tmp_path / "report.html")
     table = analysis.sensitivity
     assert set(table["method"]) == {"sobol"}
     assert len(table) == 2 * len(analysis.study.parameters)
     assert table[["S1", "S1_conf", "ST", "ST_conf"]].notna().all().all()
-    assert "total Sobol index" in " ".join(analysis.summary)
+    assert "total Sobol index" in " ".join(summarise(analysis))
     assert "Sobol" in (tmp_path / "report.html").read_text(encoding="utf-8")

@@ -2,8 +2,8 @@
 drawn by a real browser.
 
 One small exploration of ``scenarios/quick.toml`` (an LHS design of 24 samples x 2
-replications, every strategy) is run and analysed once per module, with the report written
-by ``analyze(report=...)`` as users get it. The structural tests read that file; the
+replications, every strategy) is run and analysed once per module, and its report written
+by ``write_report`` as ``offramp analyze --report`` does. The structural tests read that file; the
 browser tests open it in headless Chromium (skipped, with the reason, only where Chromium
 is not installed; ``.ci/run`` installs it). The screenshot is kept in the test's folder
 and copied to ``$OFFRAMP_REPORT_SCREENSHOT`` when that is set.
@@ -19,6 +19,7 @@ import re
 import shutil
 import struct
 import subprocess
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -32,6 +33,7 @@ import offramp.run.record
 from offramp.analyse.analysis import analyze
 from offramp.report.html import SECTIONS, format_number, format_percent, render_report, write_report
 from offramp.report.html_template import INSTRUMENT_NOTE
+from offramp.report.summary import summarise
 
 QUICK = Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -51,9 +53,10 @@ _BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, quick_exploration):
-    """(analysis, report path): analyze once, the report written by analyze itself."""
+    """(analysis, report path): analyze once, then write the report, as the command line does."""
     root = tmp_path_factory.mktemp("report")
-    analysis = analyze(quick_exploration, report=root / "report.html", progress=False)
+    analysis = analyze(quick_exploration, progress=False)
+    assert write_report(analysis, root / "report.html") == root / "report.html"
     return analysis, root / "report.html"
 
 
@@ -138,7 +141,9 @@ def test_instrument_note_at_top_and_bottom(page):
 def test_summary_and_numbers_from_the_tables_appear(study, page):
     analysis, _ = study
     text = _text(page)
-    for sentence in analysis.summary:
+    sentences = summarise(analysis)
+    assert sentences
+    for sentence in sentences:
         assert sentence in text
     for row in analysis.robustness.itertuples():
         assert format_percent(row.satisficing_share) in text
@@ -192,6 +197,49 @@ def test_empty_parts_show_their_notes_and_depends_is_highlighted(study):
     sections = re.split(r'<section id="', page)
     discovery = next(s for s in sections if s.startswith("discovery"))
     assert 'class="callout"' in discovery and "<img" not in discovery
+
+
+def test_each_note_appears_once(study):
+    """Every note of the analysis reaches the page by one channel (``analysis.notes``) and
+    is shown once: in its part's section, or in the summary when no section is its own.
+
+    The notes include one per strategy for sensitivity, as ``analyze`` writes them, and the
+    sensitivity table carries stale ``attrs`` notes (the old second channel), which must
+    not be shown.
+    """
+    analysis, _ = study
+    strategies = list(analysis.study.strategies)
+    notes = {
+        "study": "3 chunks of the run are missing <study>",
+        "robustness": "one replication per sample <robustness>",
+        f"discovery {strategies[0]}": "PRIM found no box <discovery>",
+        f"sensitivity {strategies[1]}": "the output is constant: no feature scores <sensitivity 1>",
+        f"sensitivity {strategies[2]}": "sobol design, but 2 of 24 samples are missing <sensitivity 2>",
+        "claims": "a claim could not be audited <claims>",
+        "other": "a note of a part without a section <other>",
+    }
+    sensitivity = analysis.sensitivity.copy()
+    sensitivity.attrs["notes"] = {strategies[1]: notes[f"sensitivity {strategies[1]}"]}
+    page = render_report(dataclasses.replace(analysis, notes=notes, sensitivity=sensitivity))
+    sections = {s.split('"', 1)[0]: s for s in re.split(r'<section id="', page)[1:]}
+    home = {"study": "summary", "other": "summary", "robustness": "robustness", "claims": "claims"}
+    for key, text in notes.items():
+        shown = str(escape(text))
+        assert page.count(shown) == 1, f"note {key!r} appears {page.count(shown)} times"
+        assert shown in sections[home.get(key, key.split()[0])], f"note {key!r} is not in its section"
+
+
+def test_every_section_builder_returns_a_section(study, tmp_path):
+    """One type for every section (choice 7), in the order of SECTIONS."""
+    analysis, _ = study
+    figure = report_html._Figures(tmp_path)
+    built = [report_html._summary(analysis), report_html._outcomes(analysis, figure),
+             report_html._robustness(analysis, figure), report_html._discovery(analysis, figure),
+             report_html._sensitivity(analysis, figure), report_html._claims(analysis, figure),
+             report_html._provenance(analysis, datetime.now(UTC))]
+    assert {type(section) for section in built} == {report_html._Section}
+    assert [(section.anchor, section.heading) for section in built] == list(SECTIONS)
+    assert all(section.blocks for section in built)
 
 
 def test_write_is_atomic(study, tmp_path, monkeypatch):

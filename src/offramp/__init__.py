@@ -14,7 +14,8 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "Analysis", "aggregate", "analyze", "cascade", "choice_probabilities", "load"]
+__all__ = ["__version__", "Analysis", "aggregate", "analyze", "cascade", "choice_probabilities", "load",
+           "write_report"]
 
 # The public names, imported on first use: ``import offramp.model.unrest`` (or the command
 # line's ``--version``) must not load the exploration's pandas or the analysis's SciPy.
@@ -25,6 +26,7 @@ _LAZY = {
     "aggregate": "offramp.explore.dataset",
     "analyze": "offramp.analyse.analysis",
     "Analysis": "offramp.analyse.analysis",
+    "write_report": "offramp.report.html",  # an Analysis as one HTML file
 }
 
 

@@ -314,10 +314,17 @@ def explore_command(
     console.print(f"read it with offramp.load({str(result.directory)!r}) or pyarrow.dataset.dataset('{result.directory}/chunks')")
 
 
-def _analyze_help(name: str, text: str) -> str:
-    from offramp.analyse.analysis import analyze
+def _analyze_help(name: str, default: str | None = None) -> str:
+    """Help text of an ``offramp analyze`` option, from its options model: its description
+    and its default (``default`` words it where the value would not say it). The model's
+    module loads neither pandas nor the analysis, so ``--help`` stays fast."""
+    from offramp.analyse.options import AnalyzeCommandOptions
 
-    return _signature_help(analyze, name, text)
+    info = AnalyzeCommandOptions.model_fields[name]
+    shown = default if default is not None else info.default
+    if shown is None or isinstance(shown, bool):  # typer shows a flag's default itself
+        return str(info.description)
+    return f"{info.description} [default: {shown}]"
 
 
 @app.command(name="analyze")
@@ -327,42 +334,36 @@ def analyze_command(
         Optional[Path], typer.Option(help="criteria file (TOML): objective, satisficing, discovery, claim audit "
                                           "[default: settlement within 52 weeks >= 0.25, direct conflict <= 0.05]")
     ] = None,
-    report: Annotated[Optional[Path], typer.Option(help="write the HTML report here, e.g. report.html")] = None,
-    tables: Annotated[Optional[Path], typer.Option(help="write every table as Parquet into this directory")] = None,
+    report: Annotated[Optional[Path], typer.Option(help=_analyze_help("report"))] = None,
+    tables: Annotated[Optional[Path], typer.Option(help=_analyze_help("tables"))] = None,
     discover: Annotated[
-        Optional[list[str]], typer.Option(help="explain the failures of this strategy (repeat for several) "
-                                               "[default: the criteria's, or the best-ranked that fails somewhere]")
+        Optional[list[str]], typer.Option(help=_analyze_help("discover", "the criteria's, or the best-ranked "
+                                                                         "strategy that fails somewhere")
+                                          + " (repeat for several)")
     ] = None,
-    seed: Annotated[Optional[int], typer.Option(help=_analyze_help("seed", "seed of bootstraps and trees"))] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+    seed: Annotated[Optional[int], typer.Option(help=_analyze_help("seed"))] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_analyze_help("progress"))] = True,
 ) -> None:
     """Analyse an exploration: outcomes, robustness, scenario discovery, sensitivity and the claim audit."""
     from offramp.analyse.analysis import analyze
+    from offramp.analyse.options import AnalyzeCommandOptions
+    from offramp.report.analysis_tables import print_analysis
+    from offramp.report.html import write_report
+    from offramp.run.progress import progress_bar
 
-    if report is not None and report.suffix.lower() not in (".html", ".htm"):
-        raise InputError("--report", f"{report}: the report is HTML; give a name ending in .html")
-    analysis = analyze(directory, criteria, report=report, tables=tables, discover=discover or None,
-                       **_given(seed=seed), progress=progress)
-    robust = analysis.robustness.sort_values("rank")
-    table = Table(title=f"Robustness: {analysis.study.scenario.get('name', '')}; satisfices: {analysis.criteria.text}; "
-                        f"objective: {analysis.criteria.objective.label}")
-    table.add_column("rank", justify="right")
-    table.add_column("strategy", no_wrap=True)
-    table.add_column("satisfices %", justify="right")
-    table.add_column("mean objective", justify="right")
-    table.add_column("mean regret", justify="right")
-    table.add_column("90% regret", justify="right")
-    for row in robust.itertuples():
-        table.add_row(str(row.rank), row.strategy,
-                      f"{100 * row.satisficing_share:.0f} [{100 * row.satisficing_low:.0f}-{100 * row.satisficing_high:.0f}]",
-                      f"{row.mean_objective:.3g}", f"{row.mean_regret:.3g}", f"{row.p90_regret:.3g}")
-    console.print(table)
-    for sentence in analysis.summary:
-        console.print(f"- {sentence}", markup=False)
-    for part, note in analysis.notes.items():
-        console.print(f"note ({part}): {note}", markup=False)
-    console.print(f"analysed {len(analysis.study.experiments):,} experiments in {analysis.seconds:.1f} s")
-    for path, what in ((report, "report"), (tables, "tables")):
+    # Checked once, before the study is read: a bad report name fails at once, not after the analysis.
+    options = AnalyzeCommandOptions.check(
+        **_given(report=report, tables=tables, discover=tuple(discover) if discover else None, seed=seed),
+        progress=progress,
+    )
+    analysis = analyze(directory, criteria, tables=options.tables, discover=options.discover, seed=options.seed,
+                       progress=options.progress)
+    if options.report is not None:
+        with progress_bar("writing the report", total=1, enabled=options.progress) as advance:
+            write_report(analysis, options.report)
+            advance(1)
+    print_analysis(analysis, console)
+    for path, what in ((options.report, "report"), (options.tables, "tables")):
         if path is not None:
             console.print(f"{what}: {path}")
 
@@ -393,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         errors.print(_INTERRUPTED, markup=False)
         return 130
-    except OptionError as error:  # an option's keyword name, shown as its flag
+    except OptionError as error:  # the option as the command line spells it: --chunk-size
         errors.print(f"offramp: error: {error.flag}: {error.problem}", markup=False)
         return 2
     except InputError as error:

@@ -3,20 +3,23 @@
 :func:`analyze` reads an exploration (a directory or a :class:`Study`), applies the
 criteria, and returns an :class:`Analysis`: outcomes per strategy, robustness (per-sample
 probabilities, regret, satisficing), scenario discovery, global sensitivity and the
-claim audit, plus a summary written from those numbers. :func:`offramp.report.html.write_report`
-turns it into one HTML file.
+claim audit. An :class:`Analysis` holds numbers and tables, and notes on what could not
+be computed; the words and pictures made from it are the report's
+(:func:`offramp.report.summary.summarise`, :func:`offramp.report.html.write_report`),
+which the command line composes with it.
 
 Choices
 -------
 1. A part that cannot be computed on this study (scenario discovery when a strategy
    never fails, Sobol indices when samples are missing, the claim audit without claims,
    EMA Workbench not installed) does not stop the others: its table is empty and a note
-   says why, in the API, the terminal and the report.
+   in :attr:`Analysis.notes` says why. That dict is the one channel by which a note
+   reaches the API, the terminal and the report.
 2. Scenario discovery explains the failures of the strategies named in the criteria;
    by default of the best-ranked strategy that both fails and succeeds somewhere (the one
    a user is most tempted to choose, and so most needs to know where it breaks).
-3. The summary's sentences are made from the tables, never written by hand: every
-   number in them can be found in a table.
+3. The analysis writes no prose beyond its notes: a summary is made from its tables by
+   the report layer, so every number in it can be found in a table.
 4. The analysis is deterministic: the bootstraps (Sobol intervals), the extra trees
    (feature scoring) and the tree (CART) take ``seed``.
 """
@@ -24,26 +27,28 @@ Choices
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from offramp.analyse.criteria import Criteria, load_criteria
+from offramp.analyse.options import AnalyzeOptions
 from offramp.analyse.outcomes import distributions, outcome_spread, outcome_summary
 from offramp.analyse.robustness import regret_table, robustness_summary, sample_measures, satisficing
 from offramp.analyse.study import Study
-from offramp.errors import OfframpError
+from offramp.errors import OfframpError, OptionError
 from offramp.run.progress import progress_bar
+from offramp.run.record import write_table
 from offramp.run.runner import OUTCOME_LABELS
 
-__all__ = ["Analysis", "analyze"]
+__all__ = ["Analysis", "analyze", "write_tables"]
 
 
 @dataclass(frozen=True, eq=False)
 class Analysis:
-    """Everything ``offramp analyze`` computes about one study.
+    """Everything ``offramp analyze`` computes about one study: numbers and tables.
 
     Attributes
     ----------
@@ -78,9 +83,9 @@ class Analysis:
     claim_verdicts : pandas.DataFrame
         Per strategy: one verdict per claim, and the claims its success depends on.
     notes : dict of str to str
-        Why a part is empty or limited (choice 1), by part name.
-    summary : tuple of str
-        Sentences made from the tables (choice 3).
+        Why a part is empty or limited (choice 1), by part name: ``"study"``,
+        ``"robustness"``, ``"discovery"``, ``"sensitivity"``, ``"claims"``, or one of them
+        followed by a space and a strategy (``"sensitivity conciliation"``).
     seconds : float
         Time the analysis took.
     """
@@ -98,8 +103,7 @@ class Analysis:
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     claim_detail: pd.DataFrame = field(default_factory=pd.DataFrame)
     claim_verdicts: pd.DataFrame = field(default_factory=pd.DataFrame)
-    notes: dict = field(default_factory=dict)
-    summary: tuple = ()
+    notes: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -137,13 +141,16 @@ def analyze(
     source: str | Path | Study,
     criteria: str | Path | Criteria | None = None,
     *,
-    report: str | Path | None = None,
     tables: str | Path | None = None,
-    discover: list[str] | None = None,
+    discover: Sequence[str] | None = None,
     seed: int = 0,
     progress: bool = True,
 ) -> Analysis:
     """Analyse an exploration: outcomes, robustness, scenario discovery, sensitivity, claims.
+
+    The options are checked once, by :class:`~offramp.analyse.options.AnalyzeOptions`,
+    before anything is read. To write the HTML report, pass the result to
+    :func:`offramp.report.html.write_report`.
 
     Parameters
     ----------
@@ -152,15 +159,13 @@ def analyze(
     criteria : str, Path, Criteria or None
         A criteria TOML file (see :mod:`offramp.analyse.criteria`), criteria, or None
         for the defaults.
-    report : str, Path or None
-        Also write the HTML report here.
     tables : str, Path or None
-        Also write every table as Parquet into this directory.
-    discover : list of str or None
+        Also write every table as Parquet into this directory (:func:`write_tables`).
+    discover : sequence of str or None
         Strategies to explain the failures of (replaces the criteria's
         ``discovery.strategies``).
     seed : int
-        Seed of the bootstraps, the extra trees and CART (choice 4).
+        Seed of the bootstraps, the extra trees and CART (choice 4), in [0, 2**32).
     progress : bool
         Show a progress bar.
 
@@ -170,17 +175,24 @@ def analyze(
 
     Raises
     ------
+    OptionError
+        A bad option, or a strategy in ``discover`` that the study did not run.
     InputError
-        A missing or bad directory or criteria file, an unknown strategy or column.
+        A missing or bad directory or criteria file, an unknown strategy or column in
+        the criteria.
     """
+    options = AnalyzeOptions.check(tables=tables, discover=None if discover is None else tuple(discover), seed=seed,
+                                   progress=progress)
     started = time.perf_counter()
     criteria = criteria if isinstance(criteria, Criteria) else load_criteria(criteria)
-    if discover:
-        criteria = criteria.model_copy(update={"discovery": criteria.discovery.model_copy(
-            update={"strategies": list(discover)})})
     study = source if isinstance(source, Study) else Study.from_directory(source)
-    criteria.check_against(study.experiments.columns, study.strategies,
-                           where="--discover" if discover else "criteria")
+    if options.discover:
+        for name in options.discover:
+            if name not in study.strategies:
+                raise OptionError("discover", f"{name!r} was not run; one of {', '.join(study.strategies)}")
+        criteria = criteria.model_copy(update={"discovery": criteria.discovery.model_copy(
+            update={"strategies": list(options.discover)})})
+    criteria.check_against(study.experiments.columns, study.strategies)
     strategies = [s for s in study.strategies if (study.experiments["strategy"] == s).any()]
     notes: dict[str, str] = {}
     if study.missing_chunks:
@@ -190,8 +202,10 @@ def analyze(
         notes["robustness"] = ("one replication per sample: per-sample probabilities are 0 or 1, so satisficing "
                                "says whether the event happened in that world (run with --replications for "
                                "per-sample probabilities)")
-    steps = 6 + len(criteria.discovery.strategies or [None]) + (1 if report else 0)
-    with progress_bar("analysing: outcomes", total=steps, enabled=progress) as advance:
+    # One step each: outcomes, robustness, each strategy examined (or the one search that
+    # found none), sensitivity, the claim audit, and writing the tables when asked.
+    steps = 4 + len(criteria.discovery.strategies or [None]) + (1 if options.tables is not None else 0)
+    with progress_bar("analysing: outcomes", total=steps, enabled=options.progress) as advance:
         outcomes = outcome_summary(study.experiments, OUTCOME_LABELS)
         per_sample = sample_measures(study.experiments, criteria.measures)
         spread_ = outcome_spread(per_sample, strategies, OUTCOME_LABELS)
@@ -214,14 +228,13 @@ def analyze(
                                                      failure=f"does not meet {criteria.text}"))
             except OfframpError as error:
                 notes[f"discovery {strategy}"] = str(error)
-            advance(1, description="analysing: scenario discovery")
-        advance(1, description="analysing: sensitivity")
+            advance(1)
+        advance(0, description="analysing: sensitivity")
         try:
             from offramp.analyse.sensitivity import sensitivity
 
-            sensitive = sensitivity(study, per_sample, criteria.objective, strategies, seed=seed)
-            for strategy, note in sensitive.attrs.get("notes", {}).items():
-                notes[f"sensitivity {strategy}"] = note
+            sensitive, why = sensitivity(study, per_sample, criteria.objective, strategies, seed=options.seed)
+            notes.update({f"sensitivity {strategy}": note for strategy, note in why.items()})
         except OfframpError as error:
             sensitive = pd.DataFrame()
             notes["sensitivity"] = str(error)
@@ -233,27 +246,24 @@ def analyze(
         else:
             detail, verdicts = pd.DataFrame(), pd.DataFrame()
             notes["claims"] = "the scenario states no claims ([claims.Cn]) to audit"
-        advance(1, description="analysing: summary")
+        advance(1, description="writing the tables" if options.tables is not None else "analysed")
         analysis = Analysis(
             study=study, criteria=criteria, outcomes=outcomes, spread=spread_, distributions=dists,
             per_sample=per_sample, regret=regrets, satisficing=satisfied, robustness=robust,
             discoveries=tuple(discoveries), sensitivity=sensitive, claim_detail=detail, claim_verdicts=verdicts,
-            notes=notes,
+            notes=notes, seconds=time.perf_counter() - started,
         )
-        analysis = _with_summary(analysis, time.perf_counter() - started)
-        advance(1, description="writing the report" if report else "analysing: done")
-        if tables is not None:
-            write_tables(analysis, tables)
-        if report is not None:
-            from offramp.report.html import write_report
-
-            write_report(analysis, report)
-            advance(1, description="report written")
+        if options.tables is not None:
+            write_tables(analysis, options.tables)
+            advance(1, description="tables written")
     return analysis
 
 
 def write_tables(analysis: Analysis, directory: str | Path) -> Path:
     """Write every table of an analysis as ``NAME.parquet`` into a directory.
+
+    Each file is written atomically (:func:`offramp.run.record.write_table`); an empty
+    table (a part that could not be computed) is not written.
 
     Parameters
     ----------
@@ -265,70 +275,9 @@ def write_tables(analysis: Analysis, directory: str | Path) -> Path:
     Path
         The directory.
     """
-    from offramp.run.record import write_table
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     for name, table in analysis.tables().items():
         if len(table.columns):
             write_table(table, directory / f"{name}.parquet", {"offramp.table": name})
     return directory
-
-
-def _percent(value: float) -> str:
-    return f"{100 * value:.0f}%" if np.isfinite(value) else "n/a"
-
-
-def _with_summary(analysis: Analysis, seconds: float) -> Analysis:
-    """The summary's sentences (choice 3), from the tables only."""
-    study, robust, outcomes = analysis.study, analysis.robustness, analysis.outcomes
-    sentences = []
-    experiments = len(study.experiments)
-    sentences.append(
-        f"{experiments:,} experiments: {study.samples:,} samples of the {study.design} design over "
-        f"{len(study.parameters)} uncertain parameters, {study.replications} replication"
-        f"{'s' if study.replications != 1 else ''} each, {len(robust)} strategies.")
-    if len(robust):
-        top = robust.sort_values("rank").iloc[0]
-        sentences.append(
-            f"{top['strategy']} satisfices most often: in {_percent(top['satisficing_share'])} of samples "
-            f"(95% interval {_percent(top['satisficing_low'])}–{_percent(top['satisficing_high'])}) it meets "
-            f"{analysis.criteria.text}.")
-        calm = robust.sort_values("mean_regret", kind="stable").iloc[0]
-        sentences.append(
-            f"On {analysis.criteria.objective.label}, {calm['strategy']} has the least mean regret "
-            f"({calm['mean_regret']:.3g}; 90th percentile {calm['p90_regret']:.3g}) and does best in "
-            f"{_percent(calm['share_best'])} of samples.")
-    if len(outcomes):
-        risky = outcomes.sort_values("direct_conflict_share", kind="stable")
-        low, high = risky.iloc[0], risky.iloc[-1]
-        sentences.append(
-            f"Direct conflict is likeliest under {high['strategy']} ({_percent(high['direct_conflict_share'])} of "
-            f"worlds, 95% interval {_percent(high['direct_conflict_low'])}–{_percent(high['direct_conflict_high'])}) "
-            f"and least likely under {low['strategy']} ({_percent(low['direct_conflict_share'])}).")
-    for found in analysis.discoveries:
-        limits = "; ".join(f"{row.parameter} in [{row.low:.3g}, {row.high:.3g}]" for row in found.box.itertuples())
-        sentences.append(
-            f"{found.strategy} fails in {_percent(found.base_rate)} of samples; PRIM's box ({limits or 'no limit'}) "
-            f"holds {_percent(found.coverage)} of those failures, and {_percent(found.density)} of the samples in "
-            f"it fail.")
-    table = analysis.sensitivity
-    if len(table):
-        column = "ST" if table["method"].iloc[0] == "sobol" else "score"
-        leading = table.dropna(subset=[column]).sort_values(column, ascending=False, kind="stable")
-        if len(leading):
-            first = leading.iloc[0]
-            method = "total Sobol index" if column == "ST" else "feature score"
-            sentences.append(
-                f"{analysis.criteria.objective.label} is most sensitive to {first['parameter']} "
-                f"(under {first['strategy']}: {method} {first[column]:.2f}).")
-    verdicts = analysis.claim_verdicts
-    if len(verdicts) and "depends_on" in verdicts.columns:
-        dependent = verdicts[verdicts["depends_on"] != "none"]
-        if len(dependent):
-            parts = [f"{row.strategy} on {row.depends_on}" for row in dependent.itertuples()]
-            sentences.append("Success depends on the essay's claims for " + "; ".join(parts) + ".")
-        else:
-            sentences.append("No strategy's success depends on any single claim being right.")
-    return Analysis(**{**{f: getattr(analysis, f) for f in analysis.__dataclass_fields__},
-                       "summary": tuple(sentences), "seconds": seconds})

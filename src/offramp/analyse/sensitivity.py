@@ -19,7 +19,9 @@ Choices
    compared with the A and B rows of its block), so a missing sample, or one whose
    measure is undefined (NaN), is refused by :func:`sobol_indices`;
    :func:`sensitivity` then falls back to feature scoring, which takes any rows, and
-   says so in ``attrs["notes"]``.
+   says so in the notes it returns beside the table. Those notes are returned as data,
+   not carried in the table's ``attrs``, so that they reach a reader by one channel
+   (``Analysis.notes``) only.
 2. A measure that does not vary (every world settled, say) has no variance to share
    out: the indices are 0/0. Both functions return NaN with a note in ``attrs["note"]``
    instead of SALib's warnings and normalisation by a zero standard deviation. For
@@ -277,7 +279,7 @@ def _empty_rows(strategy: str, method: str, parameters: Sequence[str]) -> pd.Dat
 
 def sensitivity(
     study: Study, per_sample: pd.DataFrame, measure: Measure, strategies: Sequence[str], *, seed: int = 0
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """Sensitivity of a measure to the sampled parameters, per strategy.
 
     Sobol' indices when the study's design is ``sobol`` and the strategy has the measure
@@ -300,13 +302,15 @@ def sensitivity(
 
     Returns
     -------
-    pandas.DataFrame
+    table : pandas.DataFrame
         Columns ``strategy``, ``method`` (``"sobol"`` or ``"feature_scoring"``),
         ``parameter``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``, ``score``; one row per
         strategy and parameter, NaN where the method does not give a column. Sobol'
         rows are in the design's parameter order, feature scores highest first. A
-        strategy whose measure does not vary gets NaN rows. ``attrs["notes"]`` maps a
-        strategy to why it fell back to feature scoring or got no indices.
+        strategy whose measure does not vary gets NaN rows. Its ``attrs`` are empty.
+    notes : dict of str to str
+        Maps a strategy to why it fell back to feature scoring or got no indices
+        (choice 1); strategies without a note are absent.
 
     Raises
     ------
@@ -324,7 +328,8 @@ def sensitivity(
     parameters = list(study.parameters)
     design = study.design_values()
     second_order = bool(study.design_settings.get("second_order", False))
-    blocks, notes = [], {}
+    blocks: list[pd.DataFrame] = []
+    notes: dict[str, str] = {}
     for strategy in strategies:
         if strategy not in study.strategies:
             raise InputError("strategies", f"{strategy!r} is not one of the study's strategies "
@@ -359,7 +364,7 @@ def sensitivity(
             table.attrs = scores.attrs
         if "note" in table.attrs:
             notes[strategy] = table.attrs["note"]
-        table.attrs = {}
+        table.attrs = {}  # the note travels in `notes` (choice 1), not with the rows
         table.insert(0, "strategy", strategy)
         blocks.append(table)
     if blocks:
@@ -367,5 +372,4 @@ def sensitivity(
     else:
         out = pd.DataFrame({c: pd.Series(dtype=str if c in ("strategy", "method", "parameter") else np.float64)
                             for c in SENSITIVITY_COLUMNS})
-    out.attrs["notes"] = notes
-    return out
+    return out, notes

@@ -14,16 +14,25 @@ Choices
 2. PNG rather than inline SVG: the heat map and the small multiples hold many marks,
    which as SVG make a file several times larger that browsers draw more slowly.
 3. The page only lays out what the analysis computed. Figures come from the plotting
-   functions of :mod:`offramp.report` on the analysis's tables; text is the analysis's
-   summary and notes, the criteria in words and labels. No conclusion is written here.
+   functions of :mod:`offramp.report` on the analysis's tables; text is the summary
+   made from those tables (:func:`offramp.report.summary.summarise`, the same sentences
+   the terminal shows), the analysis's notes, the criteria in words and labels. No
+   conclusion is written here.
 4. A part the analysis could not compute (an empty table, no discovery) shows the
-   analysis's note for it where its figure would be, never an empty figure.
+   analysis's note for it where its figure would be, never an empty figure. Each note
+   of :attr:`~offramp.analyse.analysis.Analysis.notes` (the one channel notes come by)
+   appears once: in its part's section, or in the summary when no section is its
+   (``"study"``).
 5. Numbers are written for people: shares as percentages, other numbers to three
    significant digits with thousands separators, counts exactly, a missing value as a
    dash (:func:`format_percent`, :func:`format_number`).
 6. The file is written atomically (a temporary file beside the target, renamed over
    it, as :func:`offramp.run.record.write_table` does), so a reader never opens half a
    report.
+7. Every section builder returns a :class:`_Section`: a heading and a sequence of
+   blocks (paragraph, note, figure, table, collapsible part, ...), each a small
+   dataclass whose ``kind`` the template dispatches on. The template has one way to
+   draw each kind, and the builders decide what goes where.
 """
 
 from __future__ import annotations
@@ -33,19 +42,19 @@ import math
 import struct
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from offramp import __version__
+from offramp.analyse.analysis import Analysis
 from offramp.report.html_template import INSTRUMENT_NOTE, REPORT_CSS, REPORT_TEMPLATE
-
-if TYPE_CHECKING:
-    from offramp.analyse.analysis import Analysis
+from offramp.report.summary import summarise
+from offramp.run.record import atomic_target
 
 __all__ = ["SECTIONS", "format_number", "format_percent", "render_report", "write_report"]
 
@@ -149,7 +158,7 @@ def _text(value) -> str:
     return _DASH if _is_missing(value) or value == "" else str(value)
 
 
-# -- what the template lays out ------------------------------------------------------------
+# -- what the template lays out (choice 7) --------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,7 @@ class _Table:
     caption: str = ""
     css: str = ""
     empty: str = "no rows"
+    kind: str = "table"
 
 
 @dataclass(frozen=True)
@@ -186,20 +196,88 @@ class _Figure:
 
 @dataclass(frozen=True)
 class _Note:
+    """A callout: a note of the analysis, or the reason a figure is missing (choice 4)."""
+
     title: str
     text: str
     kind: str = "note"
 
 
-@dataclass
-class _Part:
-    """One section's content; fields the template does not use stay empty."""
+@dataclass(frozen=True)
+class _Paragraph:
+    text: str
+    kind: str = "paragraph"
 
-    intro: str = ""
-    figures: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    table: _Table | None = None
-    more: list = field(default_factory=list)
+
+@dataclass(frozen=True)
+class _Heading:
+    """A sub-heading (``<h3>``) within a section."""
+
+    text: str
+    kind: str = "heading"
+
+
+@dataclass(frozen=True)
+class _Bullets:
+    items: tuple[str, ...]
+    kind: str = "bullets"
+
+
+@dataclass(frozen=True)
+class _Definitions:
+    """Terms and what they mean (the claims: id and text)."""
+
+    items: tuple[tuple[str, str], ...]
+    kind: str = "definitions"
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """CART's tree as exported text, in a ``<pre>`` the template introduces."""
+
+    text: str
+    kind: str = "tree"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A file's text, verbatim, in a ``<pre>``."""
+
+    text: str
+    kind: str = "source"
+
+
+@dataclass(frozen=True)
+class _Details:
+    """A collapsible part (``<details>``): a line to open it by, and its blocks."""
+
+    summary: str
+    blocks: tuple[_Block, ...]
+    kind: str = "details"
+
+
+@dataclass(frozen=True)
+class _Section:
+    """What every section builder returns (choice 7): an anchor, a heading and blocks."""
+
+    anchor: str
+    heading: str
+    blocks: tuple[_Block, ...] = ()
+
+
+#: What a section holds, each kind drawn one way by the template's ``draw`` macro.
+_Block = _Paragraph | _Heading | _Bullets | _Definitions | _Note | _Figure | _Table | _Tree | _Source | _Details
+
+
+def _section(anchor: str, *blocks: _Block | Sequence[_Block]) -> _Section:
+    """A section of :data:`SECTIONS` by its anchor, with its blocks in order (lists flattened)."""
+    flat: list[_Block] = []
+    for block in blocks:
+        if isinstance(block, Sequence):
+            flat.extend(block)
+        else:
+            flat.append(block)
+    return _Section(anchor, dict(SECTIONS)[anchor], tuple(flat))
 
 
 def _table(frame: pd.DataFrame, spec: Sequence[tuple], caption: str = "", css: str = "",
@@ -251,6 +329,16 @@ class _Figures:
         return _Figure(source, alt, caption, width, height)
 
 
+#: The note keys (their first word) that have a section of their own; any other note is
+#: shown in the summary (choice 4).
+_SECTION_PARTS = frozenset(anchor for anchor, _ in SECTIONS) - {"summary", "provenance"}
+
+
+def _part(key: str) -> str:
+    """The part a note key belongs to: ``"sensitivity conciliation"`` -> ``"sensitivity"``."""
+    return key.partition(" ")[0]
+
+
 def _note(key: str, text: str) -> _Note:
     """A note of the analysis titled by its key: ``"discovery conciliation"`` -> "Scenario discovery: conciliation"."""
     part, _, detail = key.partition(" ")
@@ -260,7 +348,7 @@ def _note(key: str, text: str) -> _Note:
 
 def _notes(analysis: Analysis, part: str) -> list[_Note]:
     """The analysis's notes for a part: key ``part`` or ``part <detail>``."""
-    return [_note(key, text) for key, text in analysis.notes.items() if key == part or key.startswith(part + " ")]
+    return [_note(key, text) for key, text in analysis.notes.items() if _part(key) == part]
 
 
 def _empty(analysis: Analysis, part: str, fallback: str) -> list[_Note]:
@@ -271,32 +359,36 @@ def _empty(analysis: Analysis, part: str, fallback: str) -> list[_Note]:
 # -- sections ------------------------------------------------------------------------------
 
 
-def _outcomes(analysis: Analysis, figure: _Figures) -> _Part:
+def _summary(analysis: Analysis) -> _Section:
+    """The summary's sentences, then the notes no other section shows (choice 4)."""
+    elsewhere = [_note(key, text) for key, text in analysis.notes.items() if _part(key) not in _SECTION_PARTS]
+    return _section("summary", _Bullets(tuple(summarise(analysis))), elsewhere)
+
+
+def _outcomes(analysis: Analysis, figure: _Figures) -> _Section:
     from offramp.report.analysis_figures import plot_distributions, plot_outcome_spread, quantity_label
     from offramp.report.figures import OUTCOME_COLOURS, plot_outcome_shares
 
-    part = _Part()
     outcomes, spread, dists = analysis.outcomes, analysis.spread, analysis.distributions
     if not len(outcomes):
-        part.notes = _empty(analysis, "outcomes", "the study holds no experiment")
-        return part
-    part.figures.append(figure(
+        return _section("outcomes", _empty(analysis, "outcomes", "the study holds no experiment"))
+    figures: list[_Block] = [figure(
         lambda path: plot_outcome_shares(outcomes, path),
         "Stacked bars: the share of worlds ending in each end state, per strategy, with 95% intervals.",
-        "Pooled over every world of a strategy; bars at the end of each segment are 95% Wilson intervals."))
+        "Pooled over every world of a strategy; bars at the end of each segment are 95% Wilson intervals.")]
     if len(spread):
-        part.figures.append(figure(
+        figures.append(figure(
             lambda path: plot_outcome_spread(spread, path),
             "Per end state and strategy: how the probability of that end state varies across samples.",
             "A sample is one point of the design; its probability is the share of its replications that ended "
             "so. A wide bar means the answer depends on the uncertain parameters."))
     if len(dists):
-        part.figures.append(figure(
+        figures.append(figure(
             lambda path: plot_distributions(dists, path),
             "Per quantity and strategy: the distribution over worlds of the end week and of each human cost.",
             "Each cost in its own unit, never summed. The end week counts worlds that ended before the horizon."))
     labels = [o for o in OUTCOME_COLOURS if f"{o}_share" in outcomes.columns]
-    spec = [("strategy", "strategy", _text, False), ("worlds", "worlds", _count, True)]
+    spec: list[tuple] = [("strategy", "strategy", _text, False), ("worlds", "worlds", _count, True)]
     spec += [(_interval(f"{o}_share", f"{o}_low", f"{o}_high"), o.replace("_", " "), _identity, True)
              for o in labels]
     spec += [("median_end_week", "median end week", format_number, True),
@@ -305,23 +397,24 @@ def _outcomes(analysis: Analysis, figure: _Figures) -> _Part:
     if "any_escalation_share" in outcomes.columns:
         spec.append((_interval("any_escalation_share", "any_escalation_low", "any_escalation_high"),
                      "any escalation", _identity, True))
-    part.table = _table(outcomes, spec, "Share of worlds per end state (95% interval below), the median week "
-                                        "the war ended (worlds that ended), mean human costs per world.")
+    table = _table(outcomes, spec, "Share of worlds per end state (95% interval below), the median week "
+                                   "the war ended (worlds that ended), mean human costs per world.")
+    more: list[_Block] = []
     if len(dists):
         frame = dists.assign(label=[_quantity(q, quantity_label) for q in dists["quantity"]])
-        part.more.append(("The end week and human costs over worlds (table)", _table(frame, [
+        more.append(_Details("The end week and human costs over worlds (table)", (_table(frame, [
             ("strategy", "strategy", _text, False), ("label", "quantity", _text, False),
             ("worlds", "worlds", _count, True), ("mean", "mean", format_number, True),
             ("p10", "10th percentile", format_number, True), ("p50", "median", format_number, True),
-            ("p90", "90th percentile", format_number, True), ("max", "maximum", format_number, True)])))
+            ("p90", "90th percentile", format_number, True), ("max", "maximum", format_number, True)]),)))
     if len(spread):
-        part.more.append(("The chance of each end state across samples (table)", _table(spread, [
+        more.append(_Details("The chance of each end state across samples (table)", (_table(spread, [
             ("strategy", "strategy", _text, False),
             ("outcome", "end state", lambda v: _text(str(v).replace("_", " ")), False),
             ("samples", "samples", _count, True), ("mean", "mean", format_percent, True),
             ("p10", "10th percentile", format_percent, True), ("p50", "median", format_percent, True),
-            ("p90", "90th percentile", format_percent, True)])))
-    return part
+            ("p90", "90th percentile", format_percent, True)]),)))
+    return _section("outcomes", figures, _notes(analysis, "outcomes"), table, more)
 
 
 def _quantity(quantity: str, label: Callable[[str], tuple[str, str]]) -> str:
@@ -329,35 +422,32 @@ def _quantity(quantity: str, label: Callable[[str], tuple[str, str]]) -> str:
     return f"{heading} ({unit})"
 
 
-def _robustness(analysis: Analysis, figure: _Figures) -> _Part:
+def _robustness(analysis: Analysis, figure: _Figures) -> _Section:
     from offramp.report.analysis_figures import plot_regret, plot_satisficing
 
     criteria, robust, regrets = analysis.criteria, analysis.robustness, analysis.regret
     objective = criteria.objective
-    part = _Part(intro=(
+    intro = _Paragraph(
         f"A strategy satisfices in a sample when it meets every criterion: {criteria.text}. Regret is how far a "
         f"strategy falls short of the best strategy of the same sample on the objective, {objective.sense} "
-        f"{objective.label}; zero when it is the best there."))
-    part.notes = _notes(analysis, "robustness")
+        f"{objective.label}; zero when it is the best there.")
     if not len(robust):
-        part.notes = _empty(analysis, "robustness", "no strategy has a sample to compare")
-        return part
+        return _section("robustness", intro, _empty(analysis, "robustness", "no strategy has a sample to compare"))
     ranked = robust.sort_values("rank", kind="stable")
-    part.figures.append(figure(
+    figures: list[_Block] = [figure(
         lambda path: plot_satisficing(robust, path, criteria.text),
         "Per strategy: the share of samples in which it meets every criterion, with a 95% interval.",
-        "Best-ranked strategy on top (rank: highest satisficing share, then lowest mean regret)."))
+        "Best-ranked strategy on top (rank: highest satisficing share, then lowest mean regret).")]
     if len(regrets):
-        part.figures.append(figure(
+        figures.append(figure(
             lambda path: plot_regret(regrets, path, order=list(ranked["strategy"]), objective=objective.label),
             "Per strategy: the distribution of its regret over the samples.",
             "Only samples that every strategy has count (complete cases)."))
     else:  # choice 4: the note where the figure would be
-        part.figures.append(_Note("Regret", "no sample has a value for every strategy, so there is no regret "
-                                            "to show"))
+        figures.append(_Note("Regret", "no sample has a value for every strategy, so there is no regret to show"))
     value = format_percent if objective.is_probability else format_number
     unit = " (a difference of probabilities, from 0 to 1)" if objective.is_probability else ""
-    part.table = _table(ranked, [
+    table = _table(ranked, [
         ("rank", "rank", _count, True), ("strategy", "strategy", _text, False),
         (_interval("satisficing_share", "satisficing_low", "satisficing_high"), "satisfices in", _identity, True),
         ("mean_objective", f"mean {objective.label}", value, True),
@@ -369,39 +459,41 @@ def _robustness(analysis: Analysis, figure: _Figures) -> _Part:
     ], f"Satisficing share of samples (95% Wilson interval below) and regret on {objective.label}, "
        f"best-ranked first. Regret is in the objective's unit{unit}. \u201cBest in\u201d: share of samples where "
        "it attains the best value (ties count for each).")
-    return part
+    return _section("robustness", intro, _notes(analysis, "robustness"), figures, table)
 
 
-def _discovery(analysis: Analysis, figure: _Figures) -> dict:
+def _discovery(analysis: Analysis, figure: _Figures) -> _Section:
     from offramp.report.discovery_figures import plot_prim_box, plot_prim_tradeoff
 
     settings = analysis.criteria.discovery
-    intro = (f"Scenario discovery explains where a strategy fails, in the uncertain parameters. PRIM peels a box "
-             f"around the failing samples; the box chosen is the one with the most coverage (share of the failures "
-             f"inside it) among those whose density (share of the box that fails) is at least "
-             f"{format_percent(settings.threshold)}. CART's leaves describe the same samples a second, "
-             f"independent way.")
-    notes = [n for n in _notes(analysis, "discovery")]
+    intro = _Paragraph(
+        f"Scenario discovery explains where a strategy fails, in the uncertain parameters. PRIM peels a box "
+        f"around the failing samples; the box chosen is the one with the most coverage (share of the failures "
+        f"inside it) among those whose density (share of the box that fails) is at least "
+        f"{format_percent(settings.threshold)}. CART's leaves describe the same samples a second, "
+        f"independent way.")
+    notes = _notes(analysis, "discovery")
     if not analysis.discoveries and not notes:
         notes = _empty(analysis, "discovery", "no strategy was examined")
-    found = []
+    found: list[_Block] = []
     for result in analysis.discoveries:
-        lines = [
-            (f"Failure: {result.strategy} {result.failure}. {_count(result.failures)} of {_count(result.samples)} "
-             f"samples fail (base rate {format_percent(result.base_rate)})."),
-            (f"Chosen box (step {result.chosen} of the trajectory): {result.rule}. It holds "
-             f"{format_percent(result.coverage)} of the failures (coverage), {format_percent(result.density)} of "
-             f"the samples in it fail (density), and it holds {format_percent(result.mass)} of all samples (mass)."),
-        ]
-        figures = [
-            figure(lambda path, r=result: plot_prim_tradeoff(r, path),
-                   f"PRIM's trade-off for {result.strategy}: coverage against density of each box of the trajectory.",
-                   "Each point is a box of the peeling trajectory; the circled one is chosen."),
-            figure(lambda path, r=result: plot_prim_box(r, path),
-                   f"The chosen PRIM box for {result.strategy}: each restricted parameter's limits in its range.",
-                   "Bars span the box's limits as a share of the range sampled."),
-        ]
-        box = _table(result.box, [
+        found.append(_Heading(f"Where {result.strategy} fails"))
+        found.append(_Paragraph(
+            f"Failure: {result.strategy} {result.failure}. {_count(result.failures)} of {_count(result.samples)} "
+            f"samples fail (base rate {format_percent(result.base_rate)})."))
+        found.append(_Paragraph(
+            f"Chosen box (step {result.chosen} of the trajectory): {result.rule}. It holds "
+            f"{format_percent(result.coverage)} of the failures (coverage), {format_percent(result.density)} of "
+            f"the samples in it fail (density), and it holds {format_percent(result.mass)} of all samples (mass)."))
+        found.append(figure(
+            lambda path: plot_prim_tradeoff(result, path),  # drawn at once, so `result` is this one
+            f"PRIM's trade-off for {result.strategy}: coverage against density of each box of the trajectory.",
+            "Each point is a box of the peeling trajectory; the circled one is chosen."))
+        found.append(figure(
+            lambda path: plot_prim_box(result, path),
+            f"The chosen PRIM box for {result.strategy}: each restricted parameter's limits in its range.",
+            "Bars span the box's limits as a share of the range sampled."))
+        found.append(_table(result.box, [
             ("parameter", "parameter", lambda v: _Cell(_text(v), css="mono"), False),
             ("low", "box from", format_number, True), ("high", "box to", format_number, True),
             ("range_low", "range sampled from", format_number, True),
@@ -409,41 +501,37 @@ def _discovery(analysis: Analysis, figure: _Figures) -> dict:
             ("qp", "quasi-p", format_number, True),
         ], "The chosen box: one row per restricted parameter (quasi-p: the weaker restriction's one-sided "
            "binomial p-value). An unrestricted side is the end of the range sampled.",
-            empty="The chosen box restricts no parameter: it is the whole space sampled.")
-        leaves = _table(result.cart_leaves, [
+            empty="The chosen box restricts no parameter: it is the whole space sampled."))
+        found.append(_table(result.cart_leaves, [
             ("leaf", "leaf", _count, True), ("rule", "rule", lambda v: _Cell(_text(v), css="rule"), False),
             ("coverage", "coverage", format_percent, True), ("density", "density", format_percent, True),
             ("mass", "mass", format_percent, True),
         ], "CART's leaves, densest first: coverage and density of failure, and the share of samples in the leaf.",
-            empty="CART found no leaf.")
-        found.append({"strategy": result.strategy, "lines": lines, "figures": figures, "box": box,
-                      "leaves": leaves, "tree": result.cart_text})
-    return {"intro": intro, "notes": notes, "found": found}
+            empty="CART found no leaf."))
+        found.append(_Tree(result.cart_text))
+    return _section("discovery", intro, notes, found)
 
 
 #: Rows of the sensitivity table per strategy.
 _TOP_PARAMETERS = 3
 
 
-def _sensitivity(analysis: Analysis, figure: _Figures) -> _Part:
+def _sensitivity(analysis: Analysis, figure: _Figures) -> _Section:
     from offramp.report.sensitivity_figures import plot_sensitivity
 
     table = analysis.sensitivity
     label = analysis.criteria.objective.label
-    part = _Part(intro=(
+    intro = _Paragraph(
         f"How much of the variation of {label} across samples each uncertain parameter explains, per strategy: "
         "Sobol' indices for a Sobol' design (S1 alone, ST with its interactions), extra-trees feature scores "
-        "otherwise (they rank parameters and sum to one; they are not shares of variance)."))
-    part.notes = _notes(analysis, "sensitivity")
-    for strategy, text in dict(getattr(table, "attrs", {}).get("notes", {}) or {}).items():
-        part.notes.append(_Note(f"Sensitivity: {strategy}", str(text)))
+        "otherwise (they rank parameters and sum to one; they are not shares of variance).")
+    notes = _notes(analysis, "sensitivity")
     if not len(table):
-        part.notes = part.notes or _empty(analysis, "sensitivity", "no sensitivity was computed")
-        return part
-    part.figures.append(figure(
+        return _section("sensitivity", intro, notes or _empty(analysis, "sensitivity", "no sensitivity was computed"))
+    drawn = figure(
         lambda path: plot_sensitivity(table, path, label),
         f"Per strategy: how much each parameter explains of {label}.",
-        "Parameters in the same order in every panel, the most influential on top."))
+        "Parameters in the same order in every panel, the most influential on top.")
     strength = table["ST"].where(table["method"] == "sobol", table["score"])
     ranked = (table.assign(_strength=strength).dropna(subset=["_strength"])
               .sort_values("_strength", ascending=False, kind="stable")
@@ -459,7 +547,7 @@ def _sensitivity(analysis: Analysis, figure: _Figures) -> _Part:
             return _Cell(format_number(row[column]), sub=sub, css="num")
         return cell
 
-    spec = [("shown", "strategy", str, False),
+    spec: list[tuple] = [("shown", "strategy", str, False),
             ("parameter", "parameter", lambda v: _Cell(_text(v), css="mono"), False),
             ("method", "method", lambda v: _text({"sobol": "Sobol'", "feature_scoring": "feature score"}.get(v, v)),
              False)]
@@ -468,35 +556,39 @@ def _sensitivity(analysis: Analysis, figure: _Figures) -> _Part:
     if (table["method"] != "sobol").any():
         spec.append(("score", "score", format_number, True))
     intervals = " (\u00b1 half the 95% bootstrap interval)" if (table["method"] == "sobol").any() else ""
-    part.table = _table(ranked, spec, f"The {_TOP_PARAMETERS} parameters that explain most of {label}, per "
-                                      f"strategy{intervals}.")
-    missing = [s for s in order if s not in set(ranked["strategy"])]
-    if missing:
-        part.notes.append(_Note("Sensitivity", f"{', '.join(missing)}: {label} does not vary, so there is "
-                                               "nothing to attribute"))
-    return part
+    shown = _table(ranked, spec, f"The {_TOP_PARAMETERS} parameters that explain most of {label}, per "
+                                 f"strategy{intervals}.")
+    # A strategy without indices has its reason among the analysis's notes; this fallback
+    # only speaks for one the analysis left without a note (choice 4), so nothing is said twice.
+    noted = {key.partition(" ")[2] for key in analysis.notes if _part(key) == "sensitivity"}
+    silent = [s for s in order if s not in set(ranked["strategy"]) and s not in noted]
+    if silent:
+        notes.append(_Note("Sensitivity", f"{', '.join(silent)}: {label} does not vary, so there is "
+                                          "nothing to attribute"))
+    return _section("sensitivity", intro, notes, drawn, shown)
 
 
-def _claims(analysis: Analysis, figure: _Figures) -> dict:
+def _claims(analysis: Analysis, figure: _Figures) -> _Section:
     from offramp.report.claims_figures import plot_claim_audit
 
     settings = analysis.criteria.claim_audit
     detail, verdicts = analysis.claim_detail, analysis.claim_verdicts
-    intro = (f"Each claim of the essay is a range of parameters if the essay is right and another if a sceptic is. "
-             f"A strategy depends on a claim when, on the sceptic's side, it satisfices in fewer than "
-             f"{format_percent(settings.level)} of samples where it did on the essay's (a fall), or a rival becomes "
-             f"better (a flip); each significant at {format_number(settings.alpha)} after Holm's correction, with "
-             f"at least {settings.min_samples} samples on each side.")
-    out = {"intro": intro, "notes": _notes(analysis, "claims"),
-           "claims": [(claim.id, claim.text) for claim in analysis.study.claims],
-           "figures": [], "verdicts": None, "detail": None}
+    intro = _Paragraph(
+        f"Each claim of the essay is a range of parameters if the essay is right and another if a sceptic is. "
+        f"A strategy depends on a claim when, on the sceptic's side, it satisfices in fewer than "
+        f"{format_percent(settings.level)} of samples where it did on the essay's (a fall), or a rival becomes "
+        f"better (a flip); each significant at {format_number(settings.alpha)} after Holm's correction, with "
+        f"at least {settings.min_samples} samples on each side.")
+    claims = tuple((claim.id, claim.text) for claim in analysis.study.claims)
+    stated: list[_Block] = [_Definitions(claims)] if claims else []
     if not len(detail):
-        out["notes"] = out["notes"] or _empty(analysis, "claims", "no claim was audited")
-        return out
-    out["figures"].append(figure(
+        notes = _notes(analysis, "claims") or _empty(analysis, "claims", "no claim was audited")
+        return _section("claims", intro, notes, stated)
+    heat = figure(
         lambda path: plot_claim_audit(detail, path),
         "Heat map: per claim and strategy, how much the satisficing share falls from the essay's side to the "
-        "sceptic's.", "Outlined cells are claims the strategy depends on; grey cells have too few samples."))
+        "sceptic's.", "Outlined cells are claims the strategy depends on; grey cells have too few samples.")
+    verdict_table: list[_Block] = []
     if len(verdicts):
         claim_ids = [c for c in verdicts.columns if c not in ("strategy", "depends_on")]
 
@@ -504,11 +596,11 @@ def _claims(analysis: Analysis, figure: _Figures) -> dict:
             text = _text(value)
             return _Cell(text, css="depends" if text == "depends" else ("muted" if text in ("-", "n/a") else ""))
 
-        out["verdicts"] = _table(verdicts, [("strategy", "strategy", _text, False)]
-                                 + [(c, c, verdict, False) for c in claim_ids]
-                                 + [("depends_on", "depends on", _text, False)],
-                                 "Per strategy and claim: \u201cdepends\u201d (highlighted), \u201c-\u201d "
-                                 "(does not depend) or \u201cn/a\u201d (too few samples on a side).")
+        verdict_table.append(_table(verdicts, [("strategy", "strategy", _text, False)]
+                                    + [(c, c, verdict, False) for c in claim_ids]
+                                    + [("depends_on", "depends on", _text, False)],
+                                    "Per strategy and claim: \u201cdepends\u201d (highlighted), \u201c-\u201d "
+                                    "(does not depend) or \u201cn/a\u201d (too few samples on a side)."))
     value = format_percent if analysis.criteria.objective.is_probability else format_number
 
     def sides(name: str, formatter: Callable) -> Callable:
@@ -522,7 +614,7 @@ def _claims(analysis: Analysis, figure: _Figures) -> dict:
                 ("objective", "objective", value), ("rank", "rank", _count))
     paired = [(sides(name, formatter), f"{header} (essay / sceptic)", _identity, True)
               for name, header, formatter in compared if {f"{name}_essay", f"{name}_sceptic"} <= set(detail.columns)]
-    out["detail"] = _table(detail, [
+    every = _Details("Every comparison (strategy \u00d7 claim)", (_table(detail, [
         ("strategy", "strategy", _text, False), ("claim", "claim", _text, False), *paired,
         ("p_fall", "p, fall", format_number, True), ("p_fall_holm", "p, fall (Holm)", format_number, True),
         ("p_flip_holm", "p, flip (Holm)", format_number, True),
@@ -530,13 +622,11 @@ def _claims(analysis: Analysis, figure: _Figures) -> dict:
         ("overtaken_by", "overtaken by", _text, False),
         ("depends", "depends", lambda v: _Cell(_flag(v), css="depends" if _flag(v) == "yes" else ""), False),
         ("verdict", "verdict", lambda v: _Cell(_text(v), css="wrap"), False),
-    ], f"Objective: {analysis.criteria.objective.label}; ranks: 1 is best.")
-    return out
+    ], f"Objective: {analysis.criteria.objective.label}; ranks: 1 is best."),))
+    return _section("claims", intro, _notes(analysis, "claims"), stated, heat, verdict_table, every)
 
 
-def _provenance(analysis: Analysis, generated: datetime) -> dict:
-    import offramp
-
+def _provenance(analysis: Analysis, generated: datetime) -> _Section:
     study, criteria = analysis.study, analysis.criteria
     scenario = dict(study.scenario)
     settings = ", ".join(f"{k} = {v}" for k, v in sorted(study.design_settings.items())) or "none"
@@ -568,13 +658,14 @@ def _provenance(analysis: Analysis, generated: datetime) -> dict:
                          f"{format_number(audit.alpha)} (Holm); at least {audit.min_samples} samples per side")),
         ("Read from", _text(study.source)),
         ("offramp that ran the experiments", _text(study.offramp_version)),
-        ("offramp that wrote this report", offramp.__version__),
+        ("offramp that wrote this report", __version__),
         ("Analysis took", f"{format_number(analysis.seconds)} s"),
         ("Generated", generated.strftime("%Y-%m-%d %H:%M:%S %Z")),
     ]
     table = _Table((), tuple((_Cell(k, css="key"), _Cell(v)) for k, v in facts), css="facts")
-    return {"facts": table, "scenario_text": str(scenario.get("text", "")),
-            "scenario_file": _text(scenario.get("file"))}
+    text = str(scenario.get("text", ""))
+    source: list[_Block] = [_Details(f"The scenario file ({_text(scenario.get('file'))})", (_Source(text),))] if text else []
+    return _section("provenance", table, source)
 
 
 @cache
@@ -600,30 +691,29 @@ def render_report(analysis: Analysis, generated: datetime | None = None) -> str:
     str
         The HTML page, figures embedded as PNG data URIs.
     """
-    import offramp
-
     generated = generated or datetime.now(UTC)
     study = analysis.study
     name = study.scenario.get("name") or "study"
     with tempfile.TemporaryDirectory(prefix="offramp-report-") as folder:
         figure = _Figures(Path(folder))
+        sections = (
+            _summary(analysis),
+            _outcomes(analysis, figure),
+            _robustness(analysis, figure),
+            _discovery(analysis, figure),
+            _sensitivity(analysis, figure),
+            _claims(analysis, figure),
+            _provenance(analysis, generated),
+        )
         context = {
             "title": f"offramp report: {name}",
             "lede": (f"{len(study.experiments):,} experiments of the {name} scenario, design {study.design}: "
                      f"{study.samples:,} samples \u00d7 {study.replications} replications \u00d7 "
                      f"{len(study.strategies)} strategies. Generated {generated.strftime('%Y-%m-%d %H:%M %Z')}."),
-            "version": offramp.__version__,
+            "version": __version__,
             "instrument": INSTRUMENT_NOTE,
             "css": REPORT_CSS,
-            "contents": SECTIONS,
-            "summary": list(analysis.summary),
-            "notes": [_note(key, text) for key, text in analysis.notes.items()],
-            "outcomes": _outcomes(analysis, figure),
-            "robustness": _robustness(analysis, figure),
-            "discovery": _discovery(analysis, figure),
-            "sensitivity": _sensitivity(analysis, figure),
-            "claims": _claims(analysis, figure),
-            "provenance": _provenance(analysis, generated),
+            "sections": sections,
             "generated": generated.strftime("%Y-%m-%d %H:%M:%S %Z"),
         }
         return _template().render(context)
@@ -637,15 +727,15 @@ def write_report(analysis: Analysis, path: str | Path) -> Path:
     analysis : Analysis
         :func:`offramp.analyse.analysis.analyze`'s result.
     path : str or Path
-        The HTML file to write; its folder is created if missing.
+        The HTML file to write; its folder is created if missing. The name is not
+        checked here (the command line refuses one not ending in ``.html`` or ``.htm``:
+        :class:`offramp.analyse.options.AnalyzeCommandOptions`).
 
     Returns
     -------
     Path
         The file written.
     """
-    from offramp.run.record import atomic_target
-
     page = render_report(analysis)
     with atomic_target(path) as temporary:
         temporary.write_text(page, encoding="utf-8", newline="\n")

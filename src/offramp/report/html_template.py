@@ -1,7 +1,9 @@
 """The HTML report's jinja2 template and style sheet, as string constants.
 
-:mod:`offramp.report.html` fills :data:`REPORT_TEMPLATE` with tables, figures (data URIs)
-and notes it has already formatted; the template only lays them out.
+:mod:`offramp.report.html` fills :data:`REPORT_TEMPLATE` with sections, each a heading and
+a sequence of blocks (paragraphs, notes, figures as data URIs, tables, collapsible parts)
+it has already formatted; the template only lays them out, drawing each kind of block
+one way (the ``draw`` macro).
 
 Choices
 -------
@@ -128,20 +130,26 @@ REPORT_TEMPLATE = """\
 {{ cell.text }}{% if cell.sub %}<span class="sub">{{ cell.sub }}</span>{% endif %}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table></div>{% endif %}
 {%- endmacro -%}
-{%- macro figure(f) -%}
-<figure><img src="{{ f.src }}" alt="{{ f.alt }}" width="{{ f.width }}" height="{{ f.height }}">\
-{% if f.caption %}<figcaption>{{ f.caption }}</figcaption>{% endif %}</figure>
-{%- endmacro -%}
-{%- macro callout(note) -%}
-<aside class="callout"><strong>{{ note.title }}</strong>{{ note.text }}</aside>
-{%- endmacro -%}
-{%- macro callouts(notes) -%}
-{% for note in notes %}{{ callout(note) }}
-{% endfor %}
-{%- endmacro -%}
-{%- macro blocks(items) -%}
-{% for item in items %}{% if item.kind == "note" %}{{ callout(item) }}{% else %}{{ figure(item) }}{% endif %}
-{% endfor %}
+{%- macro draw(item) -%}
+{% if item.kind == "paragraph" %}<p>{{ item.text }}</p>
+{%- elif item.kind == "note" %}<aside class="callout"><strong>{{ item.title }}</strong>{{ item.text }}</aside>
+{%- elif item.kind == "figure" %}<figure><img src="{{ item.src }}" alt="{{ item.alt }}" width="{{ item.width }}" \
+height="{{ item.height }}">{% if item.caption %}<figcaption>{{ item.caption }}</figcaption>{% endif %}</figure>
+{%- elif item.kind == "table" %}{{ table(item) }}
+{%- elif item.kind == "heading" %}<h3>{{ item.text }}</h3>
+{%- elif item.kind == "bullets" %}<ul class="summary">
+{% for text in item.items %}<li>{{ text }}</li>
+{% endfor %}</ul>
+{%- elif item.kind == "definitions" %}<dl class="claims">
+{% for term, text in item.items %}<dt>{{ term }}</dt><dd>{{ text }}</dd>
+{% endfor %}</dl>
+{%- elif item.kind == "tree" %}<p>CART's tree, as text (a split sends <code>x &le; t</code> to the upper branch):</p>
+<pre>{{ item.text }}</pre>
+{%- elif item.kind == "source" %}<pre>{{ item.text }}</pre>
+{%- elif item.kind == "details" %}<details><summary>{{ item.summary }}</summary>
+{% for inner in item.blocks %}{{ draw(inner) }}
+{% endfor %}</details>
+{%- endif %}
 {%- endmacro -%}
 <!DOCTYPE html>
 <html lang="en">
@@ -159,78 +167,16 @@ REPORT_TEMPLATE = """\
 <h1>{{ title }}</h1>
 <p class="lede">{{ lede }}</p>
 <nav class="contents" aria-label="Contents"><ol>
-{% for id, heading in contents %}<li><a href="#{{ id }}">{{ heading }}</a></li>
+{% for section in sections %}<li><a href="#{{ section.anchor }}">{{ section.heading }}</a></li>
 {% endfor %}</ol></nav>
 </header>
 <main>
-<section id="summary">
-<h2>Summary</h2>
-<ul class="summary">
-{% for sentence in summary %}<li>{{ sentence }}</li>
-{% endfor %}</ul>
-{{ callouts(notes) }}
-</section>
-
-<section id="outcomes">
-<h2>Outcomes per strategy</h2>
-{{ blocks(outcomes.figures) }}
-{{ callouts(outcomes.notes) }}
-{% if outcomes.table %}{{ table(outcomes.table) }}{% endif %}
-{% for name, t in outcomes.more %}<details><summary>{{ name }}</summary>{{ table(t) }}</details>
+{% for section in sections %}
+<section id="{{ section.anchor }}">
+<h2>{{ section.heading }}</h2>
+{% for item in section.blocks %}{{ draw(item) }}
+{% endfor %}</section>
 {% endfor %}
-</section>
-
-<section id="robustness">
-<h2>Robustness</h2>
-<p>{{ robustness.intro }}</p>
-{{ callouts(robustness.notes) }}
-{{ blocks(robustness.figures) }}
-{% if robustness.table %}{{ table(robustness.table) }}{% endif %}
-</section>
-
-<section id="discovery">
-<h2>Scenario discovery</h2>
-<p>{{ discovery.intro }}</p>
-{{ callouts(discovery.notes) }}
-{% for found in discovery.found %}
-<h3>Where {{ found.strategy }} fails</h3>
-{% for line in found.lines %}<p>{{ line }}</p>
-{% endfor %}
-{{ blocks(found.figures) }}
-{{ table(found.box) }}
-{{ table(found.leaves) }}
-<p>CART's tree, as text (a split sends <code>x &le; t</code> to the upper branch):</p>
-<pre>{{ found.tree }}</pre>
-{% endfor %}
-</section>
-
-<section id="sensitivity">
-<h2>Sensitivity</h2>
-<p>{{ sensitivity.intro }}</p>
-{{ callouts(sensitivity.notes) }}
-{{ blocks(sensitivity.figures) }}
-{% if sensitivity.table %}{{ table(sensitivity.table) }}{% endif %}
-</section>
-
-<section id="claims">
-<h2>Claim audit</h2>
-<p>{{ claims.intro }}</p>
-{{ callouts(claims.notes) }}
-{% if claims.claims %}<dl class="claims">
-{% for id, text in claims.claims %}<dt>{{ id }}</dt><dd>{{ text }}</dd>
-{% endfor %}</dl>{% endif %}
-{{ blocks(claims.figures) }}
-{% if claims.verdicts %}{{ table(claims.verdicts) }}{% endif %}
-{% if claims.detail %}<details><summary>Every comparison (strategy \u00d7 claim)</summary>
-{{ table(claims.detail) }}</details>{% endif %}
-</section>
-
-<section id="provenance">
-<h2>Where this came from</h2>
-{{ table(provenance.facts) }}
-{% if provenance.scenario_text %}<details><summary>The scenario file ({{ provenance.scenario_file }})</summary>\
-<pre>{{ provenance.scenario_text }}</pre></details>{% endif %}
-</section>
 </main>
 <footer>
 <p>{{ instrument }}</p>
