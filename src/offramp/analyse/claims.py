@@ -208,7 +208,7 @@ def _one_sided_signed_rank(difference: np.ndarray) -> float:
 def _ranks(share: np.ndarray, objective: np.ndarray, sense: str) -> np.ndarray:
     """Competition ranks (1 = best) by satisficing share, then mean objective (choice 7)."""
     better_objective = objective if sense == "maximize" else -objective
-    keys = list(zip(-share, -better_objective))
+    keys = list(zip(-share, -better_objective, strict=True))
     return np.array([1 + sum(other < key for other in keys) for key in keys], dtype=np.int64)
 
 
@@ -322,10 +322,10 @@ def claim_audit(study: Study, per_sample: pd.DataFrame, satisfied: pd.DataFrame,
             }
 
     level, alpha = settings.level, settings.alpha
-    for s, strategy in enumerate(strategies):
+    for s in range(len(strategies)):
         falls_holm = holm([rows[s, c]["p_fall"] for c in range(len(study.claims))])
         flips_holm = holm(flip_p[s].ravel()).reshape(flip_p[s].shape)
-        for c, claim in enumerate(study.claims):
+        for c in range(len(study.claims)):
             row = rows[s, c]
             row["p_fall_holm"] = falls_holm[c]
             rivals = flips_holm[c]

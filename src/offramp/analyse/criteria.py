@@ -46,9 +46,11 @@ Choices
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from offramp.errors import InputError
@@ -59,7 +61,7 @@ __all__ = ["Measure", "Objective", "Criterion", "DiscoverySettings", "ClaimAudit
            "load_criteria", "parse_criteria"]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-_Outcome = Literal[OUTCOME_LABELS]  # type: ignore[valid-type]
+_Outcome = Literal[OUTCOME_LABELS]  # type: ignore[valid-type]  # built from a tuple: pydantic reads it, mypy cannot
 
 #: Per-world columns that are not measures (keys, sampled values, labels).
 _NOT_MEASURES = {"sample", "replication", "world", "seed", "strategy", "outcome"}
@@ -94,7 +96,7 @@ class Measure(BaseModel):
         if self.outcome is not None:
             by = f" within {self.within_weeks} weeks" if self.within_weeks else ""
             return f"P({self.outcome.replace('_', ' ')}{by})"
-        return f"mean {self.column.replace('_', ' ')}"
+        return f"mean {self.column}".replace("_", " ")
 
     @property
     def is_probability(self) -> bool:
@@ -116,33 +118,41 @@ class Criterion(Measure):
 
     @model_validator(mode="after")
     def _one_bound(self) -> Criterion:
-        if (self.at_least is None) == (self.at_most is None):
-            raise ValueError("at_least: give exactly one of at_least and at_most")
-        bound = self.at_least if self.at_least is not None else self.at_most
+        name, bound = _bound(self)
         if self.is_probability and not 0.0 <= bound <= 1.0:
-            name = "at_least" if self.at_least is not None else "at_most"
             raise ValueError(f"{name}: a probability bound must be within [0, 1], got {bound}")
         return self
 
     @property
     def text(self) -> str:
         """The criterion in words (``P(settlement within 52 weeks) >= 0.25``)."""
-        if self.at_least is not None:
-            return f"{self.label} \u2265 {_number(self.at_least)}"
-        return f"{self.label} \u2264 {_number(self.at_most)}"
+        name, bound = _bound(self)
+        sign = "\u2265" if name == "at_least" else "\u2264"
+        return f"{self.label} {sign} {_number(bound)}"
 
-    def met(self, values):
+    def met(self, values: np.ndarray) -> np.ndarray:
         """Whether per-sample values meet the criterion (NaN never does).
 
         Parameters
         ----------
-        values : float array or Series
+        values : float64 ndarray
+            The measure per sample.
 
         Returns
         -------
-        bool array or Series
+        bool ndarray, the same shape
         """
-        return values >= self.at_least if self.at_least is not None else values <= self.at_most
+        name, bound = _bound(self)
+        return values >= bound if name == "at_least" else values <= bound
+
+
+def _bound(criterion: Criterion) -> tuple[Literal["at_least", "at_most"], float]:
+    """The one bound a criterion gives, with its field name."""
+    if criterion.at_least is not None and criterion.at_most is None:
+        return "at_least", criterion.at_least
+    if criterion.at_most is not None and criterion.at_least is None:
+        return "at_most", criterion.at_most
+    raise ValueError("at_least: give exactly one of at_least and at_most")
 
 
 class DiscoverySettings(BaseModel):
@@ -192,7 +202,7 @@ class Criteria(BaseModel):
         """The satisficing criteria in words, joined by "and"."""
         return " and ".join(criterion.text for criterion in self.satisficing)
 
-    def check_against(self, columns, strategies, where: str = "criteria") -> None:
+    def check_against(self, columns: Iterable[str], strategies: Iterable[str], where: str = "criteria") -> None:
         """Refuse columns the experiments lack and strategies the study did not run (choice 2).
 
         Parameters
@@ -225,7 +235,7 @@ def _number(value: float) -> str:
     return f"{value:g}" if math.isfinite(value) else str(value)
 
 
-def _where(location: tuple) -> str:
+def _where(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) if not isinstance(part, int) else f"[{part}]" for part in location).replace(".[", "[")
 
 

@@ -73,6 +73,7 @@ from types import ModuleType
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from offramp.analyse.criteria import DiscoverySettings
 from offramp.analyse.study import Study
@@ -204,7 +205,7 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _checked(x: pd.DataFrame, y, where: str) -> tuple[pd.DataFrame, np.ndarray]:
+def _checked(x: pd.DataFrame, y: ArrayLike, where: str) -> tuple[pd.DataFrame, np.ndarray]:
     """The inputs as EMA needs them (float64 columns that vary, reset index; int y), or an error."""
     if not isinstance(x, pd.DataFrame):
         raise InputError(where, f"x must be a pandas DataFrame, got {type(x).__name__}")
@@ -367,8 +368,10 @@ def discover(x: pd.DataFrame, y: np.ndarray, settings: DiscoverySettings, *, str
     from ema_workbench.analysis.prim import Prim
 
     bounds = {} if bounds is None else bounds
-    ranges = {column: tuple(map(float, bounds[column])) if column in bounds
-              else (float(values[column].min()), float(values[column].max())) for column in values.columns}
+    ranges: dict[str, tuple[float, float]] = {}
+    for column in values.columns:
+        low, high = bounds[column] if column in bounds else (values[column].min(), values[column].max())
+        ranges[column] = (float(low), float(high))
     with _quiet_upstream():
         prim = Prim(values, y, threshold=_ACCEPT_ANY_BOX, peel_alpha=settings.peel_alpha, mass_min=settings.mass_min)
         found = prim.find_box()

@@ -17,12 +17,21 @@ Choices
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    import pandas as pd  # for annotations only: pandas is imported when a table is made
 
 __all__ = ["wilson_interval", "outcome_summary", "outcome_spread", "distributions", "COST_COLUMNS"]
 
 
-def wilson_interval(successes, trials, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(
+    successes: ArrayLike, trials: ArrayLike, z: float = 1.959963984540054
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of a binomial share (95% by default).
 
     Parameters
@@ -47,7 +56,7 @@ def wilson_interval(successes, trials, z: float = 1.959963984540054) -> tuple[np
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
-def outcome_summary(frame, outcomes: tuple[str, ...]):
+def outcome_summary(frame: pd.DataFrame, outcomes: tuple[str, ...]) -> pd.DataFrame:
     """Per strategy: share of each end state with its 95% interval (choice 1), the median
     week of the end (worlds that ended), mean human costs in separate columns, and
     escalation risk (the direct-conflict share, and the share of worlds with at least one
@@ -97,7 +106,7 @@ COST_COLUMNS = ("war_deaths", "periphery_casualties")
 _QUANTILES = (0.1, 0.5, 0.9)
 
 
-def outcome_spread(per_sample, strategies, outcomes: tuple[str, ...]):
+def outcome_spread(per_sample: pd.DataFrame, strategies: Sequence[str], outcomes: tuple[str, ...]) -> pd.DataFrame:
     """Per (strategy, end state): how the per-sample probability spreads across samples (choice 2).
 
     Parameters
@@ -126,7 +135,7 @@ def outcome_spread(per_sample, strategies, outcomes: tuple[str, ...]):
     return pd.DataFrame(rows)
 
 
-def distributions(experiments, strategies):
+def distributions(experiments: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
     """Per (strategy, quantity): the distribution over worlds of the week the war ended
     (worlds that ended, choice 3), of each human cost (choice 4), and of escalation.
 

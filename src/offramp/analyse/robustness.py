@@ -38,6 +38,8 @@ RAND MR-1626. https://doi.org/10.7249/MR1626
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -48,7 +50,7 @@ from offramp.run.runner import OUTCOME_LABELS
 __all__ = ["sample_measures", "regret", "regret_table", "satisficing", "robustness_summary"]
 
 
-def sample_measures(experiments: pd.DataFrame, measures: list[Measure] = ()) -> pd.DataFrame:
+def sample_measures(experiments: pd.DataFrame, measures: Sequence[Measure] = ()) -> pd.DataFrame:
     """Per (strategy, sample): the probability of each end state over the replications,
     and each measure.
 
@@ -57,7 +59,7 @@ def sample_measures(experiments: pd.DataFrame, measures: list[Measure] = ()) -> 
     experiments : pandas.DataFrame
         Experiment rows (``strategy``, ``sample``, ``outcome``, ``end_week`` and any
         column a measure names).
-    measures : list of Measure
+    measures : sequence of Measure
 
     Returns
     -------
@@ -119,12 +121,12 @@ def regret(values: pd.DataFrame, sense: str = "maximize") -> pd.DataFrame:
     return pd.DataFrame(out, index=values.index, columns=values.columns)
 
 
-def _wide(per_sample: pd.DataFrame, column: str, strategies) -> pd.DataFrame:
+def _wide(per_sample: pd.DataFrame, column: str, strategies: Sequence[str]) -> pd.DataFrame:
     wide = per_sample.pivot(index="sample", columns="strategy", values=column)
     return wide.reindex(columns=list(strategies))
 
 
-def regret_table(per_sample: pd.DataFrame, criteria: Criteria, strategies) -> pd.DataFrame:
+def regret_table(per_sample: pd.DataFrame, criteria: Criteria, strategies: Sequence[str]) -> pd.DataFrame:
     """Per (strategy, sample): the objective, the sample's best value and the regret.
 
     Parameters
@@ -181,7 +183,7 @@ def satisficing(per_sample: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
     return out
 
 
-def robustness_summary(per_sample: pd.DataFrame, criteria: Criteria, strategies) -> pd.DataFrame:
+def robustness_summary(per_sample: pd.DataFrame, criteria: Criteria, strategies: Sequence[str]) -> pd.DataFrame:
     """Per strategy: objective, regret and satisficing, summarised over the samples.
 
     Parameters

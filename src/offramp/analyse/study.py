@@ -17,7 +17,7 @@ Choices
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,11 +183,11 @@ class Study:
         design = dict(data.get("design", {}))
         parameters = tuple(design.get("parameters", ()))
         claims = tuple(
-            Claim(claim_id, section.claim, {p: tuple(r) for p, r in section.essay.items()},
-                  {p: tuple(r) for p, r in section.sceptic.items()})
+            Claim(claim_id, section.claim, {p: _float_pair(r) for p, r in section.essay.items()},
+                  {p: _float_pair(r) for p, r in section.sceptic.items()})
             for claim_id, section in sorted(scenario.claims.items(), key=lambda item: int(item[0][1:]))
         )
-        bounds = {path: tuple(map(float, scenario.uncertainties[path])) for path in parameters
+        bounds = {path: _float_pair(scenario.uncertainties[path]) for path in parameters
                   if path in scenario.uncertainties}
         for path in parameters:
             if path not in bounds:  # a claims design's parameter outside the uncertainties
@@ -211,3 +211,8 @@ class Study:
             source=str(directory),
         )
 
+
+def _float_pair(pair: Sequence[float]) -> tuple[float, float]:
+    """A scenario's [low, high] range as a pair of floats."""
+    low, high = pair
+    return float(low), float(high)

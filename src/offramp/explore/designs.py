@@ -72,13 +72,18 @@ import inspect
 import itertools
 import json
 import math
+import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from offramp.errors import InputError
 from offramp.scenario.schema import RegionSection, Scenario, parameter_bounds
+
+if TYPE_CHECKING:
+    from scipy.stats import qmc  # imported when a design is made: scipy is slow to load
 
 __all__ = ["Design", "DESIGNS", "make_design", "design_size", "is_integer_parameter"]
 
@@ -196,7 +201,13 @@ def _uncertainty_dimensions(scenario: Scenario) -> list[_Dimension]:
             for path, (low, high) in scenario.uncertainties.items()]
 
 
-def _scale(unit: np.ndarray, low: np.ndarray, high: np.ndarray, is_integer: np.ndarray, grid: bool) -> np.ndarray:
+def _scale(
+    unit: np.ndarray,
+    low: np.ndarray | np.float64,
+    high: np.ndarray | np.float64,
+    is_integer: np.ndarray | np.bool_,
+    grid: bool,
+) -> np.ndarray:
     """Unit points (S, D) to parameter values (choices 1 and 2); ``low``/``high`` (D,) or (S, D)."""
     # Random designs widen integer ranges by half a step each side, so rounding gives
     # every integer the same chance; grid designs keep their points on [low, high].
@@ -221,7 +232,7 @@ def _unit_problem(d: int) -> dict:
     return {"num_vars": d, "names": [f"x{i}" for i in range(d)], "bounds": [[0.0, 1.0]] * d}
 
 
-def _latin_hypercube(d: int, seed: int):
+def _latin_hypercube(d: int, seed: int) -> qmc.LatinHypercube:
     """SciPy's Latin hypercube engine with the seed passed as ``rng`` (SciPy >= 1.15)
     or ``seed`` (older), so the generator is SciPy's own, never NumPy's global one."""
     from scipy.stats import qmc
@@ -299,8 +310,9 @@ def _combination_ranges(
     """The ranges of one combination of sides (choice 3)."""
     ranges = dict(base)
     named_by: dict[str, list[str]] = {}
-    for claim_id, side in zip(claim_ids, sides):
-        for path, (low, high) in getattr(scenario.claims[claim_id], side).items():
+    for claim_id, side in zip(claim_ids, sides, strict=True):
+        for path, claimed in getattr(scenario.claims[claim_id], side).items():
+            low, high = claimed
             if path in named_by:
                 low, high = max(low, ranges[path][0]), min(high, ranges[path][1])
                 if low > high:
@@ -324,7 +336,7 @@ def _claims(scenario: Scenario, samples: int, seed: int) -> tuple[pd.DataFrame, 
     blocks, lows, highs, taken = [], [], [], []
     for sides in itertools.product(_SIDES, repeat=len(claim_ids)):  # the first claim varies slowest
         ranges = _combination_ranges(scenario, claim_ids, sides, base)
-        where = "claims." + ",".join(f"{c}.{s}" for c, s in zip(claim_ids, sides))
+        where = "claims." + ",".join(f"{c}.{s}" for c, s in zip(claim_ids, sides, strict=True))
         dimensions = [_dimension(scenario, where, path, *ranges[path]) for path in paths]
         low, high, is_integer = _arrays(dimensions)
         blocks.append(_scale(engine.random(samples), low, high, is_integer, grid=False))
@@ -332,7 +344,7 @@ def _claims(scenario: Scenario, samples: int, seed: int) -> tuple[pd.DataFrame, 
         highs.append(high)
         taken += [sides] * samples
     dimensions = [_Dimension(path, 0.0, 0.0, False) for path in paths]  # names only, for the frame
-    hull = [[float(lo), float(hi)] for lo, hi in zip(np.min(lows, axis=0), np.max(highs, axis=0))]
+    hull = [[float(lo), float(hi)] for lo, hi in zip(np.min(lows, axis=0), np.max(highs, axis=0), strict=True)]
     claims = pd.DataFrame(taken, columns=claim_ids)
     claims.index.name = "sample"
     return _frame(np.concatenate(blocks), dimensions), _problem(dimensions, hull), claims
@@ -428,7 +440,7 @@ def make_design(scenario: Scenario, name: str, samples: int, seed: int | None, *
     chosen = _settings(name, settings)
     samples = _check_int("--samples", samples, 1)
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)  # fresh, and recorded in the design
+        seed = secrets.randbits(128)  # fresh (what SeedSequence() draws), and recorded in the design
     seed = _check_int("--seed", seed, 0)
     claims = None
     if name == "lhs":

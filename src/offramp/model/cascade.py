@@ -53,8 +53,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import partial
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from offramp.model._broadcast import per_world, per_world_column
 from offramp.model.streams import WorldStreams
@@ -227,7 +229,7 @@ def _share_level(defected: np.ndarray, population: np.ndarray) -> np.ndarray:
     return defected / np.maximum(population, 1)
 
 
-def cascade_fixed_point(thresholds, population=None) -> np.ndarray:
+def cascade_fixed_point(thresholds: ArrayLike, population: ArrayLike | None = None) -> np.ndarray:
     """Granovetter's iteration r(t+1) = F(r(t)) from r(0) = 0, batched.
 
     F(r) counts the people whose threshold is reached: ``threshold <= r`` for count
@@ -268,7 +270,7 @@ def cascade_fixed_point(thresholds, population=None) -> np.ndarray:
     return defected
 
 
-def cascade(thresholds) -> int | np.ndarray:
+def cascade(thresholds: ArrayLike) -> int | np.ndarray:
     """How many end up defected in Granovetter's threshold model.
 
     Runs r(t+1) = F(r(t)) from r(0) = 0, where F(r) is the number of people whose
@@ -322,7 +324,7 @@ def init_inner_circle(params: CascadeParams, streams: WorldStreams) -> InnerCirc
     """
     n_worlds, n_elites = len(streams), params.n_elites
     normal = streams.normal((2, n_elites))
-    column = lambda value: per_world_column(value, n_worlds)  # noqa: E731
+    column = partial(per_world_column, n_worlds=n_worlds)
     threshold = np.clip(column(params.threshold_mean) + column(params.threshold_spread) * normal[:, 0], 0.0, 1.0)
     loyalty = np.clip(column(params.loyalty_mean) + column(params.loyalty_spread) * normal[:, 1], 0.0, 1.0)
     return InnerCircleState(
@@ -353,7 +355,7 @@ def step_inner_circle(
     record : InnerCircleRecord
     """
     n_worlds, n_elites = state.status.shape
-    column = lambda value: per_world_column(value, n_worlds)  # noqa: E731
+    column = partial(per_world_column, n_worlds=n_worlds)
     draws = streams.uniform((3 * n_elites + 1,))
     contact_draw, exposure_draw, purge_draw = (draws[:, i * n_elites : (i + 1) * n_elites] for i in range(3))
     coup_draw = draws[:, -1]

@@ -33,8 +33,10 @@ Choices and deviations (numbered, referred to in the docs)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from offramp.model._broadcast import per_world, per_world_column
 from offramp.model.streams import WorldStreams
@@ -137,7 +139,7 @@ class EscalationRecord:
     is_conflict_onset: np.ndarray
 
 
-def conflict_hazard(tension, params: EscalationParams) -> np.ndarray:
+def conflict_hazard(tension: ArrayLike, params: EscalationParams) -> np.ndarray:
     """Weekly probability of direct conflict: 1 - exp(-(h_0 + h_Z Z)).
 
     Parameters
@@ -195,12 +197,13 @@ def step_escalation(
     record : EscalationRecord
     """
     n_worlds, n_regions = drivers.covert_support.shape
-    p = lambda value: per_world(value, n_worlds)  # noqa: E731
+    p = partial(per_world, n_worlds=n_worlds)
     draws = streams.uniform((n_regions + 1,))
     attribution_draw, conflict_draw = draws[:, :n_regions], draws[:, n_regions]
 
     # Attribution (choice 2).
-    attribution_probability = np.clip(per_world_column(params.attribution_rate, n_worlds) * drivers.covert_support, 0.0, 1.0)
+    attribution_rate = per_world_column(params.attribution_rate, n_worlds)
+    attribution_probability = np.clip(attribution_rate * drivers.covert_support, 0.0, 1.0)
     is_attributed = attribution_draw < attribution_probability
     attributions = is_attributed.astype(np.int64)
 

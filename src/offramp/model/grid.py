@@ -27,6 +27,7 @@ Choices
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -85,7 +86,7 @@ def torus_row_prefix(mask: np.ndarray, reach: int) -> np.ndarray:
     """
     pad = ((reach, reach), (reach, reach)) + ((0, 0),) * (mask.ndim - 2)
     padded = np.pad(mask.astype(np.uint16, copy=False), pad, mode="wrap")
-    prefix = np.empty((padded.shape[0], padded.shape[1] + 1) + padded.shape[2:], dtype=np.uint16)
+    prefix = np.empty((padded.shape[0], padded.shape[1] + 1, *padded.shape[2:]), dtype=np.uint16)
     prefix[:, 0] = 0
     # A loop over columns beats np.cumsum(axis=1) here: each addition runs over a
     # contiguous (rows x batch) block, where cumsum walks a short strided axis.
@@ -94,7 +95,7 @@ def torus_row_prefix(mask: np.ndarray, reach: int) -> np.ndarray:
     return prefix
 
 
-def _row_segments(prefix: np.ndarray, vision: int, height: int, width: int):
+def _row_segments(prefix: np.ndarray, vision: int, height: int, width: int) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (dy, segment count) for the 2v+1 rows of the diamond, as (H, W, *batch) uint16."""
     r = vision
     for dy in range(-vision, vision + 1):

@@ -80,8 +80,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import partial
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from offramp.model._broadcast import per_world, per_world_column
 from offramp.model.streams import WorldStreams
@@ -330,7 +332,7 @@ class LeaderRecord:
     is_offramp: np.ndarray
 
 
-def choice_probabilities(utilities, precision) -> np.ndarray:
+def choice_probabilities(utilities: ArrayLike, precision: ArrayLike) -> np.ndarray:
     """Logit (quantal response) choice probabilities: a softmax over the last axis.
 
     P_a = exp(lambda U_a) / sum_b exp(lambda U_b), computed as exp(lambda (U_a - max U))
@@ -363,14 +365,17 @@ def choice_probabilities(utilities, precision) -> np.ndarray:
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
-def _relax(value, target, time_constant_weeks) -> np.ndarray:
+def _relax(value: np.ndarray, target: float | np.ndarray, time_constant_weeks: ArrayLike) -> np.ndarray:
     """One week of exponential relaxation: value + (target - value)(1 - exp(-1/tau))."""
     return value + (target - value) * -np.expm1(-1.0 / np.asarray(time_constant_weeks, np.float64))
 
 
 def _mice_weights(params: LeaderParams, n_worlds: int) -> tuple[np.ndarray, ...]:
     """Normalised (money, ideology, coercion, ego) weights, each float64 (B,) (choice 2)."""
-    raw = [per_world(w, n_worlds) for w in (params.money_weight, params.ideology_weight, params.coercion_weight, params.ego_weight)]
+    raw = [
+        per_world(w, n_worlds)
+        for w in (params.money_weight, params.ideology_weight, params.coercion_weight, params.ego_weight)
+    ]
     total = raw[0] + raw[1] + raw[2] + raw[3]
     # Guard: all-zero weights (rejected by the schema) would give zero utilities, i.e. uniform choice.
     total = np.where(total > 0, total, 1.0)
@@ -379,21 +384,23 @@ def _mice_weights(params: LeaderParams, n_worlds: int) -> tuple[np.ndarray, ...]
 
 def action_utilities(
     *,
-    resolve,
-    war_capacity,
-    economic_pain,
-    perceived_coercer_resolve,
-    survival_threat,
-    paranoia,
-    concessions,
+    resolve: np.ndarray,
+    war_capacity: np.ndarray,
+    economic_pain: np.ndarray,
+    perceived_coercer_resolve: np.ndarray,
+    survival_threat: np.ndarray,
+    paranoia: np.ndarray,
+    concessions: np.ndarray,
     params: LeaderParams,
 ) -> np.ndarray:
     """The utilities of continue, escalate and off-ramp (module docstring).
 
     Parameters
     ----------
-    resolve, war_capacity, economic_pain, perceived_coercer_resolve, survival_threat, paranoia, concessions : float64 (B,)
-        r, W, M, rho, Theta, pi, kappa, each in [0, 1].
+    resolve, war_capacity, economic_pain, perceived_coercer_resolve : float64 (B,)
+        r, W, M, rho, each in [0, 1].
+    survival_threat, paranoia, concessions : float64 (B,)
+        Theta, pi, kappa, each in [0, 1].
     params : LeaderParams
 
     Returns
@@ -402,15 +409,16 @@ def action_utilities(
         U indexed by :class:`Action` [u].
     """
     n_worlds = np.shape(resolve)[0]
+    p = partial(per_world, n_worlds=n_worlds)
     money, ideology, coercion, ego = _mice_weights(params, n_worlds)
     expected_pain = economic_pain * (1.0 + perceived_coercer_resolve) / 2.0
     u_continue = ideology * resolve * war_capacity - money * expected_pain - coercion * survival_threat
-    u_escalate = u_continue + coercion * (
-        per_world(params.desperation, n_worlds) * paranoia * survival_threat - per_world(params.escalation_cost, n_worlds)
+    desperation = p(params.desperation) * paranoia * survival_threat
+    u_escalate = u_continue + coercion * (desperation - p(params.escalation_cost))
+    u_offramp = (
+        ego * (p(params.face_saving) * concessions - p(params.face_loss))
+        - coercion * p(params.settlement_threat_share) * survival_threat
     )
-    u_offramp = ego * (
-        per_world(params.face_saving, n_worlds) * concessions - per_world(params.face_loss, n_worlds)
-    ) - coercion * per_world(params.settlement_threat_share, n_worlds) * survival_threat
     return np.stack([u_continue, u_escalate, u_offramp], axis=-1)
 
 
@@ -483,7 +491,7 @@ def step_leader(
     record : LeaderRecord
     """
     n_worlds, n_regions = state.security_allocation.shape
-    p = lambda value: per_world(value, n_worlds)  # noqa: E731
+    p = partial(per_world, n_worlds=n_worlds)
     choice_draw = streams.uniform(())
 
     # Paranoia (choice 6).

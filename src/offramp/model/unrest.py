@@ -68,8 +68,9 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from offramp.model.grid import count_in_vision, neighbour_index, nth_marked_in_vision, torus_row_prefix
+from offramp.model.grid import count_in_vision, neighbour_index, nth_marked_in_vision
 from offramp.model.streams import WorldStreams
 
 __all__ = [
@@ -176,6 +177,10 @@ class UnrestParams:
     move_attempts: int
 
 
+#: More officers than any grid holds: every officer serves.
+_ALL_ON_DUTY = int(np.iinfo(np.int32).max)
+
+
 @dataclass(frozen=True, slots=True)
 class UnrestDrivers:
     """Inputs that the coupled model (or a schedule) sets for each step.
@@ -199,7 +204,12 @@ class UnrestDrivers:
 
     @classmethod
     def constant(
-        cls, grids: int, legitimacy, active_threshold, police_on_duty=np.iinfo(np.int32).max, perceived_risk_factor=1.0
+        cls,
+        grids: int,
+        legitimacy: ArrayLike,
+        active_threshold: ArrayLike,
+        police_on_duty: ArrayLike = _ALL_ON_DUTY,
+        perceived_risk_factor: ArrayLike = 1.0,
     ) -> UnrestDrivers:
         """Drivers broadcast to G grids (scalars or (G,) arrays)."""
         return cls(
@@ -283,7 +293,7 @@ def _grids_first(array: np.ndarray) -> np.ndarray:
     return np.moveaxis(array, -1, 0)
 
 
-def _scaled(words: np.ndarray, n) -> np.ndarray:
+def _scaled(words: np.ndarray, n: int | np.ndarray) -> np.ndarray:
     """Uniform integers in 0 .. n-1 from uint32 words: floor(word * n / 2**32).
 
     Computed in float64, exactly: word * n < 2**48 for n < 2**16, and scaling by the power
@@ -346,7 +356,9 @@ def init_unrest(params: UnrestParams, streams: WorldStreams, grids_per_stream: i
     )
 
 
-def arrest_probability(police_seen, actives_seen, arrest_constant, rounding: RatioRounding) -> np.ndarray:
+def arrest_probability(
+    police_seen: ArrayLike, actives_seen: ArrayLike, arrest_constant: float | np.ndarray, rounding: RatioRounding
+) -> np.ndarray:
     """Estimated arrest probability P = 1 - exp(-k op(C/A)).
 
     Parameters
@@ -418,7 +430,7 @@ def advance_with_words(
     started the step, wherever it stands when it uses them.
     """
     occupant = _cells_first(state.occupant)
-    height, width, grids = occupant.shape
+    grids = occupant.shape[-1]  # (H, W, G)
     size = occupant.size
     # moveaxis is a view; .copy() makes the one C-ordered working copy the step writes to.
     cells = {name: np.moveaxis(getattr(state, name), 0, -1).copy() for name in _STATE_FIELDS}
@@ -518,7 +530,14 @@ def _winners(targets: np.ndarray, priority: np.ndarray, size: int) -> np.ndarray
     return best[targets] == priority
 
 
-def _arrest(cells: dict, officers: np.ndarray, pick, pick2, order, params) -> tuple[np.ndarray, np.ndarray]:
+def _arrest(
+    cells: dict[str, np.ndarray],
+    officers: np.ndarray,
+    pick: np.ndarray,
+    pick2: np.ndarray,
+    order: np.ndarray,
+    params: UnrestParams,
+) -> tuple[np.ndarray, np.ndarray]:
     """Officers (flat cells) each arrest one random active citizen within vision (choice 4).
 
     Returns the flat cells of the arrested citizens and the arrests per grid. A flat index
@@ -541,7 +560,7 @@ def _arrest(cells: dict, officers: np.ndarray, pick, pick2, order, params) -> tu
     origin = cells["origin"].reshape(-1)[officers]
     priority = _priority(cells, officers, order)
     taken = np.zeros(status.size, bool)
-    arrested = []
+    arrested_per_pick: list[np.ndarray] = []
     pending = np.arange(officers.size)
     for words in (pick, pick2):
         seen = visible[pending] & ~taken[near[pending]]
@@ -554,10 +573,10 @@ def _arrest(cells: dict, officers: np.ndarray, pick, pick2, order, params) -> tu
         column = np.argmax(np.cumsum(seen, axis=1, dtype=np.int16) > rank[:, None], axis=1)  # the rank-th one
         target = near[pending, column]
         won = _winners(target, priority[pending], status.size)
-        arrested.append(target[won])
+        arrested_per_pick.append(target[won])
         taken[target[won]] = True
         pending = pending[~won]
-    arrested = np.concatenate(arrested) if arrested else none
+    arrested = np.concatenate(arrested_per_pick) if arrested_per_pick else none
     return arrested, np.bincount(arrested % grids, minlength=grids).astype(np.int64)
 
 
@@ -565,19 +584,20 @@ _MOVING_FIELDS = ("status", "jail_steps", "hardship", "risk_aversion", "duty_ran
 
 
 def _move_round(
-    cells: dict, attempts: np.ndarray, move_words: np.ndarray, order: np.ndarray, params: UnrestParams
+    cells: dict[str, np.ndarray], attempts: np.ndarray, move_words: np.ndarray, order: np.ndarray, params: UnrestParams
 ) -> np.ndarray:
     """One movement round (choice 5). Mutates ``cells`` and ``attempts``; returns moves
     per grid. ``move_words`` is (move_attempts, cells): an agent's a-th attempt reads row a
     at its start cell."""
     occupant, to_move = cells["occupant"], cells["to_move"]
-    height, width, grids = occupant.shape
+    grids = occupant.shape[-1]
     if not to_move.any():
         return np.zeros(grids, np.int64)
     is_empty = occupant == Occupant.EMPTY
     is_police = occupant == Occupant.POLICE
     origin = cells["origin"].reshape(-1)
-    source, choice = [], []
+    sources: list[np.ndarray] = []
+    choices: list[np.ndarray] = []
     for vision in sorted({params.citizen_vision, params.police_vision}):
         if params.citizen_vision == params.police_vision:
             asking = to_move
@@ -600,16 +620,17 @@ def _move_round(
                 target[rest] = _tries_in_vision(
                     is_empty, where[rest], move_words[first_row[rest] + row, origin_here[rest]], vision
                 )
-        rest = target < 0
+        is_unplaced = target < 0
         rank = _scaled(
-            move_words[first_row[rest] + per_attempt - 1, origin_here[rest]], n_empty.reshape(-1)[where[rest]]
+            move_words[first_row[is_unplaced] + per_attempt - 1, origin_here[is_unplaced]],
+            n_empty.reshape(-1)[where[is_unplaced]],
         )
-        target[rest] = _target_in_vision(is_empty, where[rest], rank, vision)
-        source.append(where)
-        choice.append(target)
-    if not source:
+        target[is_unplaced] = _target_in_vision(is_empty, where[is_unplaced], rank, vision)
+        sources.append(where)
+        choices.append(target)
+    if not sources:
         return np.zeros(grids, np.int64)
-    source, target = np.concatenate(source), np.concatenate(choice)
+    source, target = np.concatenate(sources), np.concatenate(choices)
     won = _winners(target, _priority(cells, source, order), occupant.size)
     flat_attempts = attempts.reshape(-1)
     lost = source[~won]

@@ -29,12 +29,17 @@ Choices
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from offramp.report.figures import OUTCOME_COLOURS, pyplot, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["QUANTITY_LABELS", "plot_distributions", "plot_outcome_spread", "plot_regret", "plot_satisficing",
            "quantity_label"]
@@ -81,7 +86,7 @@ def _quantity_colour(quantity: str) -> str:
     return _COST
 
 
-def _draw_interval(ax, y: float, stats: dict, colour: str, height: float = 0.5) -> None:
+def _draw_interval(ax: Axes, y: float, stats: dict[str, float], colour: str) -> None:
     """Choice 2: 10-90% bar, optional quartile box, median tick, mean dot, line to the maximum."""
     p10, p90 = stats["p10"], stats["p90"]
     ax.plot([p10, p90], [y, y], color=colour, lw=7, alpha=0.35, solid_capstyle="butt")
@@ -107,7 +112,7 @@ def _legend_handles(colour: str, quartiles: bool = False, maximum: bool = True) 
     return handles
 
 
-def _plain_numbers(ax) -> None:
+def _plain_numbers(ax: Axes) -> None:
     """Tick labels as people write numbers (11,200, not 1.12e4 with an offset)."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -272,7 +277,8 @@ def plot_satisficing(robustness: pd.DataFrame, path: str | Path, criteria: str =
     return save_figure(fig, path)
 
 
-def plot_regret(regret: pd.DataFrame, path: str | Path, order=None, objective: str = "the objective",
+def plot_regret(regret: pd.DataFrame, path: str | Path, order: Sequence[str] | None = None,
+                objective: str = "the objective",
                 title: str = "Regret across samples") -> Path:
     """Distribution of each strategy's regret over the samples (choice 2, with quartiles).
 

@@ -58,8 +58,8 @@ def plot_claim_audit(detail: pd.DataFrame, path: str | Path, title: str = "What 
             if not pd.isna(row["depends"]):
                 fall[i, j] = row["satisficing_essay"] - row["satisficing_sceptic"]
 
-    fig, ax = plt.subplots(figsize=(2.6 + 1.15 * max(len(strategies), 1), max(3.6, 1.4 + 0.55 * len(claims))),  # room for the colour bar's label
-                           layout="constrained")
+    size = (2.6 + 1.15 * max(len(strategies), 1), max(3.6, 1.4 + 0.55 * len(claims)))  # room for the colour bar's label
+    fig, ax = plt.subplots(figsize=size, layout="constrained")
     colours = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#dddddd")  # grey: no verdict
     image = ax.imshow(np.ma.masked_invalid(fall), cmap=colours, vmin=-1, vmax=1, aspect="auto")
     for i, claim in enumerate(claims):

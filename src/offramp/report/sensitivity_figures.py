@@ -75,7 +75,7 @@ def plot_sensitivity(table: pd.DataFrame, path: str | Path, measure_label: str) 
                              squeeze=False, layout="constrained")
     y = np.arange(len(order))
     legend_drawn = False
-    for ax, strategy in zip(axes.flat, shown):
+    for ax, strategy in zip(axes.flat, shown, strict=False):  # an odd count leaves the last cell empty
         rows = table[table["strategy"] == strategy].set_index("parameter").reindex(order)
         method = str(rows["method"].dropna().iloc[0]) if rows["method"].notna().any() else "feature_scoring"
         ax.set_title(strategy, fontsize="medium")

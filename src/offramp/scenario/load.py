@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -17,6 +19,8 @@ from offramp.errors import InputError, describe_validation_error
 from offramp.scenario.schema import Scenario
 
 __all__ = ["load_scenario", "parse_scenario", "scenario_hash", "ScenarioSource", "read_data_file", "validate_toml"]
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 class ScenarioSource:
@@ -129,7 +133,9 @@ def read_data_file(path: str | Path, kind: str = "file") -> tuple[str, str]:
         raise InputError(path.name, "is not UTF-8 text") from None
 
 
-def validate_toml(text: str, name: str, model: type[BaseModel], name_field) -> BaseModel:
+def validate_toml(
+    text: str, name: str, model: type[_Model], name_field: Callable[[tuple[int | str, ...]], str]
+) -> _Model:
     """Parse TOML text (data only, never evaluated) and validate it with a pydantic model.
 
     Parameters
@@ -144,7 +150,7 @@ def validate_toml(text: str, name: str, model: type[BaseModel], name_field) -> B
     Returns
     -------
     pydantic.BaseModel
-        The validated model.
+        The validated model, an instance of ``model``.
 
     Raises
     ------

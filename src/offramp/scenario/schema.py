@@ -31,6 +31,7 @@ Choices
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import MISSING, fields
@@ -63,23 +64,23 @@ _UNIT = (0.0, 1.0, False)
 _WEEKS = (0.0, None, True)
 BOUNDS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
     "leader": {
-        **{name: _UNIT for name in (
+        **dict.fromkeys((
             "resolve_initial", "resolve_baseline", "settlement_threat_share", "paranoia_initial",
             "paranoia_baseline", "residual_bite", "perceived_resolve_initial", "war_capacity_initial",
             "max_diversion", "allocation_floor",
-        )},
-        **{name: _WEEKS for name in (
+        ), _UNIT),
+        **dict.fromkeys((
             "resolve_relaxation_weeks", "paranoia_decay_weeks", "adaptation_weeks", "belief_weeks",
             "war_recovery_weeks", "allocation_weeks",
-        )},
+        ), _WEEKS),
         "precision": (0.0, None, False),
     },
     "inner_circle": {
         "n_elites": (1, 200, False),
-        **{name: _UNIT for name in (
+        **dict.fromkeys((
             "threshold_mean", "loyalty_mean", "contact_rate", "exposure_probability", "purge_rate",
             "coup_level", "coup_probability", "contact_threshold_drop",
-        )},
+        ), _UNIT),
         "purge_threshold_shift": (-1.0, 1.0, False),
     },
     "escalation": {
@@ -90,10 +91,10 @@ BOUNDS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
     },
     "periphery": {
         "legitimacy_weeks": _WEEKS,
-        **{name: _UNIT for name in (
+        **dict.fromkeys((
             "opposition_decay", "opposition_growth", "threshold_effect", "risk_effect", "arming_level",
             "duty_share", "uprising_level", "active_threshold",
-        )},
+        ), _UNIT),
         "uprising_weeks": (1, 1000, False),
     },
 }
@@ -109,7 +110,7 @@ SUBMODEL_SECTIONS = {
 _SET_ELSEWHERE = {"leader": {"region_weights"}}
 
 
-def _docstring_descriptions(cls) -> dict[str, str]:
+def _docstring_descriptions(cls: type) -> dict[str, str]:
     """Field descriptions from a numpydoc ``Attributes`` section, without 'Default ...'."""
     text = cls.__doc__ or ""
     section = text.split("Attributes\n", 1)[-1]
@@ -127,7 +128,7 @@ def _docstring_descriptions(cls) -> dict[str, str]:
     return {name: re.sub(r"\s*Default [^.]*\.?\s*$", "", value).strip() for name, value in descriptions.items()}
 
 
-def _section_model(section: str, cls) -> type[BaseModel]:
+def _section_model(section: str, cls: type[Any]) -> type[BaseModel]:
     """A pydantic model for a submodel's table, generated from its dataclass (choice 1)."""
     descriptions = _docstring_descriptions(cls)
     bounds = BOUNDS.get(section, {})
@@ -139,12 +140,15 @@ def _section_model(section: str, cls) -> type[BaseModel]:
             raise TypeError(f"{cls.__name__}.{field.name} has no default")
         low, high, exclusive = bounds.get(field.name, (0.0, None, False))
         kind = int if isinstance(field.default, int) and not isinstance(field.default, bool) else float
-        limits = {"gt" if exclusive else "ge": low} if low is not None else {}
-        if high is not None:
-            limits["le"] = high
         definitions[field.name] = (
             kind,
-            Field(field.default, description=descriptions.get(field.name, field.name), **limits),
+            Field(
+                field.default,
+                description=descriptions.get(field.name, field.name),
+                gt=low if exclusive else None,  # None: no such limit
+                ge=None if exclusive else low,
+                le=high,
+            ),
         )
     return create_model(f"{cls.__name__}Section", __config__=_STRICT, **definitions)
 
@@ -228,7 +232,7 @@ class ClaimSection(BaseModel):
     @model_validator(mode="after")
     def _same_parameters(self) -> ClaimSection:
         if set(self.essay) != set(self.sceptic):
-            missing = sorted(set(self.essay) ^ set(self.sceptic))[0]
+            missing = min(set(self.essay) ^ set(self.sceptic))
             raise ValueError(f"{missing}: the essay and the sceptic must range over the same parameters")
         return self
 
@@ -258,7 +262,7 @@ class StrategySection(BaseModel):
                 continue
             _check_strategy_value(field.name, str(field.type), given.pop(field.name))
         if given:
-            raise ValueError(f"{sorted(given)[0]}: unknown parameter of strategy kind {self.kind!r}")
+            raise ValueError(f"{min(given)}: unknown parameter of strategy kind {self.kind!r}")
         return self
 
 
@@ -288,13 +292,13 @@ def _check_schedule(points: object, where: str) -> None:
     """A schedule: a non-empty list of [week, value] points, weeks rising, values in [0, 1]."""
     if not isinstance(points, list) or not points:
         raise ValueError(f"{where}: a schedule is a non-empty list of [week, value] points")
-    weeks = []
+    weeks: list[float] = []
     for number, point in enumerate(points, start=1):
         if not isinstance(point, list) or len(point) != 2:
             raise ValueError(f"{where}: point {number} is not a [week, value] pair")
         weeks.append(_finite(point[0], f"{where}: point {number}: week"))
         _finite(point[1], f"{where}: point {number}: value", (0.0, 1.0))
-    if any(later <= earlier for earlier, later in zip(weeks, weeks[1:])):
+    if any(later <= earlier for earlier, later in itertools.pairwise(weeks)):
         raise ValueError(f"{where}: schedule weeks must be strictly increasing")
 
 
@@ -328,6 +332,7 @@ def parameter_bounds(scenario: Scenario, path: str) -> tuple[float | None, float
         The path names no numeric parameter.
     """
     parts = path.split(".")
+    model: type[BaseModel]
     if len(parts) == 3 and parts[0] == "regions":
         names = {region.name for region in scenario.regions}
         if parts[1] not in names:
@@ -373,10 +378,10 @@ class Scenario(BaseModel):
     scenario: ScenarioInfo = Field(default_factory=ScenarioInfo)
     unrest: UnrestSection = Field(default_factory=UnrestSection)
     regions: list[RegionSection] = Field(..., min_length=1, max_length=32, description="periphery regions (K >= 1)")
-    periphery: PeripherySection = Field(default_factory=PeripherySection)  # type: ignore[valid-type]
-    inner_circle: InnerCircleSection = Field(default_factory=InnerCircleSection)  # type: ignore[valid-type]
-    leader: LeaderSection = Field(default_factory=LeaderSection)  # type: ignore[valid-type]
-    escalation: EscalationSection = Field(default_factory=EscalationSection)  # type: ignore[valid-type]
+    periphery: PeripherySection = Field(default_factory=PeripherySection)  # type: ignore[valid-type]  # generated at import (choice 1)
+    inner_circle: InnerCircleSection = Field(default_factory=InnerCircleSection)  # type: ignore[valid-type]  # generated at import (choice 1)
+    leader: LeaderSection = Field(default_factory=LeaderSection)  # type: ignore[valid-type]  # generated at import (choice 1)
+    escalation: EscalationSection = Field(default_factory=EscalationSection)  # type: ignore[valid-type]  # generated at import (choice 1)
     uprising: bool = Field(True, description="whether the popular-uprising outcome is in play (needs a core region)")
     strategies: dict[str, StrategySection] = Field(..., min_length=1, description="strategies by name")
     uncertainties: dict[str, _Range] = Field(default_factory=dict, description="parameter ranges to explore")
@@ -389,7 +394,9 @@ class Scenario(BaseModel):
         if duplicates:
             raise ValueError(f"regions: region name {duplicates[0]!r} is used twice")
         if self.uprising and not any(region.core for region in self.regions):
-            raise ValueError("regions: the uprising outcome needs a region marked core = true (or set uprising = false)")
+            raise ValueError(
+                "regions: the uprising outcome needs a region marked core = true (or set uprising = false)"
+            )
         for name, strategy in self.strategies.items():
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
                 raise ValueError(f"strategies.{name}: strategy names are lower case letters, digits and _")
