@@ -343,7 +343,7 @@ def test_sanctions_only_base_rates_on_essay():
     """
     n = 300
     strategy = build_strategies(ESSAY, ["sanctions_only"])["sanctions_only"]
-    columns = run_worlds(lambda rows: to_params(ESSAY, len(rows)), strategy, "sanctions_only", np.arange(n), SEED)
+    columns = run_worlds(to_params(ESSAY, n), strategy, "sanctions_only", np.arange(n), SEED)
     shares = {o.label: float(np.mean(columns["outcome"] == o.label)) for o in Outcome}
     message = ", ".join(f"{label} {share:.1%}" for label, share in shares.items())
     assert 0.05 <= shares["settlement"] <= 0.35, message
