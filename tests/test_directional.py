@@ -62,7 +62,7 @@ def simulate(scenario, strategy: Strategy, n_worlds: int, *, overrides=None, wee
     """Run ``n_worlds`` worlds (indices 0..n-1) with ``strategy`` and keep what the tests
     read, week by week."""
     params = to_params(scenario, n_worlds, overrides)
-    streams = WorldStreamSet.for_worlds(seed, np.arange(n_worlds), params.regions.count)
+    streams = WorldStreamSet.for_worlds(seed, np.arange(n_worlds))
     state = init_world(params, streams)
     rows: dict[str, list] = {}
     ceilings = (getattr(strategy, "tension_ceiling", np.inf), getattr(strategy, "paranoia_ceiling", np.inf))

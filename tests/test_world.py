@@ -104,7 +104,7 @@ def _run(state, params, strategy, streams, n_weeks=N_WEEKS):
 
 
 def _start(params, worlds, seed=SEED):
-    streams = WorldStreamSet.for_worlds(seed, worlds, params.regions.count)
+    streams = WorldStreamSet.for_worlds(seed, worlds)
     return init_world(params, streams), streams
 
 

@@ -302,7 +302,20 @@ def step_legitimacy(
 
 
 def step_opposition(opposition: np.ndarray, params: PeripheryParams, covert_support: np.ndarray) -> np.ndarray:
-    """Next week's organised opposition capacity (choice 3): float64 (B, K) in [0, 1]."""
+    """Next week's organised opposition capacity (choice 3).
+
+    Parameters
+    ----------
+    opposition : float64 (B, K)
+        O_k this week.
+    params : PeripheryParams
+    covert_support : float64 (B, K)
+        u_k, the coercer's covert support this week [0..1].
+
+    Returns
+    -------
+    float64 (B, K), in [0, 1].
+    """
     n_worlds = opposition.shape[0]
     decay = per_world_column(params.opposition_decay, n_worlds)
     growth = per_world_column(params.opposition_growth, n_worlds)
@@ -310,7 +323,20 @@ def step_opposition(opposition: np.ndarray, params: PeripheryParams, covert_supp
 
 
 def organisation_effects(opposition: np.ndarray, params: PeripheryParams) -> tuple[np.ndarray, np.ndarray]:
-    """Activation threshold and perceived-risk factor per region (choice 3), (B, K) each."""
+    """Activation threshold and perceived-risk factor per region (choice 3).
+
+    Parameters
+    ----------
+    opposition : float64 (B, K)
+        O_k, organised opposition capacity.
+    params : PeripheryParams
+
+    Returns
+    -------
+    (float64 (B, K), float64 (B, K))
+        The activation threshold T (1 - threshold_effect O), and the factor on the
+        perceived arrest probability, 1 - risk_effect O, in [0, 1].
+    """
     n_worlds = opposition.shape[0]
     threshold = per_world_column(params.active_threshold, n_worlds) * (
         1.0 - per_world_column(params.threshold_effect, n_worlds) * opposition
@@ -360,7 +386,7 @@ def armed_share(opposition: np.ndarray, params: PeripheryParams) -> np.ndarray:
 def weekly_casualties(
     active: np.ndarray, arrests: np.ndarray, opposition: np.ndarray, params: PeripheryParams
 ) -> np.ndarray:
-    """Periphery casualties of a week (choice 4) [deaths], float64 (B, K).
+    """Periphery casualties of a week (choice 4).
 
     Parameters
     ----------
@@ -371,6 +397,10 @@ def weekly_casualties(
     opposition : float64 (B, K)
         O_k.
     params : PeripheryParams
+
+    Returns
+    -------
+    float64 (B, K) [deaths]
     """
     n_worlds = active.shape[0]
     clashes = per_world_column(params.armed_clash_deaths, n_worlds) * active * armed_share(opposition, params)
@@ -378,7 +408,18 @@ def weekly_casualties(
 
 
 def war_deaths(war_capacity: np.ndarray, params: PeripheryParams) -> np.ndarray:
-    """War deaths of a week while the war goes on (choice 6) [deaths], float64 (B,)."""
+    """War deaths of a week while the war goes on (choice 6).
+
+    Parameters
+    ----------
+    war_capacity : float64 (B,)
+        W, the war capacity this week [0..1].
+    params : PeripheryParams
+
+    Returns
+    -------
+    float64 (B,) [deaths]
+    """
     rate = np.broadcast_to(np.asarray(params.war_deaths_per_week, np.float64), war_capacity.shape)
     return rate * (0.5 + 0.5 * war_capacity)
 
@@ -387,6 +428,15 @@ def step_uprising(
     uprising_weeks: np.ndarray, unrest: np.ndarray, regions: RegionTable, params: PeripheryParams
 ) -> tuple[np.ndarray, np.ndarray]:
     """Count consecutive weeks of core unrest at the uprising level (choice 7).
+
+    Parameters
+    ----------
+    uprising_weeks : int64 (B, K)
+        Consecutive weeks each region has been at or above the level so far.
+    unrest : float64 (B, K)
+        This week's active share per region.
+    regions : RegionTable
+    params : PeripheryParams
 
     Returns
     -------

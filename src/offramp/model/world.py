@@ -188,8 +188,21 @@ class WorldStreamSet:
         return WorldStreamSet(*(getattr(self, f.name).take(index) for f in fields(self)))
 
     @classmethod
-    def for_worlds(cls, seed: int, worlds, regions: int) -> WorldStreamSet:
-        """Streams of the given world indices (their place in the run)."""
+    def for_worlds(cls, seed: int, worlds) -> WorldStreamSet:
+        """Streams of the given world indices (their place in the run); a world's unrest
+        stream draws for all its K grids.
+
+        Parameters
+        ----------
+        seed : int
+            The run's seed.
+        worlds : sequence of int (B,)
+            World indices.
+
+        Returns
+        -------
+        WorldStreamSet
+        """
         return cls(
             unrest=WorldStreams.for_worlds(seed, worlds, Stream.UNREST),
             inner_circle=WorldStreams.for_worlds(seed, worlds, Stream.INNER_CIRCLE),
@@ -395,7 +408,16 @@ def init_world(params: WorldParams, streams: WorldStreamSet) -> WorldState:
 
 
 def observe(state: WorldState) -> Observation:
-    """What the coercer sees at the start of the week (last week's values)."""
+    """What the coercer sees at the start of the week (last week's values).
+
+    Parameters
+    ----------
+    state : WorldState
+
+    Returns
+    -------
+    Observation
+    """
     return Observation(
         week=state.week,
         tension=state.escalation.tension,

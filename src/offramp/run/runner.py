@@ -100,7 +100,7 @@ def run_worlds(
     worlds = np.asarray(worlds, np.int64)
     _check_batch(params, worlds.size)
     rows = np.arange(worlds.size)
-    streams = WorldStreamSet.for_worlds(seed, worlds, params.regions.count)
+    streams = WorldStreamSet.for_worlds(seed, worlds)
     state = init_world(params, streams)
     finished: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
     for _ in range(params.horizon_weeks):
@@ -205,7 +205,7 @@ def trace_world(params: WorldParams, strategy: Strategy, world: int, seed: int) 
         Per-world parameters for more than one world.
     """
     _check_batch(params, 1)
-    streams = WorldStreamSet.for_worlds(seed, [world], params.regions.count)
+    streams = WorldStreamSet.for_worlds(seed, [world])
     state = init_world(params, streams)
     names = params.regions.names
     columns: dict[str, list] = {}
