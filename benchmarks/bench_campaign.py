@@ -71,7 +71,6 @@ def run(scenario: Path, worlds: int, seed: int, chunk_size: int) -> dict[str, fl
     start = time.perf_counter()
     source = load_scenario(scenario)
     strategies = build_strategies(source.scenario)
-    params_for = lambda rows: to_params(source.scenario, len(rows))  # noqa: E731  (as run_campaign)
     horizon = source.scenario.scenario.horizon_weeks
     simulated = 0
     ended = 0
@@ -83,7 +82,8 @@ def run(scenario: Path, worlds: int, seed: int, chunk_size: int) -> dict[str, fl
     for first in range(0, worlds, chunk_size):
         chunk = np.arange(first, min(first + chunk_size, worlds))
         for name, strategy in strategies.items():
-            columns = run_worlds(params_for, strategy, name, chunk, seed, on_week=on_week)
+            params = to_params(source.scenario, chunk.size)  # as run_campaign
+            columns = run_worlds(params, strategy, name, chunk, seed, on_week=on_week)
             ended += int(np.count_nonzero(columns["outcome"] != "ongoing"))
     seconds = time.perf_counter() - start
     return {

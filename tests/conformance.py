@@ -4,7 +4,8 @@ Every submodel step and every strategy must:
 
 - keep the shapes and dtypes of its state;
 - not mutate its inputs (digests of every array before and after);
-- give identical output for identical streams (same seed);
+- give identical output for identical streams (same seed), and different output for
+  another seed (a step that ignores its streams fails);
 - give world i identical results whether run with B = 1, B = 64 or in a permuted batch
   (batch invariance: world i's numbers depend only on (seed, i)).
 
@@ -128,6 +129,7 @@ def check_step(
     seed: int = 20220,
     worlds: np.ndarray | None = None,
     n_steps: int = 3,
+    take: Callable[[Any, np.ndarray, int], Any] = take_rows,
 ) -> None:
     """Run the whole conformance suite on one step function.
 
@@ -142,13 +144,17 @@ def check_step(
     seed : int
         The run's seed.
     worlds : int64 array (B,), optional
-        World indices of the batch rows; default 0..B-1.
+        World indices of the batch rows; default 0..B-1, B being the length of the
+        state's first leaf (give ``worlds`` when that leaf is not per world).
     n_steps : int
         Steps run with the same drivers (the state evolves).
+    take : callable
+        ``take(tree, rows, n_worlds)``: inputs and outputs restricted to some worlds;
+        :func:`take_rows` unless some arrays have several rows per world.
     """
-    n_worlds = len(leaves(state)[0][1])
+    n_worlds = len(leaves(state)[0][1]) if worlds is None else len(worlds)
     worlds = np.arange(n_worlds) if worlds is None else np.asarray(worlds)
-    streams = lambda rows: WorldStreams.for_worlds(seed, worlds[rows], stream)  # noqa: E731
+    streams = lambda rows, seed=seed: WorldStreams.for_worlds(seed, worlds[rows], stream)  # noqa: E731
     everyone = np.arange(n_worlds)
     inputs = (state, params, drivers)
 
@@ -161,17 +167,21 @@ def check_step(
     for new_state, _ in full:
         assert_structure_kept(state, new_state, f"{step.__name__} state")
 
-    # Identical streams -> identical output.
+    # Identical streams -> identical output; another seed -> other output somewhere, or
+    # the step does not read its streams and the checks above and below prove nothing
+    # about them.
     again = _run_steps(step, state, params, drivers, streams(everyone), n_steps)
     assert_trees_equal(again, full, f"{step.__name__} rerun")
+    other = _run_steps(step, state, params, drivers, streams(everyone, seed + 1), n_steps)
+    assert array_digest(other) != array_digest(full), f"{step.__name__}: seed {seed + 1} gives the output of seed {seed}"
 
     # Batch invariance: one world alone, and the batch permuted.
     for i in sorted({0, n_worlds // 2, n_worlds - 1}):
-        alone = _run_steps(step, *take_rows(inputs, [i], n_worlds), streams([i]), n_steps)
-        assert_trees_equal(alone, take_rows(full, [i], n_worlds), f"{step.__name__} world {i} alone")
+        alone = _run_steps(step, *take(inputs, np.array([i]), n_worlds), streams([i]), n_steps)
+        assert_trees_equal(alone, take(full, np.array([i]), n_worlds), f"{step.__name__} world {i} alone")
     order = permutation(n_worlds)
-    permuted = _run_steps(step, *take_rows(inputs, order, n_worlds), streams(order), n_steps)
-    assert_trees_equal(permuted, take_rows(full, order, n_worlds), f"{step.__name__} permuted")
+    permuted = _run_steps(step, *take(inputs, order, n_worlds), streams(order), n_steps)
+    assert_trees_equal(permuted, take(full, order, n_worlds), f"{step.__name__} permuted")
 
 
 def check_strategy(strategy: Any, observation: Any, *, n_weeks: int = 3) -> None:

@@ -256,8 +256,7 @@ def test_a_design_runs_through_the_engine():
     design = make_design(QUICK, "lhs", 3, 0)
     overrides = {path: design.samples[path].to_numpy() for path in design.samples.columns}
     strategy = build_strategies(QUICK, ["full_pressure"])["full_pressure"]
-    columns = run_worlds(lambda rows: to_params(QUICK, len(rows), {p: v[rows] for p, v in overrides.items()}),
-                         strategy, "full_pressure", np.arange(3), 0)
+    columns = run_worlds(to_params(QUICK, 3, overrides), strategy, "full_pressure", np.arange(3), 0)
     assert len(columns["outcome"]) == 3
 
 
@@ -267,8 +266,7 @@ def test_a_swept_integer_parameter_runs_through_the_engine():
     design = make_design(INTEGERS, "lhs", 3, 0)
     overrides = {path: design.samples[path].to_numpy() for path in design.samples.columns}
     strategy = build_strategies(INTEGERS, ["full_pressure"])["full_pressure"]
-    columns = run_worlds(lambda rows: to_params(INTEGERS, len(rows), {p: v[rows] for p, v in overrides.items()}),
-                         strategy, "full_pressure", np.arange(3), 0)
+    columns = run_worlds(to_params(INTEGERS, 3, overrides), strategy, "full_pressure", np.arange(3), 0)
     assert len(columns["outcome"]) == 3
 
 

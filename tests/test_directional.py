@@ -62,7 +62,7 @@ def simulate(scenario, strategy: Strategy, n_worlds: int, *, overrides=None, wee
     """Run ``n_worlds`` worlds (indices 0..n-1) with ``strategy`` and keep what the tests
     read, week by week."""
     params = to_params(scenario, n_worlds, overrides)
-    streams = WorldStreamSet.for_worlds(seed, np.arange(n_worlds), params.regions.count)
+    streams = WorldStreamSet.for_worlds(seed, np.arange(n_worlds))
     state = init_world(params, streams)
     rows: dict[str, list] = {}
     ceilings = (getattr(strategy, "tension_ceiling", np.inf), getattr(strategy, "paranoia_ceiling", np.inf))
@@ -343,7 +343,7 @@ def test_sanctions_only_base_rates_on_essay():
     """
     n = 300
     strategy = build_strategies(ESSAY, ["sanctions_only"])["sanctions_only"]
-    columns = run_worlds(lambda rows: to_params(ESSAY, len(rows)), strategy, "sanctions_only", np.arange(n), SEED)
+    columns = run_worlds(to_params(ESSAY, n), strategy, "sanctions_only", np.arange(n), SEED)
     shares = {o.label: float(np.mean(columns["outcome"] == o.label)) for o in Outcome}
     message = ", ".join(f"{label} {share:.1%}" for label, share in shares.items())
     assert 0.05 <= shares["settlement"] <= 0.35, message

@@ -44,6 +44,17 @@ def test_escalation_conformance():
     check_step(step_escalation, *_inputs(), Stream.ESCALATION, seed=SEED)
 
 
+def test_conformance_fails_a_step_that_ignores_its_streams():
+    """check_step itself can fail: a step that draws from streams of its own (the same
+    whatever the seed) is reproducible, yet another seed must change its output."""
+
+    def step_on_its_own_streams(state, params, drivers, streams):
+        return step_escalation(state, params, drivers, _streams(range(len(streams)), seed=0))
+
+    with pytest.raises(AssertionError, match="gives the output of seed"):
+        check_step(step_on_its_own_streams, *_inputs(), Stream.ESCALATION, seed=SEED)
+
+
 @settings(deadline=None, max_examples=150)
 @given(
     arrays(np.float64, st.integers(1, 20), elements=st.floats(0, 1e6)),

@@ -93,9 +93,9 @@ def test_rows_equal_a_direct_run_of_the_same_worlds(reference):
     worlds = np.arange(SAMPLES * REPLICATIONS)
     values = design.samples.to_numpy(np.float64)[worlds // REPLICATIONS]
     paths = list(design.samples.columns)
-    params_for = lambda rows: to_params(scenario, len(rows), {p: values[rows, j] for j, p in enumerate(paths)})  # noqa: E731
+    params = to_params(scenario, worlds.size, {p: values[:, j] for j, p in enumerate(paths)})
     for name, strategy in build_strategies(scenario, PAIR).items():
-        direct = run_worlds(params_for, strategy, name, worlds, SEED)
+        direct = run_worlds(params, strategy, name, worlds, SEED)
         rows = frame[frame["strategy"] == name].reset_index(drop=True)
         for column in ("outcome", "end_week", "war_deaths", "peak_tension", "purges", "final_resolve"):
             np.testing.assert_array_equal(rows[column].to_numpy(), direct[column], err_msg=f"{name}: {column}")

@@ -4,8 +4,10 @@ model, :func:`offramp.model.world.step_world`, and for the periphery's step func
 ``step_world`` takes a strategy and a :class:`WorldStreamSet` (one stream per submodel)
 rather than the ``(state, params, drivers, streams)`` of a submodel, and its grids carry
 B * K rows (world-major), so the checks of ``tests/conformance.py`` are composed here
-with a row selector that understands both axes. The periphery functions are pure and
-draw nothing; they are composed into one week-step and run through ``check_step``.
+with a row selector that understands both axes (``take_worlds``, written apart from the
+model's ``WorldParams.take`` / ``WorldState.take`` so that each checks the other). The
+regions' week (``world._run_regions``: the periphery and its grids) is a step of its own
+and runs through ``check_step``.
 """
 
 from __future__ import annotations
@@ -27,23 +29,19 @@ from conformance import (
     take_rows,
 )
 
-from offramp.model import periphery as periphery_module
-from offramp.model.coercer import AdaptiveRule, PaceRegulator, StaticSchedule
+from offramp.model.coercer import AdaptiveRule, Levers, PaceRegulator, StaticSchedule
 from offramp.model.periphery import (
-    PeripheryDrivers,
     PeripheryParams,
     PeripheryState,
+    armed_share,
     init_periphery,
-    organisation_effects,
     police_on_duty,
     step_legitimacy,
-    step_opposition,
-    step_uprising,
-    war_deaths,
+    war_cost,
     weekly_casualties,
 )
-from offramp.model.world import Outcome, WorldState, WorldStreamSet, init_world, step_world
-from offramp.run.runner import outcome_rows, run_worlds
+from offramp.model.world import Outcome, WorldState, WorldStreamSet, _run_regions, init_world, step_world
+from offramp.run.runner import outcome_rows, run_worlds, trace_world
 from offramp.model.streams import Stream, WorldStreams
 from offramp.scenario.load import load_scenario
 from offramp.scenario.translate import build_strategies, to_params
@@ -106,7 +104,7 @@ def _run(state, params, strategy, streams, n_weeks=N_WEEKS):
 
 
 def _start(params, worlds, seed=SEED):
-    streams = WorldStreamSet.for_worlds(seed, worlds, params.regions.count)
+    streams = WorldStreamSet.for_worlds(seed, worlds)
     return init_world(params, streams), streams
 
 
@@ -173,7 +171,7 @@ def test_world_alone_equals_world_in_batch(batch, world):
     params, strategy, _, weeks = batch
     expected = take_worlds(weeks, [world], B)
     alone_overrides = {path: values[[world]] for path, values in _overrides(B).items()}
-    for alone_params in (take_worlds(params, [world], B), to_params(QUICK, 1, overrides=alone_overrides)):
+    for alone_params in (params.take([world]), to_params(QUICK, 1, overrides=alone_overrides)):
         state, streams = _start(alone_params, [world])
         got = _run(state, alone_params, take_worlds(strategy, [world], B), streams)
         assert_trees_equal(got, expected, f"world {world} alone")
@@ -185,8 +183,8 @@ def test_permuted_batch(batch):
     params, strategy, _, weeks = batch
     order = permutation(B)
     assert not np.array_equal(order, np.arange(B))
-    state, streams = _start(take_worlds(params, order, B), order)
-    got = _run(state, take_worlds(params, order, B), take_worlds(strategy, order, B), streams)
+    state, streams = _start(params.take(order), order)
+    got = _run(state, params.take(order), take_worlds(strategy, order, B), streams)
     assert_trees_equal(got, take_worlds(weeks, order, B), "permuted batch")
 
 
@@ -194,7 +192,7 @@ def test_sub_batches_equal_the_whole(batch):
     """Two chunks (worlds 0..39 and 40..63) together give the whole run."""
     params, strategy, _, weeks = batch
     for rows in (np.arange(40), np.arange(40, B)):
-        sub_params = take_worlds(params, rows, B)
+        sub_params = params.take(rows)
         state, streams = _start(sub_params, rows)
         got = _run(state, sub_params, take_worlds(strategy, rows, B), streams)
         assert_trees_equal(got, take_worlds(weeks, rows, B), f"chunk {rows[0]}..{rows[-1]}")
@@ -204,7 +202,7 @@ def test_swept_parameters_matter(batch):
     """The batch-invariance checks are not vacuous: world 0 run with world 63's parameter
     values differs from world 0 run with its own."""
     params, strategy, _, weeks = batch
-    swapped = take_worlds(params, [B - 1], B)
+    swapped = params.take([B - 1])
     state, streams = _start(swapped, [0])
     got = _run(state, swapped, take_worlds(strategy, [0], B), streams)
     assert array_digest(got) != array_digest(take_worlds(weeks, [0], B))
@@ -236,10 +234,10 @@ def test_ended_worlds_stay_frozen():
         state, _ = step_world(state, params, strategy, streams)
         for i in np.flatnonzero(state.is_done & ~was_done):
             ended_at[i] = week
-            snapshot[i] = _frozen_fields(take_worlds(state, [i], n_worlds))
+            snapshot[i] = _frozen_fields(state.take([i]))
             assert state.end_week[i] == week and state.outcome[i] != Outcome.ONGOING
         for i in np.flatnonzero(was_done):
-            assert_trees_equal(_frozen_fields(take_worlds(state, [i], n_worlds)), snapshot[i], f"world {i} week {week}")
+            assert_trees_equal(_frozen_fields(state.take([i])), snapshot[i], f"world {i} week {week}")
             checked += 1
     # Not vacuous: many worlds ended, at many different weeks, by more than one route.
     ended = ended_at > 0
@@ -251,14 +249,14 @@ def test_ended_worlds_stay_frozen():
 
 
 def test_runner_setting_ended_worlds_aside_changes_nothing():
-    """``run_worlds`` cuts ended worlds out of the batch as it goes; its outcome columns
-    equal those of stepping the whole batch to the horizon (ended worlds frozen), and do
-    not depend on the chunk the worlds run in."""
+    """``run_worlds`` cuts ended worlds out of the batch as it goes (state, streams and
+    per-world parameters alike); its outcome columns equal those of stepping the whole
+    batch to the horizon (ended worlds frozen), and do not depend on the chunk the
+    worlds run in."""
     n_worlds = 48
-    params_for = lambda rows: to_params(QUICK, len(rows))  # noqa: E731
+    params = to_params(QUICK, n_worlds, overrides=_overrides(n_worlds))
     strategy = build_strategies(QUICK, ["full_pressure"])["full_pressure"]
-    got = run_worlds(params_for, strategy, "full_pressure", np.arange(n_worlds), SEED)
-    params = params_for(np.arange(n_worlds))
+    got = run_worlds(params, strategy, "full_pressure", np.arange(n_worlds), SEED)
     state, streams = _start(params, np.arange(n_worlds))
     for _ in range(params.horizon_weeks):
         state, _ = step_world(state, params, strategy, streams)
@@ -267,9 +265,116 @@ def test_runner_setting_ended_worlds_aside_changes_nothing():
     assert list(got) == list(expected)
     for name in expected:
         np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
-    tail = run_worlds(params_for, strategy, "full_pressure", np.arange(30, n_worlds), SEED)
+    tail = run_worlds(params.take(np.arange(30, n_worlds)), strategy, "full_pressure", np.arange(30, n_worlds), SEED)
     for name in expected:
         np.testing.assert_array_equal(tail[name], expected[name][30:], err_msg=f"chunk 30.., {name}")
+
+
+def test_runner_refuses_parameters_of_another_batch():
+    """Per-world parameters for B worlds cannot run another number of worlds."""
+    params = to_params(QUICK, 4)
+    strategy = build_strategies(QUICK, ["full_pressure"])["full_pressure"]
+    with pytest.raises(ValueError, match="per-world values for 4 worlds, but 3 worlds to run"):
+        run_worlds(params, strategy, "full_pressure", np.arange(3), SEED)
+    with pytest.raises(ValueError, match="per-world values for 4 worlds, but 1 worlds to run"):
+        trace_world(params, strategy, 0, SEED)
+
+
+def test_trace_is_the_world_of_the_run():
+    """The trace of world i (run alone) ends where world i ends in a batch run."""
+    strategy = build_strategies(QUICK, ["full_pressure"])["full_pressure"]
+    columns = run_worlds(to_params(QUICK, 8), strategy, "full_pressure", np.arange(8), SEED)
+    for world in (0, 5):
+        trace = trace_world(to_params(QUICK, 1), strategy, world, SEED)
+        assert trace["week"][-1] == columns["end_week"][world]
+        assert trace["outcome"][-1] == columns["outcome"][world]
+        assert trace["war_deaths_total"][-1] == columns["war_deaths"][world]
+
+
+# --- taking worlds out of a batch ----------------------------------------------------
+
+
+def test_taking_every_world_changes_nothing(batch):
+    """Taking all rows (as indices or as a mask) gives the same parameters and state."""
+    params, _, state, weeks = batch
+    everyone = [np.arange(B), np.ones(B, bool)]
+    for rows in everyone:
+        assert_trees_equal(params.take(rows), params, "params")
+        assert_trees_equal(state.take(rows), state, "initial state")
+        assert_trees_equal(weeks[-1][0].take(rows), weeks[-1][0], "state after some weeks")
+
+
+def test_take_agrees_with_an_independent_selector(batch):
+    """``WorldParams.take`` and ``WorldState.take`` (the model's axis walker) pick the
+    same rows as the test's shape-based ``take_worlds``, in permuted order, and a mask
+    picks what its indices pick."""
+    params, _, _, weeks = batch
+    state = weeks[-1][0]
+    order = permutation(B)[:23]
+    assert_trees_equal(params.take(order), take_worlds(params, order, B), "params")
+    assert_trees_equal(state.take(order), take_worlds(state, order, B), "state")
+    assert state.take(order).grids.occupant.shape == (23 * K, 12, 12)
+    mask = np.zeros(B, bool)
+    mask[order] = True
+    assert_trees_equal(state.take(mask), state.take(np.sort(order)), "mask")
+    assert_trees_equal(params.take(mask), params.take(np.sort(order)), "mask")
+
+
+def test_take_then_run_equals_run_then_take(batch):
+    """Batch invariance through ``take``: worlds taken from the whole batch's initial
+    state (with their streams) and run give the states of the whole run, taken."""
+    params, strategy, _, weeks = batch
+    rows = permutation(B)[:9]
+    state, streams = _start(params, np.arange(B))
+    got = _run(state.take(rows), params.take(rows), take_worlds(strategy, rows, B), streams.take(rows))
+    for (got_state, got_record), (full_state, full_record) in zip(got, weeks):
+        assert_trees_equal(got_state, full_state.take(rows), "state")
+        assert_trees_equal(got_record, take_worlds(full_record, rows, B), "record")
+
+
+def test_shared_parameters_stay_shared():
+    """A scalar parameter stays a scalar and a (K,) table stays (K,) when worlds are
+    taken, even when K equals B (the fields declare their axes; shapes alone cannot
+    tell a (K,) table from a (B,) sweep)."""
+    params = to_params(QUICK, K)  # B = K = 2
+    params = dataclasses.replace(params, leader=dataclasses.replace(params.leader, region_weights=np.array([0.5, 2.0])))
+    taken = params.take([1])
+    assert taken.periphery.arming_level == params.periphery.arming_level
+    assert isinstance(taken.periphery.arming_level, float) and isinstance(taken.unrest.height, int)
+    np.testing.assert_array_equal(taken.leader.region_weights, [0.5, 2.0])
+    np.testing.assert_array_equal(taken.regions.is_core, params.regions.is_core)
+    assert taken.regions.weight.shape == (1, K) and taken.unrest.citizen_density.shape == (K,)
+    np.testing.assert_array_equal(taken.unrest.citizen_density, params.unrest.citizen_density[K:])
+    assert (params.n_worlds, taken.n_worlds) == (K, 1)
+
+
+def test_parameters_shared_by_all_worlds_fit_any_batch():
+    """Parameters without a per-world value have no B and are their own subset."""
+    params = to_params(QUICK, 3)
+    regions = params.regions
+    shared = dataclasses.replace(
+        params,
+        regions=dataclasses.replace(regions, **{name: getattr(regions, name)[0] for name in (
+            "weight", "base_legitimacy", "hardship_scale", "citizen_density", "police_density", "max_jail_steps")}),
+        unrest=dataclasses.replace(params.unrest, citizen_density=0.6, police_density=0.05, max_jail_steps=20,
+                                   arrest_constant=2.3),
+        leader=dataclasses.replace(params.leader, region_weights=1.0),
+    )
+    assert shared.n_worlds is None
+    assert shared.take([2, 0, 1, 1]) is shared
+
+
+def test_take_refuses_a_misshapen_batch():
+    """A per-world value whose leading axis is not B is an error, named by its field."""
+    params = to_params(QUICK, 4, overrides={"leader.emboldening": np.linspace(0.0, 0.1, 4)})
+    wrong = dataclasses.replace(params, leader=dataclasses.replace(params.leader, emboldening=np.zeros(5)))
+    with pytest.raises(ValueError, match="disagree on the number of worlds"):
+        wrong.take([0])
+    state, _ = _start(params, np.arange(4))
+    with pytest.raises(ValueError, match="outcome: leading axis 5 is not 4 worlds x 1"):
+        dataclasses.replace(state, outcome=np.zeros(5, np.int8)).take([0])
+    with pytest.raises(IndexError):
+        state.take([4])
 
 
 def test_step_world_documents_its_parameters():
@@ -281,94 +386,119 @@ def test_step_world_documents_its_parameters():
 # --- periphery ---------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _PeripheryInputs:
-    """What the periphery's functions read in a week besides their state (B rows)."""
+def _regions_inputs() -> tuple[WorldState, object, Levers]:
+    """A started batch whose coupling state (legitimacy, opposition, uprising counters,
+    last week's pain, arrests, war capacity and police allocation) varies by world, with
+    swept periphery parameters and per-world levers."""
+    draws = WorldStreams.for_worlds(SEED, range(B), Stream.REGION_COUPLING, 99).uniform((9, K))
+    overrides = {
+        **_overrides(B),
+        "periphery.opposition_decay": np.linspace(0.0, 0.1, B),
+        "periphery.arming_level": np.linspace(0.05, 0.9, B),
+        "periphery.duty_share": np.linspace(0.3, 1.0, B),
+        "periphery.uprising_level": np.linspace(0.05, 0.5, B),
+    }
+    params = to_params(QUICK, B, overrides=overrides)
+    state, _ = _start(params, np.arange(B), seed=SEED + 7)
+    allocation = draws[:, 6] + 0.1
+    state = dataclasses.replace(
+        state,
+        periphery=PeripheryState(
+            legitimacy=draws[:, 0], opposition=draws[:, 1], uprising_weeks=(draws[:, 2] * 5).astype(np.int64)
+        ),
+        economic_pain=draws[:, 3, 0],
+        arrested_share=draws[:, 4] * 0.1,
+        leader=dataclasses.replace(
+            state.leader, war_capacity=draws[:, 3, 1], diverted_share=draws[:, 5, 0] * 0.3,
+            security_allocation=allocation / allocation.sum(axis=1, keepdims=True),
+        ),
+    )
+    levers = Levers(
+        sanctions=draws[:, 7, 0], concessions=draws[:, 7, 1], information=draws[:, 8, 0],
+        covert_support=draws[:, 5], outreach=draws[:, 8, 1],
+    )
+    return state, params, levers
 
-    coupling: PeripheryDrivers
-    police: np.ndarray  # int64 (B, K)
-    force_factor: np.ndarray  # float64 (B, K)
-    active: np.ndarray  # float64 (B, K), a count
-    arrests: np.ndarray  # int64 (B, K)
-    unrest: np.ndarray  # float64 (B, K)
+
+def test_regions_conformance():
+    """The regions' week as step_world runs it (``_run_regions``): shapes/dtypes kept,
+    inputs untouched, the same seed reproduces and another does not, batch invariant,
+    with swept region tables (B, K), swept coupling parameters (B,) and K grids a world."""
+    state, params, levers = _regions_inputs()
+    check_step(_run_regions, state, params, levers, Stream.UNREST, seed=SEED, worlds=np.arange(B), take=take_worlds)
+    # Not vacuous: the week moves legitimacy, arrests, kills, and completes uprisings.
+    new_state, record = _run_regions(state, params, levers, WorldStreams.for_worlds(SEED, range(B), Stream.UNREST))
+    assert not np.array_equal(new_state.periphery.legitimacy, state.periphery.legitimacy)
+    assert record.arrests.sum() > 0 and record.casualties.sum() > 0
+    assert 0 < record.is_uprising.sum() < B
 
 
-def _step_periphery(state: PeripheryState, params, drivers: _PeripheryInputs, streams: WorldStreams):
-    """The periphery's part of a week (world.py step 2, without the grids), composed from
-    the module's pure functions in the order step_world calls them."""
-    regions, periphery = params
-    legitimacy = step_legitimacy(state.legitimacy, regions, periphery, drivers.coupling)
-    opposition = step_opposition(state.opposition, periphery, drivers.coupling.covert_support)
-    threshold, risk_factor = organisation_effects(opposition, periphery)
-    on_duty = police_on_duty(drivers.police, drivers.force_factor, periphery)
-    casualties = weekly_casualties(drivers.active, drivers.arrests, opposition, periphery)
-    uprising_weeks, is_uprising = step_uprising(state.uprising_weeks, drivers.unrest, regions, periphery)
-    deaths = war_deaths(1.0 - drivers.coupling.war_cost, periphery)
-    new_state = PeripheryState(legitimacy=legitimacy, opposition=opposition, uprising_weeks=uprising_weeks)
-    return new_state, (threshold, risk_factor, on_duty, casualties, is_uprising, deaths)
-
-
-def _periphery_inputs():
-    draws = WorldStreams.for_worlds(SEED, range(B), Stream.REGION_COUPLING, 99).uniform((8, K))
+def test_regions_stay_in_bounds_under_extreme_drivers():
+    """From the start of a campaign, with every lever, the war's cost and last week's
+    arrests at their maximum, legitimacy and opposition stay in [0, 1] week after week,
+    the state keeps its structure, and the clip on legitimacy binds."""
     params = to_params(QUICK, B, overrides=_overrides(B))
-    swept = dataclasses.replace(
-        params.periphery,
-        opposition_decay=np.linspace(0.0, 0.1, B),
-        arming_level=np.linspace(0.05, 0.9, B),
-        duty_share=np.linspace(0.3, 1.0, B),
-        uprising_level=np.linspace(0.05, 0.5, B),
+    state, streams = _start(params, np.arange(B))
+    assert state.periphery.legitimacy.dtype == np.float64 and state.periphery.uprising_weeks.dtype == np.int64
+    state = dataclasses.replace(
+        state, economic_pain=np.ones(B), arrested_share=np.ones((B, K)),
+        leader=dataclasses.replace(state.leader, war_capacity=np.zeros(B)),
     )
-    state = PeripheryState(
-        legitimacy=draws[:, 0], opposition=draws[:, 1], uprising_weeks=(draws[:, 2] * 5).astype(np.int64)
-    )
-    police = (draws[:, 3] * 20).astype(np.int64)
-    inputs = _PeripheryInputs(
-        coupling=PeripheryDrivers(
-            information=draws[:, 4, 0], covert_support=draws[:, 5], war_cost=draws[:, 6, 0],
-            arrested_share=draws[:, 7] * 0.1,
-        ),
-        police=police,
-        force_factor=draws[:, 4] * 2,
-        active=np.floor(draws[:, 5] * 50),
-        arrests=(draws[:, 6] * 5).astype(np.int64),
-        unrest=draws[:, 7],
-    )
-    return state, (params.regions, swept), inputs
-
-
-def test_periphery_conformance():
-    """Shapes/dtypes kept, inputs untouched, reproducible, batch invariant, with swept
-    region tables (B, K) and swept coupling parameters (B,)."""
-    check_step(_step_periphery, *_periphery_inputs(), Stream.REGION_COUPLING, seed=SEED)
-
-
-def test_periphery_from_init_keeps_structure():
-    """init_periphery's state has the documented dtypes and survives a step unchanged in
-    structure; legitimacy and opposition stay in [0, 1] even with extreme drivers."""
-    _, params, inputs = _periphery_inputs()
-    state = init_periphery(params[0], B)
-    assert state.legitimacy.dtype == np.float64 and state.uprising_weeks.dtype == np.int64
-    extreme = dataclasses.replace(
-        inputs,
-        coupling=PeripheryDrivers(
-            information=np.ones(B), covert_support=np.ones((B, K)), war_cost=np.ones(B),
-            arrested_share=np.ones((B, K)),
-        ),
-    )
+    levers = Levers(np.ones(B), np.ones(B), np.ones(B), np.ones((B, K)), np.ones(B))
     for _ in range(30):
-        new_state, _ = _step_periphery(state, params, extreme, None)
-        assert_structure_kept(state, new_state, "periphery")
+        new_state, _ = _run_regions(state, params, levers, streams.unrest)
+        assert_structure_kept(state, new_state, "regions")
         state = new_state
-    assert np.all((state.legitimacy >= 0) & (state.legitimacy <= 1))
-    assert np.all((state.opposition >= 0) & (state.opposition <= 1))
-    assert state.legitimacy.min() == 0.0  # the clip binds: the bound test is not vacuous
+    assert np.all((state.periphery.legitimacy >= 0) & (state.periphery.legitimacy <= 1))
+    assert np.all((state.periphery.opposition >= 0) & (state.periphery.opposition <= 1))
+    assert state.periphery.legitimacy.min() == 0.0  # the clip binds: the bound test is not vacuous
+
+
+def test_war_cost_is_the_mean_of_pain_and_capacity_lost():
+    """(M + (1 - W)) / 2 (periphery choice 2), exact on dyadic values, clipped to [0, 1]."""
+    pain = np.array([0.0, 1.0, 0.25, 0.5, 1.0])
+    capacity = np.array([1.0, 0.0, 0.75, 0.5, 1.0])
+    np.testing.assert_array_equal(war_cost(pain, capacity), [0.0, 1.0, 0.25, 0.5, 0.5])
+
+
+def test_armed_share_above_the_arming_level():
+    """(O - arming) / (1 - arming) in [0, 1] (periphery choice 4): none at or below the
+    level, all at full organisation, and none at all when the level is 1."""
+    opposition = np.array([[0.25, 0.5, 0.75, 1.0]] * 3)
+    params = PeripheryParams(arming_level=np.array([0.5, 0.0, 1.0]))
+    np.testing.assert_array_equal(
+        armed_share(opposition, params), [[0.0, 0.0, 0.5, 1.0], [0.25, 0.5, 0.75, 1.0], [0.0, 0.0, 0.0, 0.0]]
+    )
+    # Casualties use the same share: clashes at half the armed share kill half as many.
+    active, arrests = np.full((3, 4), 100.0), np.zeros((3, 4), np.int64)
+    clashes = weekly_casualties(active, arrests, opposition, dataclasses.replace(params, armed_clash_deaths=0.5))
+    np.testing.assert_array_equal(clashes, 50.0 * armed_share(opposition, params))
+
+
+def test_outcome_rows_report_the_armed_share_left():
+    """``residual_armed_<region>`` is the armed share of the final opposition, with the
+    worlds' own arming levels (it moved with the worlds when the batch was cut down)."""
+    n_worlds = 12
+    params = to_params(QUICK, n_worlds, overrides={"periphery.arming_level": np.linspace(0.0, 0.3, n_worlds),
+                                                   "periphery.opposition_growth": np.linspace(0.05, 0.2, n_worlds)})
+    strategy = build_strategies(QUICK, ["full_pressure"])["full_pressure"]
+    state, streams = _start(params, np.arange(n_worlds))
+    for _ in range(params.horizon_weeks):
+        state, _ = step_world(state, params, strategy, streams)
+    columns = outcome_rows(state, params, "full_pressure", np.arange(n_worlds), SEED)
+    arming = np.linspace(0.0, 0.3, n_worlds)[:, None]
+    expected = np.clip((state.periphery.opposition - arming) / (1.0 - arming), 0.0, 1.0)
+    for k, name in enumerate(QUICK.region_names):
+        np.testing.assert_allclose(columns[f"residual_armed_{name}"], expected[:, k], rtol=1e-15, atol=0)
+    assert columns[f"residual_armed_{QUICK.region_names[0]}"].max() > 0  # someone is armed: not vacuous
 
 
 def test_periphery_documented_parameters():
     """Where a periphery function documents its parameters, the list equals the signature."""
-    documented = [f for f in (periphery_module.init_periphery, step_legitimacy, police_on_duty, weekly_casualties)
-                  if documented_parameters(f)]
-    assert len(documented) == 4
+    functions = (init_periphery, war_cost, step_legitimacy, police_on_duty, armed_share,
+                 weekly_casualties, _run_regions)
+    documented = [f for f in functions if documented_parameters(f)]
+    assert len(documented) == len(functions)
     for function in documented:
         check_documented_parameters(function)
 
@@ -380,6 +510,6 @@ def test_static_strategy_through_step_world():
     state, streams = _start(params, np.arange(B))
     full = _run(state, params, strategy, streams, n_weeks=3)
     i = 17
-    alone = take_worlds(params, [i], B)
+    alone = params.take([i])
     state, streams = _start(alone, [i])
     assert_trees_equal(_run(state, alone, strategy, streams, n_weeks=3), take_worlds(full, [i], B), "static alone")

@@ -108,8 +108,8 @@ class _Experiment:
         name = str(values["strategy"])
         overrides = {path: np.full(self.replications, float(values[path])) for path in self.paths}
         columns = run_worlds(
-            lambda rows: to_params(scenario, len(rows), {path: v[rows] for path, v in overrides.items()}),
-            self._strategy(name), name, np.arange(self.replications), self.seed,
+            to_params(scenario, self.replications, overrides), self._strategy(name), name,
+            np.arange(self.replications), self.seed,
         )
         results = {label: float(np.mean(columns["outcome"] == label)) for label in SHARE_OUTCOMES}
         results.update({column: float(np.mean(columns[column])) for column in MEAN_OUTCOMES})
@@ -171,11 +171,11 @@ def ema_model(
     model = Model("offramp", function=_Experiment(scenario.model_dump_json(), paths, int(replications), int(seed)))
     uncertainties = []
     for path in paths:
-        low, high = scenario.uncertainties[path]
+        lower, upper = scenario.uncertainties[path]
         if is_integer_parameter(scenario, path):
-            uncertainties.append(IntegerParameter(ema_name(path), math.ceil(low), math.floor(high), variable_name=path))
+            uncertainties.append(IntegerParameter(ema_name(path), math.ceil(lower), math.floor(upper), variable_name=path))
         else:
-            uncertainties.append(RealParameter(ema_name(path), float(low), float(high), variable_name=path))
+            uncertainties.append(RealParameter(ema_name(path), float(lower), float(upper), variable_name=path))
     model.uncertainties = uncertainties
     if len(names) > 1:
         model.levers = [CategoricalParameter("strategy", names)]

@@ -168,11 +168,8 @@ def chunk_frame(task: ChunkTask):
     sample, replication = np.divmod(worlds, task.replications)
     values = task.values[sample - task.first_sample]  # (B, D): each world's sampled vector
 
-    def params_for(rows: np.ndarray):
-        overrides = {path: values[rows, j] for j, path in enumerate(task.parameters)}
-        return to_params(scenario, len(rows), overrides)
-
-    outcomes = run_worlds(params_for, strategy, task.chunk.strategy, worlds, task.seed)
+    overrides = {path: values[:, j] for j, path in enumerate(task.parameters)}
+    outcomes = run_worlds(to_params(scenario, worlds.size, overrides), strategy, task.chunk.strategy, worlds, task.seed)
     columns = {"sample": sample, "replication": replication, "world": worlds,
                "strategy": outcomes["strategy"], "seed": outcomes["seed"]}
     for j, path in enumerate(task.parameters):

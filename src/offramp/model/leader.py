@@ -78,14 +78,14 @@ Choices and deviations (numbered, referred to in the docs)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import partial
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from offramp.model._broadcast import per_world, per_world_column
+from offramp.model._broadcast import REGIONAL, per_world, per_world_column, relax
 from offramp.model.streams import WorldStreams
 
 __all__ = [
@@ -222,7 +222,7 @@ class LeaderParams:
     unrest_threat: float | np.ndarray = 3.0
     defection_threat: float | np.ndarray = 3.0
     paranoia_threat: float | np.ndarray = 0.5
-    region_weights: float | np.ndarray = 1.0
+    region_weights: float | np.ndarray = field(default=1.0, metadata=REGIONAL)
     adaptation_weeks: float | np.ndarray = 26.0
     residual_bite: float | np.ndarray = 0.3
     perceived_resolve_initial: float | np.ndarray = 0.5
@@ -365,11 +365,6 @@ def choice_probabilities(utilities: ArrayLike, precision: ArrayLike) -> np.ndarr
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
-def _relax(value: np.ndarray, target: float | np.ndarray, time_constant_weeks: ArrayLike) -> np.ndarray:
-    """One week of exponential relaxation: value + (target - value)(1 - exp(-1/tau))."""
-    return value + (target - value) * -np.expm1(-1.0 / np.asarray(time_constant_weeks, np.float64))
-
-
 def _mice_weights(params: LeaderParams, n_worlds: int) -> tuple[np.ndarray, ...]:
     """Normalised (money, ideology, coercion, ego) weights, each float64 (B,) (choice 2)."""
     raw = [
@@ -495,32 +490,32 @@ def step_leader(
     choice_draw = streams.uniform(())
 
     # Paranoia (choice 6).
-    relaxed = _relax(state.paranoia, p(params.paranoia_baseline), p(params.paranoia_decay_weeks))
+    relaxed = relax(state.paranoia, p(params.paranoia_baseline), p(params.paranoia_decay_weeks))
     events = p(params.exposure_paranoia) * drivers.exposures + p(params.attribution_paranoia) * drivers.attributions
     paranoia = 1.0 - (1.0 - relaxed) * np.exp(-events)
 
     # Sanctions bite and adaptation (choice 4).
-    sanctions_adapted = _relax(state.sanctions_adapted, drivers.sanctions, p(params.adaptation_weeks))
+    sanctions_adapted = relax(state.sanctions_adapted, drivers.sanctions, p(params.adaptation_weeks))
     economic_pain = np.clip(drivers.sanctions - (1.0 - p(params.residual_bite)) * sanctions_adapted, 0.0, 1.0)
 
     # Perceived coercer resolve (choice 3).
     signal = np.clip(drivers.sanctions - drivers.concessions, 0.0, 1.0)
-    perceived = _relax(state.perceived_coercer_resolve, signal, p(params.belief_weeks))
+    perceived = relax(state.perceived_coercer_resolve, signal, p(params.belief_weeks))
 
     # Internal security forces (choice 8).
     region_weights = np.broadcast_to(np.asarray(params.region_weights, np.float64), (n_worlds, n_regions))
     weighted_unrest = region_weights * drivers.unrest  # w_k U_k, (B, K)
     total_unrest = weighted_unrest.sum(axis=-1)
     diversion_target = p(params.max_diversion) * -np.expm1(-p(params.diversion_response) * total_unrest)
-    diverted_share = _relax(state.diverted_share, diversion_target, p(params.allocation_weeks))
+    diverted_share = relax(state.diverted_share, diversion_target, p(params.allocation_weeks))
     allocation_weight = per_world_column(params.allocation_floor, n_worlds) + weighted_unrest
     allocation_target = allocation_weight / allocation_weight.sum(axis=-1, keepdims=True)
-    security_allocation = _relax(
+    security_allocation = relax(
         state.security_allocation, allocation_target, per_world_column(params.allocation_weeks, n_worlds)
     )
 
     # War capacity (choice 9).
-    recovered = _relax(state.war_capacity, 1.0, p(params.war_recovery_weeks))
+    recovered = relax(state.war_capacity, 1.0, p(params.war_recovery_weeks))
     losses = (
         p(params.sanctions_war_cost) * economic_pain
         + p(params.diversion_war_cost) * diverted_share
@@ -537,7 +532,7 @@ def step_leader(
     survival_threat = -np.expm1(-threat_hazard)
 
     # Resolve: relaxation, then emboldening by concessions (choice 7).
-    resolve = _relax(state.resolve, p(params.resolve_baseline), p(params.resolve_relaxation_weeks))
+    resolve = relax(state.resolve, p(params.resolve_baseline), p(params.resolve_relaxation_weeks))
     resolve = resolve + p(params.emboldening) * drivers.concessions * (1.0 - resolve)
 
     utilities = action_utilities(

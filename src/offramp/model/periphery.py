@@ -47,11 +47,11 @@ Choices (numbered, referred to in the docs)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from offramp.model._broadcast import per_world_column
+from offramp.model._broadcast import REGIONAL, per_world_column, relax
 
 __all__ = [
     "PeripheryParams",
@@ -60,11 +60,15 @@ __all__ = [
     "PeripheryDrivers",
     "PeripheryRecord",
     "init_periphery",
+    "war_cost",
     "step_legitimacy",
     "step_opposition",
+    "organisation_effects",
     "police_on_duty",
+    "armed_share",
     "weekly_casualties",
     "war_deaths",
+    "step_uprising",
 ]
 
 
@@ -89,19 +93,20 @@ class RegionTable:
         Scale of hardship, H ~ U(0, scale) [0..1].
     citizen_density, police_density : float64 (K,) or (B, K)
         Shares of cells starting with a citizen / a police officer.
-    max_jail_steps : int64 (B, K)
+    max_jail_steps : int64 (K,) or (B, K)
         J_max of the region's courts [engine steps].
     """
 
+    # REGIONAL: a (K,) array is every world's; a (B, K) array has a row per world.
     names: tuple[str, ...]
-    is_core: np.ndarray
-    allows_covert: np.ndarray
-    weight: np.ndarray
-    base_legitimacy: np.ndarray
-    hardship_scale: np.ndarray
-    citizen_density: np.ndarray
-    police_density: np.ndarray
-    max_jail_steps: np.ndarray
+    is_core: np.ndarray = field(metadata=REGIONAL)
+    allows_covert: np.ndarray = field(metadata=REGIONAL)
+    weight: np.ndarray = field(metadata=REGIONAL)
+    base_legitimacy: np.ndarray = field(metadata=REGIONAL)
+    hardship_scale: np.ndarray = field(metadata=REGIONAL)
+    citizen_density: np.ndarray = field(metadata=REGIONAL)
+    police_density: np.ndarray = field(metadata=REGIONAL)
+    max_jail_steps: np.ndarray = field(metadata=REGIONAL)
 
     @property
     def count(self) -> int:
@@ -220,6 +225,8 @@ class PeripheryRecord:
         Arrests during the week.
     casualties : float64 (B, K)
         Periphery casualties of the week (repression and armed clashes) [deaths].
+    police_on_duty : int64 (B, K)
+        Officers on duty during the week (choice 5).
     is_uprising : bool (B,)
         A core region has completed an uprising this week (choice 7).
     """
@@ -227,6 +234,7 @@ class PeripheryRecord:
     unrest: np.ndarray
     arrests: np.ndarray
     casualties: np.ndarray
+    police_on_duty: np.ndarray
     is_uprising: np.ndarray
 
 
@@ -251,6 +259,23 @@ def init_periphery(regions: RegionTable, n_worlds: int) -> PeripheryState:
     )
 
 
+def war_cost(economic_pain: np.ndarray, war_capacity: np.ndarray) -> np.ndarray:
+    """How costly the war has become (choice 2): ``(M + (1 - W)) / 2`` in [0, 1].
+
+    Parameters
+    ----------
+    economic_pain : float64 (B,)
+        M, the economic pain [0..1].
+    war_capacity : float64 (B,)
+        W, the war capacity left [0..1].
+
+    Returns
+    -------
+    float64 (B,), in [0, 1].
+    """
+    return np.clip(0.5 * (economic_pain + (1.0 - war_capacity)), 0.0, 1.0)
+
+
 def step_legitimacy(
     legitimacy: np.ndarray, regions: RegionTable, params: PeripheryParams, drivers: PeripheryDrivers
 ) -> np.ndarray:
@@ -270,14 +295,27 @@ def step_legitimacy(
     n_worlds = legitimacy.shape[0]
     base = np.broadcast_to(np.asarray(regions.base_legitimacy, np.float64), legitimacy.shape)
     # L <- L + (L0 - L)(1 - e^{-1/tau}) - info mu cost - repression arrested
-    relaxed = legitimacy + (base - legitimacy) * -np.expm1(-1.0 / per_world_column(params.legitimacy_weeks, n_worlds))
+    relaxed = relax(legitimacy, base, per_world_column(params.legitimacy_weeks, n_worlds))
     information_loss = per_world_column(params.information_effect, n_worlds) * (drivers.information * drivers.war_cost)[:, None]
     repression_loss = per_world_column(params.repression_effect, n_worlds) * drivers.arrested_share
     return np.clip(relaxed - information_loss - repression_loss, 0.0, 1.0)
 
 
 def step_opposition(opposition: np.ndarray, params: PeripheryParams, covert_support: np.ndarray) -> np.ndarray:
-    """Next week's organised opposition capacity (choice 3): float64 (B, K) in [0, 1]."""
+    """Next week's organised opposition capacity (choice 3).
+
+    Parameters
+    ----------
+    opposition : float64 (B, K)
+        O_k this week.
+    params : PeripheryParams
+    covert_support : float64 (B, K)
+        u_k, the coercer's covert support this week [0..1].
+
+    Returns
+    -------
+    float64 (B, K), in [0, 1].
+    """
     n_worlds = opposition.shape[0]
     decay = per_world_column(params.opposition_decay, n_worlds)
     growth = per_world_column(params.opposition_growth, n_worlds)
@@ -285,7 +323,20 @@ def step_opposition(opposition: np.ndarray, params: PeripheryParams, covert_supp
 
 
 def organisation_effects(opposition: np.ndarray, params: PeripheryParams) -> tuple[np.ndarray, np.ndarray]:
-    """Activation threshold and perceived-risk factor per region (choice 3), (B, K) each."""
+    """Activation threshold and perceived-risk factor per region (choice 3).
+
+    Parameters
+    ----------
+    opposition : float64 (B, K)
+        O_k, organised opposition capacity.
+    params : PeripheryParams
+
+    Returns
+    -------
+    (float64 (B, K), float64 (B, K))
+        The activation threshold T (1 - threshold_effect O), and the factor on the
+        perceived arrest probability, 1 - risk_effect O, in [0, 1].
+    """
     n_worlds = opposition.shape[0]
     threshold = per_world_column(params.active_threshold, n_worlds) * (
         1.0 - per_world_column(params.threshold_effect, n_worlds) * opposition
@@ -313,10 +364,29 @@ def police_on_duty(police: np.ndarray, force_factor: np.ndarray, params: Periphe
     return np.rint(police * share).astype(np.int64)
 
 
+def armed_share(opposition: np.ndarray, params: PeripheryParams) -> np.ndarray:
+    """How armed the opposition is (choice 4): ``(O - arming_level) / (1 - arming_level)``
+    in [0, 1], 0 at or below the arming level.
+
+    Parameters
+    ----------
+    opposition : float64 (B, K)
+        O_k, organised opposition capacity.
+    params : PeripheryParams
+
+    Returns
+    -------
+    float64 (B, K), in [0, 1].
+    """
+    arming = per_world_column(params.arming_level, opposition.shape[0])
+    # The floor on the denominator keeps arming_level = 1 finite (nobody is ever armed).
+    return np.clip((opposition - arming) / np.maximum(1.0 - arming, 1e-12), 0.0, 1.0)
+
+
 def weekly_casualties(
     active: np.ndarray, arrests: np.ndarray, opposition: np.ndarray, params: PeripheryParams
 ) -> np.ndarray:
-    """Periphery casualties of a week (choice 4) [deaths], float64 (B, K).
+    """Periphery casualties of a week (choice 4).
 
     Parameters
     ----------
@@ -327,16 +397,29 @@ def weekly_casualties(
     opposition : float64 (B, K)
         O_k.
     params : PeripheryParams
+
+    Returns
+    -------
+    float64 (B, K) [deaths]
     """
     n_worlds = active.shape[0]
-    arming = per_world_column(params.arming_level, n_worlds)
-    armed_share = np.clip((opposition - arming) / np.maximum(1.0 - arming, 1e-12), 0.0, 1.0)
-    clashes = per_world_column(params.armed_clash_deaths, n_worlds) * active * armed_share
+    clashes = per_world_column(params.armed_clash_deaths, n_worlds) * active * armed_share(opposition, params)
     return clashes + per_world_column(params.arrest_deaths, n_worlds) * arrests
 
 
 def war_deaths(war_capacity: np.ndarray, params: PeripheryParams) -> np.ndarray:
-    """War deaths of a week while the war goes on (choice 6) [deaths], float64 (B,)."""
+    """War deaths of a week while the war goes on (choice 6).
+
+    Parameters
+    ----------
+    war_capacity : float64 (B,)
+        W, the war capacity this week [0..1].
+    params : PeripheryParams
+
+    Returns
+    -------
+    float64 (B,) [deaths]
+    """
     rate = np.broadcast_to(np.asarray(params.war_deaths_per_week, np.float64), war_capacity.shape)
     return rate * (0.5 + 0.5 * war_capacity)
 
@@ -346,6 +429,15 @@ def step_uprising(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Count consecutive weeks of core unrest at the uprising level (choice 7).
 
+    Parameters
+    ----------
+    uprising_weeks : int64 (B, K)
+        Consecutive weeks each region has been at or above the level so far.
+    unrest : float64 (B, K)
+        This week's active share per region.
+    regions : RegionTable
+    params : PeripheryParams
+
     Returns
     -------
     (int64 (B, K), bool (B,))
@@ -354,5 +446,5 @@ def step_uprising(
     level = per_world_column(params.uprising_level, unrest.shape[0])
     counter = np.where(unrest >= level, uprising_weeks + 1, 0)
     needed = np.broadcast_to(np.asarray(params.uprising_weeks), (unrest.shape[0],))[:, None]  # scalar or (B,)
-    is_uprising = (np.asarray(regions.is_core, bool) & (counter >= needed)).any(axis=1)
+    is_uprising = np.asarray((np.asarray(regions.is_core, bool) & (counter >= needed)).any(axis=1))
     return counter.astype(np.int64), is_uprising

@@ -27,11 +27,12 @@ Human costs are kept apart: war deaths (while the war goes on), periphery casual
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum
 
 import numpy as np
 
+from offramp.model._broadcast import GRID_ROWS, count_worlds, map_world_rows, take_worlds, world_index
 from offramp.model.cascade import (
     CascadeParams,
     InnerCircleDrivers,
@@ -52,6 +53,7 @@ from offramp.model.leader import (
 from offramp.model.periphery import (
     PeripheryDrivers,
     PeripheryParams,
+    PeripheryRecord,
     PeripheryState,
     RegionTable,
     init_periphery,
@@ -60,6 +62,7 @@ from offramp.model.periphery import (
     step_legitimacy,
     step_opposition,
     step_uprising,
+    war_cost,
     war_deaths,
     weekly_casualties,
 )
@@ -82,7 +85,6 @@ __all__ = [
     "WeekRecord",
     "init_world",
     "step_world",
-    "map_world_rows",
 ]
 
 
@@ -122,12 +124,41 @@ class WorldParams:
 
     horizon_weeks: int
     engine_steps_per_week: int
-    unrest: UnrestParams
+    unrest: UnrestParams = field(metadata=GRID_ROWS)
     regions: RegionTable
     periphery: PeripheryParams
     inner_circle: CascadeParams
     leader: LeaderParams
     escalation: EscalationParams
+
+    @property
+    def n_worlds(self) -> int | None:
+        """B, read off the per-world values; None when every value is shared by all
+        worlds (such parameters fit a batch of any size)."""
+        return count_worlds(self, self.regions.count)
+
+    def take(self, rows) -> WorldParams:
+        """The parameters of some of the worlds, in the order of ``rows``.
+
+        Per-world values (swept parameters, (B, K) region tables, the grids' (B * K,)
+        values) are indexed; values shared by every world (scalars, (K,) tables) stay
+        as they are, so a batch cut down keeps what :func:`offramp.scenario.translate.to_params`
+        would have given for those worlds, without translating the scenario again.
+
+        Parameters
+        ----------
+        rows : int array (N,) or bool array (B,)
+            Positions of the worlds in this batch, or a mask over it.
+
+        Returns
+        -------
+        WorldParams
+            For N worlds.
+        """
+        n_worlds = self.n_worlds
+        if n_worlds is None:  # every value is shared: any subset has the same parameters
+            return self
+        return take_worlds(self, rows, n_worlds, self.regions.count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +172,37 @@ class WorldStreamSet:
     escalation: WorldStreams
 
     def take(self, rows) -> WorldStreamSet:
-        """The streams of a subset of the worlds (shared generators, not copies)."""
-        return WorldStreamSet(*(getattr(self, f.name).take(rows) for f in fields(self)))
+        """The streams of some of the worlds (shared generators, not copies).
+
+        Parameters
+        ----------
+        rows : int array (N,) or bool array (B,)
+            Positions of the worlds in this batch, or a mask over it.
+
+        Returns
+        -------
+        WorldStreamSet
+            For N worlds.
+        """
+        index = world_index(rows, len(self.leader))
+        return WorldStreamSet(*(getattr(self, f.name).take(index) for f in fields(self)))
 
     @classmethod
-    def for_worlds(cls, seed: int, worlds, regions: int) -> WorldStreamSet:
-        """Streams of the given world indices (their place in the run)."""
+    def for_worlds(cls, seed: int, worlds) -> WorldStreamSet:
+        """Streams of the given world indices (their place in the run); a world's unrest
+        stream draws for all its K grids.
+
+        Parameters
+        ----------
+        seed : int
+            The run's seed.
+        worlds : sequence of int (B,)
+            World indices.
+
+        Returns
+        -------
+        WorldStreamSet
+        """
         return cls(
             unrest=WorldStreams.for_worlds(seed, worlds, Stream.UNREST),
             inner_circle=WorldStreams.for_worlds(seed, worlds, Stream.INNER_CIRCLE),
@@ -219,7 +275,7 @@ class WorldState:
     """
 
     week: int
-    grids: UnrestState
+    grids: UnrestState = field(metadata=GRID_ROWS)
     citizens: np.ndarray
     police: np.ndarray
     periphery: PeripheryState
@@ -238,6 +294,22 @@ class WorldState:
     def is_done(self) -> np.ndarray:
         """bool (B,): the world has ended."""
         return self.outcome != Outcome.ONGOING
+
+    def take(self, rows) -> WorldState:
+        """The state of some of the worlds, in the order of ``rows`` (grids included).
+
+        Parameters
+        ----------
+        rows : int array (N,) or bool array (B,)
+            Positions of the worlds in this batch, or a mask over it.
+
+        Returns
+        -------
+        WorldState
+            For N worlds; the week counter is the batch's.
+        """
+        n_worlds, n_regions = self.unrest.shape
+        return take_worlds(self, rows, n_worlds, n_regions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +408,16 @@ def init_world(params: WorldParams, streams: WorldStreamSet) -> WorldState:
 
 
 def observe(state: WorldState) -> Observation:
-    """What the coercer sees at the start of the week (last week's values)."""
+    """What the coercer sees at the start of the week (last week's values).
+
+    Parameters
+    ----------
+    state : WorldState
+
+    Returns
+    -------
+    Observation
+    """
     return Observation(
         week=state.week,
         tension=state.escalation.tension,
@@ -346,13 +427,33 @@ def observe(state: WorldState) -> Observation:
     )
 
 
-def _run_regions(state: WorldState, params: WorldParams, levers: Levers, streams: WorldStreamSet):
-    """Step 2 of the week: the periphery and its grids."""
+def _run_regions(
+    state: WorldState, params: WorldParams, levers: Levers, streams: WorldStreams
+) -> tuple[WorldState, PeripheryRecord]:
+    """Step 2 of the week: the periphery and its grids.
+
+    Parameters
+    ----------
+    state : WorldState
+        The worlds at the start of the week (last week's pain, war capacity, arrests and
+        the leader's police allocation drive the regions).
+    params : WorldParams
+    levers : Levers
+        This week's levers, covert support already zeroed where it is not allowed.
+    streams : WorldStreams
+        The unrest stream of each world (B generators, each drawing for its K grids).
+
+    Returns
+    -------
+    new_state : WorldState
+        ``state`` with its grids and periphery advanced; the rest of the week updates
+        everything else.
+    record : PeripheryRecord
+    """
     n_worlds, n_regions = state.unrest.shape
-    war_cost = np.clip(0.5 * (state.economic_pain + (1.0 - state.leader.war_capacity)), 0.0, 1.0)
     drivers = PeripheryDrivers(
-        information=levers.information, covert_support=levers.covert_support, war_cost=war_cost,
-        arrested_share=state.arrested_share,
+        information=levers.information, covert_support=levers.covert_support,
+        war_cost=war_cost(state.economic_pain, state.leader.war_capacity), arrested_share=state.arrested_share,
     )
     legitimacy = step_legitimacy(state.periphery.legitimacy, params.regions, params.periphery, drivers)
     opposition = step_opposition(state.periphery.opposition, params.periphery, levers.covert_support)
@@ -367,7 +468,7 @@ def _run_regions(state: WorldState, params: WorldParams, levers: Levers, streams
     grids = state.grids
     arrests = np.zeros(n_worlds * n_regions, np.int64)
     for _ in range(params.engine_steps_per_week):
-        grids, record = step_unrest(grids, params.unrest, unrest_drivers, streams.unrest)
+        grids, record = step_unrest(grids, params.unrest, unrest_drivers, streams)
         arrests += record.arrests
     active = _by_world(record.active, n_worlds).astype(np.float64)
     arrests = _by_world(arrests, n_worlds)
@@ -375,7 +476,9 @@ def _run_regions(state: WorldState, params: WorldParams, levers: Levers, streams
     casualties = weekly_casualties(active, arrests, opposition, params.periphery)
     uprising_weeks, is_uprising = step_uprising(state.periphery.uprising_weeks, unrest, params.regions, params.periphery)
     periphery = PeripheryState(legitimacy=legitimacy, opposition=opposition, uprising_weeks=uprising_weeks)
-    return grids, periphery, unrest, arrests, casualties, on_duty, is_uprising
+    return replace(state, grids=grids, periphery=periphery), PeripheryRecord(
+        unrest=unrest, arrests=arrests, casualties=casualties, police_on_duty=on_duty, is_uprising=is_uprising
+    )
 
 
 def step_world(
@@ -395,7 +498,7 @@ def step_world(
     -------
     (WorldState, WeekRecord)
     """
-    n_worlds, n_regions = state.unrest.shape
+    n_worlds = state.unrest.shape[0]
     was_done = state.is_done
 
     # 1. Coercer; regions closed to covert support get none, whatever the strategy says.
@@ -403,7 +506,8 @@ def step_world(
     levers = replace(levers, covert_support=np.where(params.regions.allows_covert, levers.covert_support, 0.0))
 
     # 2. Periphery.
-    grids, periphery, unrest, arrests, casualties, on_duty, is_uprising = _run_regions(state, params, levers, streams)
+    regions, week_regions = _run_regions(state, params, levers, streams.unrest)
+    unrest, arrests, casualties = week_regions.unrest, week_regions.arrests, week_regions.casualties
 
     # 3. Inner circle.
     inner_circle, circle = step_inner_circle(
@@ -441,7 +545,7 @@ def step_world(
         (Outcome.DIRECT_CONFLICT, hazard.is_conflict_onset),
         (Outcome.SETTLEMENT, choice.is_offramp),
         (Outcome.INSIDER_REMOVAL, circle.is_coup),
-        (Outcome.UPRISING, is_uprising),
+        (Outcome.UPRISING, week_regions.is_uprising),
     ):  # later events first, so that earlier ones overwrite them
         outcome = np.where(happened, np.int8(event), outcome)
     week = state.week + 1
@@ -463,10 +567,10 @@ def step_world(
     )
     new_state = WorldState(
         week=week,
-        grids=grids,
+        grids=regions.grids,
         citizens=state.citizens,
         police=state.police,
-        periphery=periphery,
+        periphery=regions.periphery,
         inner_circle=inner_circle,
         leader=leader,
         escalation=escalation,
@@ -479,8 +583,8 @@ def step_world(
         tallies=tallies,
     )
     record = WeekRecord(
-        levers=levers, legitimacy=periphery.legitimacy, opposition=periphery.opposition, unrest=unrest,
-        police_on_duty=on_duty, casualties=casualties, arrests=arrests, contacts=circle.contacts,
+        levers=levers, legitimacy=regions.periphery.legitimacy, opposition=regions.periphery.opposition, unrest=unrest,
+        police_on_duty=week_regions.police_on_duty, casualties=casualties, arrests=arrests, contacts=circle.contacts,
         exposures=circle.exposures, defections=circle.defections, purges=circle.purges,
         defected_share=circle.defected_share, economic_pain=choice.economic_pain, probabilities=choice.probabilities,
         action=leader.action, attributions=hazard.attributions, hazard=hazard.hazard, war_deaths=weekly_war_deaths,
@@ -488,46 +592,6 @@ def step_world(
     # Worlds that had already ended stay as they were (absorbing); the week counter alone
     # moves on for the batch.
     return replace(_freeze(was_done, state, new_state), week=week), record
-
-
-def map_world_rows(function, *states, n_worlds: int, rows_per_world: int = 1):
-    """Apply ``function(rows_per_world, *arrays)`` to every array of same-typed states.
-
-    Every array of a world state has a leading world axis B, except the regions' grids
-    (field ``grids``), which have B * K rows, world-major. Nested dataclasses are walked;
-    scalars are taken from the last state. The one place that knows the state's axes,
-    used to freeze ended worlds and to cut a batch down to some of its worlds.
-
-    Parameters
-    ----------
-    function : callable
-        ``function(rows_per_world, *arrays) -> array``.
-    *states : dataclass instances of one type
-    n_worlds : int
-        B.
-    rows_per_world : int
-        Rows per world of the arrays at this level (1, or K inside the grids).
-
-    Returns
-    -------
-    A state of the same type.
-    """
-    last = states[-1]
-    values = {}
-    for field in fields(last):
-        parts = [getattr(state, field.name) for state in states]
-        per_world = rows_per_world
-        if field.name == "grids":
-            per_world = parts[-1].occupant.shape[0] // n_worlds
-        if hasattr(parts[-1], "__dataclass_fields__"):
-            values[field.name] = map_world_rows(function, *parts, n_worlds=n_worlds, rows_per_world=per_world)
-        elif isinstance(parts[-1], np.ndarray) and parts[-1].ndim >= 1:
-            if parts[-1].shape[0] != n_worlds * per_world:
-                raise ValueError(f"{field.name}: leading axis {parts[-1].shape[0]} is not {n_worlds} worlds x {per_world}")
-            values[field.name] = function(per_world, *parts)
-        else:
-            values[field.name] = parts[-1]
-    return type(last)(**values)
 
 
 def _freeze(is_done: np.ndarray, old, new):
@@ -539,4 +603,4 @@ def _freeze(is_done: np.ndarray, old, new):
         mask = np.repeat(is_done, per_world).reshape((-1,) + (1,) * (after.ndim - 1))
         return np.where(mask, before, after)
 
-    return map_world_rows(keep_old, old, new, n_worlds=is_done.size)
+    return map_world_rows(keep_old, old, new, n_worlds=is_done.size, n_regions=new.unrest.shape[1])

@@ -81,7 +81,6 @@ def run_campaign(
         if error.where == "--strategy":
             raise
         raise InputError(source.name, str(error)) from None  # a problem in the file: name it
-    params_for = lambda rows: to_params(source.scenario, len(rows))  # noqa: E731
     horizon = source.scenario.scenario.horizon_weeks
     chunks = [np.arange(start, min(start + chunk_size, worlds)) for start in range(0, worlds, chunk_size)]
     frames = []
@@ -95,7 +94,7 @@ def run_campaign(
                     simulated += n
                     advance(n)
 
-                columns = run_worlds(params_for, strat, name, chunk, seed, on_week=on_week)
+                columns = run_worlds(to_params(source.scenario, len(chunk)), strat, name, chunk, seed, on_week=on_week)
                 advance(horizon * chunk.size - simulated)  # world-weeks skipped: those worlds had ended
                 frames.append(pd.DataFrame(columns))
     outcomes = pd.concat(frames, ignore_index=True)
@@ -118,8 +117,7 @@ def run_campaign(
         target = Path(trace_out) if trace_out is not None else (
             (Path(out).parent if out is not None else Path(".")) / f"trace-world-{trace}.csv"
         )
-        traces = [pd.DataFrame({"strategy": name, **trace_world(lambda n: to_params(source.scenario, n), strat, trace,
-                                                                seed)})
+        traces = [pd.DataFrame({"strategy": name, **trace_world(to_params(source.scenario, 1), strat, trace, seed)})
                   for name, strat in chosen.items()]
         write_table(pd.concat(traces, ignore_index=True), target, metadata, option="--trace-out")
     if plot is not None:

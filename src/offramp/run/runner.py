@@ -19,6 +19,7 @@ import numpy as np
 
 from offramp.model.coercer import Strategy
 from offramp.model.leader import Action
+from offramp.model.periphery import armed_share
 from offramp.model.world import (
     Outcome,
     WeekRecord,
@@ -26,7 +27,6 @@ from offramp.model.world import (
     WorldState,
     WorldStreamSet,
     init_world,
-    map_world_rows,
     step_world,
 )
 
@@ -59,7 +59,7 @@ class CampaignRun:
 
 
 def run_worlds(
-    params_for: Callable[[np.ndarray], WorldParams],
+    params: WorldParams,
     strategy: Strategy,
     strategy_name: str,
     worlds: Sequence[int] | np.ndarray,
@@ -75,9 +75,10 @@ def run_worlds(
 
     Parameters
     ----------
-    params_for : callable
-        ``params_for(rows)`` gives the parameters of the batch made of the worlds at
-        positions ``rows`` of ``worlds`` (so per-world parameter values follow them).
+    params : WorldParams
+        The parameters of the whole batch, one world per entry of ``worlds`` (per-world
+        values in that order), e.g. ``to_params(scenario, len(worlds))``; cutting the
+        batch down takes their rows (:meth:`WorldParams.take`).
     strategy : Strategy
     strategy_name : str
     worlds : sequence of int
@@ -90,11 +91,16 @@ def run_worlds(
     -------
     dict of str to array
         :func:`outcome_rows`'s columns, in the order of ``worlds``.
+
+    Raises
+    ------
+    ValueError
+        Per-world parameters for another number of worlds than ``worlds``.
     """
     worlds = np.asarray(worlds, np.int64)
+    _check_batch(params, worlds.size)
     rows = np.arange(worlds.size)
-    params = params_for(rows)
-    streams = WorldStreamSet.for_worlds(seed, worlds, params.regions.count)
+    streams = WorldStreamSet.for_worlds(seed, worlds)
     state = init_world(params, streams)
     finished: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
     for _ in range(params.horizon_weeks):
@@ -105,33 +111,37 @@ def run_worlds(
         if is_done.all():
             break
         if is_done.sum() * 5 >= rows.size:
-            finished.append((rows[is_done], outcome_rows(_take(state, is_done), _take_params(params, is_done),
-                                                          strategy_name, worlds[rows[is_done]], seed)))
+            finished.append((rows[is_done], outcome_rows(state.take(is_done), params.take(is_done), strategy_name,
+                                                          worlds[rows[is_done]], seed)))
             going = ~is_done
-            rows, state, streams = rows[going], _take(state, going), streams.take(np.flatnonzero(going))
-            params = params_for(rows)
+            rows, state, streams, params = rows[going], state.take(going), streams.take(going), params.take(going)
     finished.append((rows, outcome_rows(state, params, strategy_name, worlds[rows], seed)))
     order = np.argsort(np.concatenate([r for r, _ in finished]), kind="stable")
     return {name: np.concatenate([c[name] for _, c in finished])[order] for name in finished[0][1]}
 
 
-def _take(state: WorldState, keep: np.ndarray) -> WorldState:
-    """The worlds ``keep`` (bool (B,)) of a state."""
-    return map_world_rows(lambda per_world, array: array[np.repeat(keep, per_world)], state, n_worlds=keep.size)
-
-
-def _take_params(params: WorldParams, keep: np.ndarray) -> WorldParams:
-    """Only what :func:`outcome_rows` reads of the parameters, for the worlds ``keep``."""
-    arming = np.broadcast_to(np.asarray(params.periphery.arming_level, np.float64), keep.shape)[keep]
-    from dataclasses import replace
-
-    return replace(params, periphery=replace(params.periphery, arming_level=arming))
+def _check_batch(params: WorldParams, n_worlds: int) -> None:
+    """Per-world parameters must be for ``n_worlds`` worlds (shared ones fit any batch)."""
+    found = params.n_worlds
+    if found is not None and found != n_worlds:
+        raise ValueError(f"params: per-world values for {found} worlds, but {n_worlds} worlds to run")
 
 
 def outcome_rows(
     state: WorldState, params: WorldParams, strategy_name: str, worlds: np.ndarray, seed: int
 ) -> dict[str, np.ndarray]:
     """The outcome columns of a finished batch (choice 3).
+
+    Parameters
+    ----------
+    state : WorldState
+        The batch's final state (ended worlds frozen at their end).
+    params : WorldParams
+        The batch's parameters.
+    strategy_name : str
+    worlds : int64 (B,)
+        World indices of the batch's rows.
+    seed : int
 
     Returns
     -------
@@ -142,8 +152,7 @@ def outcome_rows(
     tallies = state.tallies
     outcome = state.outcome.astype(np.int64)
     weeks_run = np.where(state.end_week > 0, state.end_week, state.week)
-    arming = np.broadcast_to(np.asarray(params.periphery.arming_level, np.float64), (n_worlds,))[:, None]
-    armed = np.clip((state.periphery.opposition - arming) / np.maximum(1.0 - arming, 1e-12), 0.0, 1.0)
+    armed = armed_share(state.periphery.opposition, params.periphery)  # what is left armed at the end
     columns: dict[str, np.ndarray] = {
         "strategy": np.full(n_worlds, strategy_name, dtype=object),
         "world": np.asarray(worlds, np.int64),
@@ -171,20 +180,32 @@ def outcome_rows(
     return columns
 
 
-def trace_world(
-    params_for: Callable[[int], WorldParams], strategy: Strategy, world: int, seed: int
-) -> dict[str, list]:
+def trace_world(params: WorldParams, strategy: Strategy, world: int, seed: int) -> dict[str, list]:
     """The weekly trajectory of one world: every state variable, week by week.
 
     The world runs alone (B = 1); by batch invariance it is the same world as in any run.
+
+    Parameters
+    ----------
+    params : WorldParams
+        The parameters of that one world, e.g. ``to_params(scenario, 1)``.
+    strategy : Strategy
+    world : int
+        The world's index (its place in the run).
+    seed : int
 
     Returns
     -------
     dict of str to list
         Columns: week, then one column per scalar state variable and per region.
+
+    Raises
+    ------
+    ValueError
+        Per-world parameters for more than one world.
     """
-    params = params_for(1)
-    streams = WorldStreamSet.for_worlds(seed, [world], params.regions.count)
+    _check_batch(params, 1)
+    streams = WorldStreamSet.for_worlds(seed, [world])
     state = init_world(params, streams)
     names = params.regions.names
     columns: dict[str, list] = {}
