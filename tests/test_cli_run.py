@@ -312,3 +312,18 @@ def test_existing_results_survive_an_interrupted_write(full_run, tmp_path, monke
     assert "intact" in capsys.readouterr().err
     assert out.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["outcomes.parquet"]
+
+
+def test_main_shows_any_commands_option_error_as_its_flag(monkeypatch, capsys):
+    """main() maps OptionError generically, whichever command raised it (explore and
+    analyze raise it too): one line ``--flag: problem`` from the option's name as data,
+    exit 2; no message is parsed."""
+    import offramp.run.campaign
+
+    def refuses(*args, **kwargs):
+        raise OptionError("some_option_name", "what: is wrong: here")
+
+    monkeypatch.setattr(offramp.run.campaign, "run_campaign", refuses)
+    code = main(["run", str(QUICK), "--no-progress"])
+    assert code == 2
+    assert _one_line_error(capsys) == "offramp: error: --some-option-name: what: is wrong: here"

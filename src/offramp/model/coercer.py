@@ -102,7 +102,8 @@ class Levers:
     @classmethod
     def zeros(cls, n_worlds: int, n_regions: int) -> Levers:
         """All levers at 0 for B worlds and K regions."""
-        return cls(*(np.zeros(n_worlds) for _ in range(3)), np.zeros((n_worlds, n_regions)), np.zeros(n_worlds))
+        return cls(np.zeros(n_worlds), np.zeros(n_worlds), np.zeros(n_worlds), np.zeros((n_worlds, n_regions)),
+                   np.zeros(n_worlds))
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +171,8 @@ def register_strategy_kind(kind: str) -> Callable[[type], type]:
     def register(cls: type) -> type:
         if kind in STRATEGY_KINDS:
             raise ValueError(f"strategy kind {kind!r} is already registered")
-        cls.kind = kind
+        # setattr: a plain `type` has no `kind` attribute for the type checker to see.
+        setattr(cls, "kind", kind)
         STRATEGY_KINDS[kind] = cls
         return cls
 
@@ -507,8 +509,8 @@ def build_strategy(spec: Mapping[str, Any], where: str = "strategy", n_regions: 
 
 
 # The essay's sanctions: start moderate, keep rising for 60 weeks, then hold.
-_SANCTIONS_RAMP = {"sanctions_initial": 0.2, "sanctions_step_per_week": 0.01, "sanctions_cap": 0.8}
-_COVERT = {"covert_support": 0.6, "covert_unrest_trigger": 0.02}
+_SANCTIONS_RAMP: dict[str, Any] = {"sanctions_initial": 0.2, "sanctions_step_per_week": 0.01, "sanctions_cap": 0.8}
+_COVERT: dict[str, Any] = {"covert_support": 0.6, "covert_unrest_trigger": 0.02}
 
 
 def shipped_strategies(covert_regions: Sequence[bool] | None = None) -> dict[str, Strategy]:

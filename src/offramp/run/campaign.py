@@ -107,11 +107,12 @@ def run_campaign(
     }
     if options.out is not None:
         write_table(outcomes, options.out, metadata)
-    if options.trace_path is not None:
+    trace, trace_path = options.trace, options.trace_path
+    if trace is not None and trace_path is not None:  # both or neither (RunOptions.trace_path)
         traces = [
-            pd.DataFrame({"strategy": name, **trace_world(lambda n: to_params(source.scenario, n), strat,
-                                                          options.trace, options.seed)})
+            pd.DataFrame({"strategy": name, **trace_world(lambda n: to_params(source.scenario, n), strat, trace,
+                                                          options.seed)})
             for name, strat in chosen.items()
         ]
-        write_table(pd.concat(traces, ignore_index=True), options.trace_path, metadata, option="trace_out")
+        write_table(pd.concat(traces, ignore_index=True), trace_path, metadata, option="trace_out")
     return result

@@ -49,7 +49,9 @@ class RunOptions(JobOptions):
     strategy: tuple[str, ...] | None = Field(
         None, description="run only this strategy (repeat for several); every strategy of the scenario when not given"
     )
-    chunk_size: int = Field(250, ge=1, description="worlds simulated at once (memory only; results do not depend on it)")
+    chunk_size: int = Field(
+        250, ge=1, description="worlds simulated at once (memory only; results do not depend on it)"
+    )
     out: Path | None = Field(None, description="outcome table, .parquet or .csv: one row per (strategy, world)")
     trace: int | None = Field(None, ge=0, description="write the weekly trajectory of this world (an index)")
     trace_out: Path | None = Field(

@@ -170,7 +170,8 @@ def build_strategies(
     chosen = list(names) if names else list(body.strategies)
     unknown = [n for n in chosen if n not in body.strategies]
     if unknown:
-        raise OptionError("strategy", f"no strategy named {unknown[0]!r}; the scenario has {', '.join(body.strategies)}")
+        known = ", ".join(body.strategies)
+        raise OptionError("strategy", f"no strategy named {unknown[0]!r}; the scenario has {known}")
     strategies = {}
     for name in chosen:
         where = f"strategies.{name}"
