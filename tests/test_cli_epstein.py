@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import inspect
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,10 @@ def test_existing_results_survive_a_write_that_fails_midway(suffix, tmp_path, mo
     assert len(attempts) == 1 and attempts[0] != out  # the writer wrote elsewhere, not over the old file
     assert out.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_epstein_jobs_docstring_lists_exactly_the_options_fields():
+    """epstein_job takes its options as keywords; its docstring's list of them must be
+    EpsteinOptions' fields, no more and no fewer."""
+    listed = re.findall(r"^\s*- ``(\w+)``", epstein_job.__doc__ or "", re.MULTILINE)
+    assert sorted(listed) == sorted(EpsteinOptions.model_fields)

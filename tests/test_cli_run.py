@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -327,3 +328,10 @@ def test_main_shows_any_commands_option_error_as_its_flag(monkeypatch, capsys):
     code = main(["run", str(QUICK), "--no-progress"])
     assert code == 2
     assert _one_line_error(capsys) == "offramp: error: --some-option-name: what: is wrong: here"
+
+
+def test_run_campaigns_docstring_lists_exactly_the_options_fields():
+    """run_campaign takes its options as keywords; its docstring's list of them must be
+    RunOptions' fields, no more and no fewer (the Mesa drift, for keywords)."""
+    listed = re.findall(r"^\s*- ``(\w+)``", run_campaign.__doc__ or "", re.MULTILINE)
+    assert sorted(listed) == sorted(RunOptions.model_fields)
