@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import inspect
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -14,7 +17,10 @@ import typer.main
 
 from offramp import __version__
 from offramp.cli import app, main
-from offramp.run.epstein import epstein_job
+from offramp.errors import OptionError
+from offramp.report.figures import FigureOptions, plot_epstein
+from offramp.run.epstein import epstein_job, run_epstein
+from offramp.run.options import EpsteinOptions
 from offramp.scenario.epstein import EpsteinConfig
 
 
@@ -24,9 +30,39 @@ def _options(command_name: str) -> set[str]:
     return {p.name for p in command.params}
 
 
-def test_epstein_options_mirror_the_settings_and_the_job_function():
-    job = set(inspect.signature(epstein_job).parameters) - {"config"}
-    assert _options("epstein") == set(EpsteinConfig.model_fields) | job
+def test_epstein_options_are_the_models_fields():
+    """The command's options are exactly the settings' fields (EpsteinConfig), the job's
+    options' fields (EpsteinOptions, which epstein_job takes as keywords) and the figure
+    path the command line composes (FigureOptions' ``plot``); no name is in two models."""
+    models = (EpsteinConfig, EpsteinOptions, FigureOptions)
+    names = [name for model in models for name in model.model_fields]
+    assert len(names) == len(set(names))
+    assert _options("epstein") == set(names)
+
+
+def test_run_epstein_defaults_are_the_options_models():
+    """run_epstein, the plain engine call, spells its defaults in its signature: they must
+    be EpsteinOptions' (only its progress bar is off by default)."""
+    signature = inspect.signature(run_epstein).parameters
+    for name in ("worlds", "steps", "seed"):
+        assert signature[name].default == EpsteinOptions.model_fields[name].default, name
+    assert signature["progress"].default is False
+
+
+def test_the_job_checks_its_keywords_once_and_draws_nothing(tmp_path):
+    """epstein_job builds EpsteinOptions from its keywords (an OptionError names a bad one,
+    before anything is written); the figure comes from the report, from the result."""
+    config = EpsteinConfig(width=12, height=12, citizen_vision=3, cop_vision=3)
+    with pytest.raises(OptionError) as caught:
+        epstein_job(config, steps=0, out=tmp_path / "counts.csv")
+    assert caught.value.option == "steps" and str(caught.value).startswith("steps: ")
+    with pytest.raises(OptionError, match="out"):
+        epstein_job(config, out=tmp_path / "counts.xlsx")
+    assert list(tmp_path.iterdir()) == []
+    result = epstein_job(config, options=EpsteinOptions(worlds=2, steps=4, progress=False))
+    assert result.counts.shape == (2, 5, 3) and list(tmp_path.iterdir()) == []
+    plot = plot_epstein(result, tmp_path / "shares.svg")
+    assert plot.read_text(encoding="utf-8").lstrip().startswith("<?xml")
 
 
 def test_help_shows_schema_defaults(capsys):
@@ -75,6 +111,8 @@ def test_parquet_carries_settings_seed_and_version(tmp_path):
         (["--steps", "many"], "--steps"),
         (["--variant", "netlogo"], "--variant"),
         (["--out", "counts.xlsx"], "--out"),
+        (["--out", "counts"], "--out"),
+        (["--plot", "shares.txt"], "--plot"),
         (["--legitimacy-change", "gradual", "--change-start", "50", "--change-end", "10"], "--change-end"),
         (["--no-such-option", "1"], "--no-such-option"),
     ],
@@ -99,9 +137,37 @@ def test_installed_script_reports_bad_input_without_traceback(tmp_path):
     assert "--legitimacy" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_existing_results_survive_a_failed_write(tmp_path):
-    """A run that fails validation leaves an earlier file of the same name untouched."""
-    out = tmp_path / "counts.csv"
-    out.write_text("precious\n")
-    assert main(["epstein", "--out", str(out), "--steps", "0", "--no-progress"]) == 2
-    assert out.read_text() == "precious\n"
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_existing_results_survive_a_write_that_fails_midway(suffix, tmp_path, monkeypatch, capsys):
+    """The writer really starts: it writes part of the table, then fails (a full disk).
+    The earlier file keeps its bytes and no temporary file is left beside it."""
+    out = tmp_path / f"counts{suffix}"
+    assert main(["epstein", "--width", "12", "--height", "12", "--citizen-vision", "3", "--cop-vision", "3",
+                 "--steps", "2", "--out", str(out), "--no-progress"]) == 0
+    before = out.read_bytes()
+    capsys.readouterr()
+    attempts = []
+
+    def failing_write(where, half: bytes) -> None:
+        attempts.append(Path(where))
+        Path(where).write_bytes(half)  # some bytes reach the disk ...
+        raise OSError(errno.ENOSPC, "No space left on device", str(where))  # ... then it fails
+
+    if suffix == ".csv":
+        monkeypatch.setattr(pd.DataFrame, "to_csv", lambda frame, where, **_: failing_write(where, b"world,step,qu"))
+    else:
+        monkeypatch.setattr(pq, "write_table", lambda table, where, **_: failing_write(where, b"PAR1 half a file"))
+    code = main(["epstein", "--width", "12", "--height", "12", "--citizen-vision", "3", "--cop-vision", "3",
+                 "--steps", "3", "--seed", "9", "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "No space left on device" in err and "Traceback" not in err
+    assert len(attempts) == 1 and attempts[0] != out  # the writer wrote elsewhere, not over the old file
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_epstein_jobs_docstring_lists_exactly_the_options_fields():
+    """epstein_job takes its options as keywords; its docstring's list of them must be
+    EpsteinOptions' fields, no more and no fewer."""
+    listed = re.findall(r"^\s*- ``(\w+)``", epstein_job.__doc__ or "", re.MULTILINE)
+    assert sorted(listed) == sorted(EpsteinOptions.model_fields)

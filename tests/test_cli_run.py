@@ -9,8 +9,8 @@ every strategy is shared by the tests that only read its outputs.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +21,10 @@ from pandas.testing import assert_frame_equal
 
 from offramp import __version__
 from offramp.cli import app, main
+from offramp.errors import OptionError
+from offramp.report.figures import FIGURE_SUFFIXES, FigureOptions, plot_campaign, pyplot
 from offramp.run.campaign import run_campaign
+from offramp.run.options import RunOptions
 from offramp.scenario.load import load_scenario
 
 QUICK = Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml"
@@ -70,20 +73,36 @@ def full_run(tmp_path_factory):
 
 # ---------------------------------------------------------------- the command's contract
 
-def test_run_options_mirror_run_campaign():
+def test_run_options_are_the_options_models_fields():
+    """The command's options are exactly RunOptions' fields (which run_campaign takes as
+    keywords) plus the figure path the command line composes (FigureOptions' ``plot``),
+    and the scenario argument."""
     command = typer.main.get_command(app).commands["run"]
     options = {param.name for param in command.params}
-    keywords = set(inspect.signature(run_campaign).parameters) - {"scenario"}
-    assert options - {"scenario"} == keywords
-    assert "scenario" in options  # the positional argument
+    assert options == {"scenario"} | set(RunOptions.model_fields) | set(FigureOptions.model_fields)
+    assert set(FigureOptions.model_fields) == {"plot"}
 
 
-def test_help_shows_run_campaign_defaults(capsys):
+def test_run_campaign_takes_the_options_models_fields_as_keywords(tmp_path):
+    """run_campaign builds RunOptions from its keywords: a misspelt one is an OptionError
+    naming it (nothing is run or written), and a checked model is accepted as is."""
+    with pytest.raises(OptionError, match="wrolds") as caught:
+        run_campaign(QUICK, wrolds=3, out=tmp_path / "x.parquet")
+    assert caught.value.option == "wrolds"
+    with pytest.raises(TypeError, match="not both"):
+        run_campaign(QUICK, options=RunOptions(worlds=2), worlds=2)
+    result = run_campaign(QUICK, options=RunOptions(worlds=2, strategy=["conciliation"], progress=False))
+    assert list(result.outcomes["world"]) == [0, 1] and result.strategies == ("conciliation",)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_shows_the_options_models_defaults(capsys):
     assert main(["run", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())  # help is wrapped to the terminal
-    defaults = inspect.signature(run_campaign).parameters
-    assert "--worlds" in text and f"[default: {defaults['worlds'].default}]" in text
-    assert f"[default: {defaults['chunk_size'].default}]" in text
+    fields = RunOptions.model_fields
+    assert "--worlds" in text and f"[default: {fields['worlds'].default}]" in text
+    assert f"[default: {fields['chunk_size'].default}]" in text
+    assert fields["seed"].description in text
 
 
 # ---------------------------------------------------------------- the outcome table
@@ -175,15 +194,43 @@ def test_unknown_strategy_is_a_one_line_error(tmp_path, capsys):
     (["--trace", "5"], "--trace"),  # only worlds 0 .. 1 exist
     (["--out", "outcomes.xlsx"], "--out"),
     (["--trace", "0", "--trace-out", "trace.txt"], "--trace-out"),
+    (["--trace-out", "trace.csv"], "--trace-out"),  # a trace file without a world to trace
+    (["--plot", "shares.xlsx"], "--plot"),
     (["--worlds", "many"], "--worlds"),
 ])
 def test_bad_options_are_one_line_errors(arguments, option, tmp_path, capsys, monkeypatch):
+    """Every bad option: one line naming the flag, exit 2, before anything is run or written."""
     monkeypatch.chdir(tmp_path)
     code = main(["run", str(QUICK), "--worlds", "2", "--no-progress", *arguments])
     line = _one_line_error(capsys)
     assert code == 2
-    assert option in line
+    assert line.startswith(f"offramp: error: {option}: ") or (option == "--worlds" and option in line), line
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_figure_is_drawn_from_the_result_by_the_report(tmp_path):
+    """The job draws nothing; plot_campaign draws its figure from the returned run, and
+    refuses a name matplotlib cannot write before drawing."""
+    result = run_campaign(QUICK, worlds=3, strategy=list(PAIR), progress=False)
+    assert list(tmp_path.iterdir()) == []
+    path = plot_campaign(result, tmp_path / "nested" / "shares.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(OptionError, match="plot") as caught:
+        plot_campaign(result, tmp_path / "shares.xlsx")
+    assert caught.value.flag == "--plot"
+    assert not (tmp_path / "shares.xlsx").exists()
+
+
+def test_every_accepted_figure_suffix_is_one_matplotlib_writes():
+    """FigureOptions refuses names up front without importing matplotlib; what it accepts
+    must be what matplotlib's canvas can write, or a run would fail after its work."""
+    figure = pyplot().figure()
+    try:
+        supported = {f".{name}" for name in figure.canvas.get_supported_filetypes()}
+    finally:
+        pyplot().close(figure)
+    assert set(FIGURE_SUFFIXES) <= supported
+    assert {".png", ".pdf", ".svg"} <= set(FIGURE_SUFFIXES)
 
 
 # ---------------------------------------------------------------- reproducibility
@@ -266,3 +313,25 @@ def test_existing_results_survive_an_interrupted_write(full_run, tmp_path, monke
     assert "intact" in capsys.readouterr().err
     assert out.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["outcomes.parquet"]
+
+
+def test_main_shows_any_commands_option_error_as_its_flag(monkeypatch, capsys):
+    """main() maps OptionError generically, whichever command raised it (explore and
+    analyze raise it too): one line ``--flag: problem`` from the option's name as data,
+    exit 2; no message is parsed."""
+    import offramp.run.campaign
+
+    def refuses(*args, **kwargs):
+        raise OptionError("some_option_name", "what: is wrong: here")
+
+    monkeypatch.setattr(offramp.run.campaign, "run_campaign", refuses)
+    code = main(["run", str(QUICK), "--no-progress"])
+    assert code == 2
+    assert _one_line_error(capsys) == "offramp: error: --some-option-name: what: is wrong: here"
+
+
+def test_run_campaigns_docstring_lists_exactly_the_options_fields():
+    """run_campaign takes its options as keywords; its docstring's list of them must be
+    RunOptions' fields, no more and no fewer (the Mesa drift, for keywords)."""
+    listed = re.findall(r"^\s*- ``(\w+)``", run_campaign.__doc__ or "", re.MULTILINE)
+    assert sorted(listed) == sorted(RunOptions.model_fields)

@@ -4,6 +4,7 @@ regulator's effect on tension."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from offramp.model.coercer import (
     StaticSchedule,
     Strategy,
     build_strategy,
+    check_regions,
     register_strategy_kind,
     shipped_strategies,
 )
@@ -128,14 +130,39 @@ def test_static_schedule_interpolates_and_holds():
 
 
 def test_static_schedule_rejects_bad_data():
-    """Unordered weeks, an empty schedule, or a wrong number of region schedules fail
-    with the field named."""
+    """Unordered weeks or an empty schedule fail at construction, with the field named."""
     with pytest.raises(InputError, match="static.sanctions"):
         StaticSchedule(sanctions=((5, 0.1), (2, 0.3)))
     with pytest.raises(InputError, match="static.outreach"):
         StaticSchedule(outreach=())
-    with pytest.raises(InputError, match="static.covert_support"):
-        StaticSchedule(covert_support=(((0, 1.0),), ((0, 1.0),))).levers(_observation())
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"kind": "static", "covert_support": [[[0, 1.0]], [[0, 1.0]]]}, "strategies.x.covert_support"),
+        ({"kind": "adaptive", "covert_regions": [True, False]}, "strategies.x.covert_regions"),
+        ({"kind": "paced", "inner": {"kind": "adaptive", "covert_regions": [True] * (K + 1)}},
+         "strategies.x.inner.covert_regions"),
+    ],
+)
+def test_per_region_parameters_are_checked_when_built_not_each_week(spec, field):
+    """Shapes that depend on K (covert schedules, the region mask, through a wrapper too)
+    are checked once, by build_strategy given K, naming the field; with another K (the
+    right one) the same data builds, and levers then trusts it."""
+    with pytest.raises(InputError, match=rf"^{re.escape(field)}: "):
+        build_strategy(spec, "strategies.x", n_regions=K)
+    wrong = build_strategy(spec, "strategies.x")  # without K, nothing checks the shapes ...
+    with pytest.raises(InputError, match=rf"^{re.escape(field)}: "):
+        check_regions(wrong, K, "strategies.x")  # ... until check_regions is asked
+    fitting = {**spec}
+    if spec["kind"] == "static":
+        fitting["covert_support"] = [[[0, 1.0]]] * K
+    elif spec["kind"] == "adaptive":
+        fitting["covert_regions"] = [True] * K
+    else:
+        fitting["inner"] = {"kind": "adaptive", "covert_regions": [True] * K}
+    check_strategy(build_strategy(fitting, "strategies.x", n_regions=K), _observation())
 
 
 def test_adaptive_rule_ramps_and_supports_regions_above_the_trigger():
@@ -219,7 +246,8 @@ def test_registry_holds_the_built_in_kinds_and_refuses_duplicates():
 
 @pytest.mark.parametrize(
     "function",
-    [StaticSchedule.levers, AdaptiveRule.levers, PaceRegulator.levers, build_strategy, shipped_strategies,
+    [StaticSchedule.levers, AdaptiveRule.levers, PaceRegulator.levers, StaticSchedule.check_regions,
+     AdaptiveRule.check_regions, PaceRegulator.check_regions, build_strategy, check_regions, shipped_strategies,
      register_strategy_kind],
 )
 def test_docstrings_match_signatures(function):

@@ -107,7 +107,7 @@ def test_integer_parameters_become_integer_uncertainties_and_one_strategy_a_cons
     ({"replications": 0}, "replications"),
     ({"seed": -1}, "seed"),
     ({"horizon_weeks": 0}, "horizon_weeks"),
-    ({"strategies": ["nope"]}, "--strategy"),
+    ({"strategies": ["nope"]}, "strategy"),
 ])
 def test_bad_settings_are_refused(settings, where):
     with pytest.raises(InputError) as caught:

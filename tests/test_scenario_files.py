@@ -4,8 +4,8 @@ Every bad file is made by editing the text of ``scenarios/quick.toml``, and goes
 both ``offramp validate`` and ``offramp run``: each must exit 2 with exactly one line on
 stderr, no traceback, naming the file and the field at fault. A hypothesis test feeds
 random mutations of the same file and asserts the same contract (or that the file is
-still valid and translates to model parameters). The shipped scenarios validate, and
-``offramp schema`` prints the scenario's JSON Schema.
+still valid and translates to model parameters). The shipped scenarios validate, and the JSON
+Schema ``offramp schema`` prints accepts them and rejects known-bad documents.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
+import jsonschema
 import numpy as np
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from offramp.cli import main
+from offramp.errors import InputError
 from offramp.model.coercer import Observation
-from offramp.scenario.load import load_scenario
-from offramp.scenario.schema import Scenario
+from offramp.scenario.load import load_scenario, parse_scenario
 from offramp.scenario.translate import build_strategies, to_params
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -271,24 +271,45 @@ def test_shipped_scenarios_validate(name, capsys):
     assert digest[:12] in out
 
 
-def test_schema_prints_the_pydantic_json_schema(capsys):
-    code, out, err = _call(["schema"], capsys)
-    assert code == 0, err
-    printed = json.loads(out)
-    assert printed == Scenario.model_json_schema()
-    assert {"regions", "strategies", "leader", "inner_circle", "uncertainties", "claims"} <= set(printed["properties"])
-    assert {"regions", "strategies"} <= set(printed["required"])
-    assert printed["additionalProperties"] is False  # unknown top-level tables are rejected
-    data = tomllib.loads(QUICK)
-    assert set(data) <= set(printed["properties"])
+SHIPPED = sorted(path for path in SCENARIOS.glob("*.toml") if path.name != "criteria.toml")
 
 
-def test_schema_validates_quick_toml_with_jsonschema(capsys):
-    jsonschema = pytest.importorskip("jsonschema")
-    assert main(["schema"]) == 0
-    printed = json.loads(capsys.readouterr().out)
-    data = tomllib.loads(QUICK)
-    jsonschema.validate(data, printed)
-    broken = tomllib.loads(_before_strategies("[leader]\nprecison = 3"))
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(broken, printed)
+@pytest.fixture(scope="module")
+def printed_schema() -> dict:
+    """The JSON Schema as ``offramp schema`` prints it (checked as a validator below)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["schema"]) == 0
+    schema = json.loads(out.getvalue())
+    jsonschema.Draft202012Validator.check_schema(schema)  # a well-formed schema, first
+    return schema
+
+
+def test_shipped_scenarios_validate_against_the_printed_schema(printed_schema):
+    """Every shipped scenario file is valid by the printed schema (an editor would accept it)."""
+    assert {"essay.toml", "quick.toml"} <= {path.name for path in SHIPPED}
+    for path in SHIPPED:
+        jsonschema.validate(tomllib.loads(path.read_text(encoding="utf-8")), printed_schema)
+
+
+# Known-bad documents: (case id, file text, the key path the schema must point at).
+SCHEMA_BAD = [
+    ("typo-in-key", _before_strategies("[leader]\nprecison = 3"), ["leader"]),
+    ("unknown-table", _before_strategies("[leeder]\nprecision = 3"), []),
+    ("probability-above-1", _before_strategies("[inner_circle]\nexposure_probability = 1.5"),
+     ["inner_circle", "exposure_probability"]),
+    ("negative-horizon", _edit("horizon_weeks = 26", "horizon_weeks = -3"), ["scenario", "horizon_weeks"]),
+    ("wrong-type", _edit("horizon_weeks = 26", 'horizon_weeks = "long"'), ["scenario", "horizon_weeks"]),
+    ("no-strategies", QUICK.split("[strategies.", 1)[0], []),
+]
+
+
+@pytest.mark.parametrize(("text", "path"), [case[1:] for case in SCHEMA_BAD], ids=[case[0] for case in SCHEMA_BAD])
+def test_the_printed_schema_rejects_bad_documents(text, path, printed_schema):
+    """A typo'd key, an unknown table, a value out of range or of the wrong type, a missing
+    table: the printed schema rejects each, at the right place, as the loader does."""
+    with pytest.raises(jsonschema.ValidationError) as caught:
+        jsonschema.validate(tomllib.loads(text), printed_schema)
+    assert list(caught.value.absolute_path)[: len(path)] == path, caught.value
+    with pytest.raises(InputError):  # the schema and the loader agree
+        parse_scenario(text, "bad.toml")

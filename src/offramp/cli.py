@@ -1,24 +1,34 @@
 """The ``offramp`` command line: thin wrappers over the public Python API.
 
-Each command calls one public function; its options mirror that function's keyword
-arguments (and the fields of the settings it validates) one to one, and help texts and
-defaults come from the schema, so they cannot drift. Errors in user input print one line
-and exit with status 2, without a traceback.
+Each command composes public functions: a job that computes (``run_campaign``,
+``epstein_job``, ...) and the report functions that render its result (terminal tables,
+figures). Its options are the fields of the job's options models (``RunOptions``,
+``EpsteinOptions``, ``EpsteinConfig``, ``FigureOptions``): the help texts and defaults
+come from those fields, the models are checked once, here, and the job trusts them.
+Errors in user input print one line and exit with status 2, without a traceback; a bad
+option (:class:`~offramp.errors.OptionError`, from any command) as
+``offramp: error: --chunk-size: problem``.
+
+Start-up (``--version``, ``--help``) reads only the options models (pydantic): the jobs,
+pandas, the analysis and matplotlib load when a command runs.
 """
 
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
 from offramp import __version__
-from offramp.errors import InputError, OfframpError, OptionError, describe_validation_error
+from offramp.errors import InputError, OfframpError, OptionError
+from offramp.report.figures import FigureOptions
+from offramp.run.options import EpsteinOptions, RunOptions
+from offramp.scenario.epstein import EpsteinConfig
 
 app = typer.Typer(
     name="offramp",
@@ -32,29 +42,36 @@ console = Console(stderr=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _kebab(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def _schema_help(model, field: str) -> str:
-    """Help text of a settings field: its description and its default, from the schema."""
+def _help(model: type[BaseModel], field: str) -> str:
+    """An option's help text: its field's description and its default. A None default
+    means "not given" (the description says what happens then); a flag's default typer
+    shows itself."""
     info = model.model_fields[field]
     default = info.default.value if hasattr(info.default, "value") else info.default
+    if default is None or isinstance(default, bool):
+        return str(info.description)
     return f"{info.description} [default: {default}]"
 
 
-def _signature_help(function, name: str, text: str) -> str:
-    default = inspect.signature(function).parameters[name].default
-    return f"{text} [default: {default}]"
+def _default(model: type[BaseModel], field: str) -> Any:
+    """An option's default, from its field: for flags, whose command-line value is never None."""
+    return model.model_fields[field].default
 
 
-def _given(**values) -> dict:
-    """Only the options the user gave: the rest take the schema's or function's defaults."""
+def _figure_help(what: str) -> str:
+    return f"{what}; {_help(FigureOptions, 'plot')}"
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """Only the options the user gave: the rest take the model's defaults."""
     return {name: value for name, value in values.items() if value is not None}
 
 
-def _option_name(location: tuple) -> str:
-    return _kebab(str(location[0])) if location else "input"
+def _print_written(*paths: tuple[Path | None, str]) -> None:
+    """One line per file written: ``what: path``."""
+    for path, what in paths:
+        if path is not None:
+            console.print(f"{what}: {path}", markup=False)
 
 
 @app.callback(invoke_without_command=True)
@@ -66,158 +83,98 @@ def _root(
         raise typer.Exit(0)
 
 
-def _epstein_help(field: str) -> str:
-    from offramp.scenario.epstein import EpsteinConfig
-
-    return _schema_help(EpsteinConfig, field)
-
-
-def _job_help(name: str, text: str) -> str:
-    from offramp.run.epstein import epstein_job
-
-    return _signature_help(epstein_job, name, text)
+_CONFIG, _EPSTEIN = EpsteinConfig, EpsteinOptions  # short names for the many help texts below
 
 
 @app.command()
 def epstein(
-    width: Annotated[Optional[int], typer.Option(help=_epstein_help("width"))] = None,
-    height: Annotated[Optional[int], typer.Option(help=_epstein_help("height"))] = None,
-    citizen_density: Annotated[Optional[float], typer.Option(help=_epstein_help("citizen_density"))] = None,
-    cop_density: Annotated[Optional[float], typer.Option(help=_epstein_help("cop_density"))] = None,
-    citizen_vision: Annotated[Optional[int], typer.Option(help=_epstein_help("citizen_vision"))] = None,
-    cop_vision: Annotated[Optional[int], typer.Option(help=_epstein_help("cop_vision"))] = None,
-    legitimacy: Annotated[Optional[float], typer.Option(help=_epstein_help("legitimacy"))] = None,
-    max_jail_term: Annotated[Optional[int], typer.Option(help=_epstein_help("max_jail_term"))] = None,
-    active_threshold: Annotated[Optional[float], typer.Option(help=_epstein_help("active_threshold"))] = None,
-    arrest_prob_constant: Annotated[Optional[float], typer.Option(help=_epstein_help("arrest_prob_constant"))] = None,
-    variant: Annotated[Optional[str], typer.Option(help=_epstein_help("variant"))] = None,
-    ratio_rounding: Annotated[Optional[str], typer.Option(help=_epstein_help("ratio_rounding"))] = None,
-    movement: Annotated[Optional[bool], typer.Option("--movement/--no-movement", help=_epstein_help("movement"))] = None,
-    turns: Annotated[Optional[int], typer.Option(help=_epstein_help("turns"))] = None,
-    move_rounds: Annotated[Optional[int], typer.Option(help=_epstein_help("move_rounds"))] = None,
-    move_attempts: Annotated[Optional[int], typer.Option(help=_epstein_help("move_attempts"))] = None,
-    legitimacy_change: Annotated[Optional[str], typer.Option(help=_epstein_help("legitimacy_change"))] = None,
-    legitimacy_to: Annotated[Optional[float], typer.Option(help=_epstein_help("legitimacy_to"))] = None,
-    change_start: Annotated[Optional[int], typer.Option(help=_epstein_help("change_start"))] = None,
-    change_end: Annotated[Optional[int], typer.Option(help=_epstein_help("change_end"))] = None,
-    worlds: Annotated[Optional[int], typer.Option(help=_job_help("worlds", "number of worlds run at once"))] = None,
-    steps: Annotated[Optional[int], typer.Option(help=_job_help("steps", "engine steps"))] = None,
-    seed: Annotated[Optional[int], typer.Option(help=_job_help("seed", "the run's seed"))] = None,
-    out: Annotated[Optional[Path], typer.Option(help="counts per world and step, .csv or .parquet")] = None,
-    plot: Annotated[Optional[Path], typer.Option(help="figure of the shares over time, e.g. .png")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+    width: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "width"))] = None,
+    height: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "height"))] = None,
+    citizen_density: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "citizen_density"))] = None,
+    cop_density: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "cop_density"))] = None,
+    citizen_vision: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "citizen_vision"))] = None,
+    cop_vision: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "cop_vision"))] = None,
+    legitimacy: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "legitimacy"))] = None,
+    max_jail_term: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "max_jail_term"))] = None,
+    active_threshold: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "active_threshold"))] = None,
+    arrest_prob_constant: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "arrest_prob_constant"))] = None,
+    variant: Annotated[Optional[str], typer.Option(help=_help(_CONFIG, "variant"))] = None,
+    ratio_rounding: Annotated[Optional[str], typer.Option(help=_help(_CONFIG, "ratio_rounding"))] = None,
+    movement: Annotated[
+        bool, typer.Option("--movement/--no-movement", help=_help(_CONFIG, "movement"))
+    ] = _default(_CONFIG, "movement"),
+    turns: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "turns"))] = None,
+    move_rounds: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "move_rounds"))] = None,
+    move_attempts: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "move_attempts"))] = None,
+    legitimacy_change: Annotated[Optional[str], typer.Option(help=_help(_CONFIG, "legitimacy_change"))] = None,
+    legitimacy_to: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "legitimacy_to"))] = None,
+    change_start: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "change_start"))] = None,
+    change_end: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "change_end"))] = None,
+    worlds: Annotated[Optional[int], typer.Option(help=_help(_EPSTEIN, "worlds"))] = None,
+    steps: Annotated[Optional[int], typer.Option(help=_help(_EPSTEIN, "steps"))] = None,
+    seed: Annotated[Optional[int], typer.Option(help=_help(_EPSTEIN, "seed"))] = None,
+    out: Annotated[Optional[Path], typer.Option(help=_help(_EPSTEIN, "out"))] = None,
+    plot: Annotated[Optional[Path], typer.Option(help=_figure_help("figure of the shares over time"))] = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help=_help(_EPSTEIN, "progress"))
+    ] = _default(_EPSTEIN, "progress"),
 ) -> None:
     """Run Epstein's civil-violence model on its own (Mesa's parameter names and defaults)."""
-    from pydantic import ValidationError
+    from offramp.report.figures import plot_epstein
+    from offramp.report.tables import epstein_table
+    from offramp.run.epstein import epstein_job
 
-    from offramp.run.epstein import epstein_job, outbursts
-    from offramp.scenario.epstein import EpsteinConfig
-
-    try:
-        config = EpsteinConfig(
-            **_given(
-                width=width, height=height, citizen_density=citizen_density, cop_density=cop_density,
-                citizen_vision=citizen_vision, cop_vision=cop_vision, legitimacy=legitimacy,
-                max_jail_term=max_jail_term, active_threshold=active_threshold,
-                arrest_prob_constant=arrest_prob_constant, variant=variant, ratio_rounding=ratio_rounding,
-                movement=movement, turns=turns, move_rounds=move_rounds, move_attempts=move_attempts, legitimacy_change=legitimacy_change,
-                legitimacy_to=legitimacy_to, change_start=change_start, change_end=change_end,
-            )
+    config = EpsteinConfig.check(
+        **_given(
+            width=width, height=height, citizen_density=citizen_density, cop_density=cop_density,
+            citizen_vision=citizen_vision, cop_vision=cop_vision, legitimacy=legitimacy,
+            max_jail_term=max_jail_term, active_threshold=active_threshold,
+            arrest_prob_constant=arrest_prob_constant, variant=variant, ratio_rounding=ratio_rounding,
+            movement=movement, turns=turns, move_rounds=move_rounds, move_attempts=move_attempts,
+            legitimacy_change=legitimacy_change, legitimacy_to=legitimacy_to, change_start=change_start,
+            change_end=change_end,
         )
-    except ValidationError as error:
-        raise InputError(*describe_validation_error(error, _option_name).split(": ", 1)) from None
-    try:
-        result = epstein_job(
-            config, **_given(worlds=worlds, steps=steps, seed=seed, out=out, plot=plot), progress=progress
-        )
-    except ValueError as error:
-        if isinstance(error, InputError):
-            raise
-        head, _, rest = str(error).partition(": ")
-        raise InputError(_kebab(head), rest) from None
-
-    counts = result.counts
-    shares = counts / counts.sum(axis=2, keepdims=True)
-    table = Table(title=f"Epstein civil violence: {counts.shape[0]} world(s), {counts.shape[1] - 1} steps")
-    for column in ("", "mean over run", "at the end", "peak"):
-        table.add_column(column, justify="right")
-    for index, name in enumerate(("quiet", "active", "jailed")):
-        series = shares[:, :, index]
-        table.add_row(
-            f"{name} share", f"{series.mean():.3f}", f"{series[:, -1].mean():.3f}", f"{series.max(axis=1).mean():.3f}"
-        )
-    bursts = outbursts(shares[:, :, 1])
-    table.add_row("outbursts (>5% active)", f"{bursts.mean():.2f}", "", "")
-    console.print(table)
-    for path, what in ((out, "counts"), (plot, "figure")):
-        if path is not None:
-            console.print(f"{what}: {path}")
-
-
-def _run_help(name: str, text: str) -> str:
-    from offramp.run.campaign import run_campaign
-
-    return _signature_help(run_campaign, name, text)
+    )
+    options = EpsteinOptions.check(**_given(worlds=worlds, steps=steps, seed=seed, out=out), progress=progress)
+    figure = FigureOptions.check(plot=plot)
+    result = epstein_job(config, options=options)
+    console.print(epstein_table(result))
+    if figure.plot is not None:
+        plot_epstein(result, options=figure)
+    _print_written((options.out, "counts"), (figure.plot, "figure"))
 
 
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)")],
-    worlds: Annotated[Optional[int], typer.Option(help=_run_help("worlds", "worlds per strategy"))] = None,
-    seed: Annotated[Optional[int], typer.Option(help=_run_help("seed", "the run's seed"))] = None,
-    strategy: Annotated[
-        Optional[list[str]], typer.Option(help="run only this strategy (repeat for several) [default: all]")
-    ] = None,
-    chunk_size: Annotated[
-        Optional[int], typer.Option(help=_run_help("chunk_size", "worlds simulated at once (memory only)"))
-    ] = None,
-    out: Annotated[Optional[Path], typer.Option(help="outcome table, .parquet or .csv")] = None,
-    trace: Annotated[Optional[int], typer.Option(help="write the weekly trajectory of this world")] = None,
-    trace_out: Annotated[Optional[Path], typer.Option(help="where the trace goes [default: trace-world-N.csv]")] = None,
-    plot: Annotated[Optional[Path], typer.Option(help="figure of the outcome shares per strategy, e.g. .png")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+    worlds: Annotated[Optional[int], typer.Option(help=_help(RunOptions, "worlds"))] = None,
+    seed: Annotated[Optional[int], typer.Option(help=_help(RunOptions, "seed"))] = None,
+    strategy: Annotated[Optional[list[str]], typer.Option(help=_help(RunOptions, "strategy"))] = None,
+    chunk_size: Annotated[Optional[int], typer.Option(help=_help(RunOptions, "chunk_size"))] = None,
+    out: Annotated[Optional[Path], typer.Option(help=_help(RunOptions, "out"))] = None,
+    trace: Annotated[Optional[int], typer.Option(help=_help(RunOptions, "trace"))] = None,
+    trace_out: Annotated[Optional[Path], typer.Option(help=_help(RunOptions, "trace_out"))] = None,
+    plot: Annotated[Optional[Path], typer.Option(help=_figure_help("figure of the outcome shares per strategy"))] = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help=_help(RunOptions, "progress"))
+    ] = _default(RunOptions, "progress"),
 ) -> None:
     """Run every strategy of a scenario on the same worlds and summarise how they end."""
-    from offramp.analyse.outcomes import outcome_summary
+    from offramp.report.figures import plot_campaign
+    from offramp.report.tables import campaign_tables
     from offramp.run.campaign import run_campaign
-    from offramp.run.runner import OUTCOME_LABELS
 
-    result = run_campaign(
-        scenario,
+    options = RunOptions.check(
         **_given(worlds=worlds, seed=seed, strategy=strategy or None, chunk_size=chunk_size, out=out, trace=trace,
-                 trace_out=trace_out, plot=plot),
+                 trace_out=trace_out),
         progress=progress,
     )
-    summary = outcome_summary(result.outcomes, OUTCOME_LABELS)
-    worlds_each = summary["worlds"].iloc[0]
-    ends = Table(title=f"How the worlds ended: {result.scenario_name}, {worlds_each} worlds per strategy, seed {result.seed}")
-    ends.add_column("strategy", no_wrap=True)
-    short = {"settlement": "settled", "insider_removal": "insiders", "direct_conflict": "conflict"}
-    for label in OUTCOME_LABELS:
-        ends.add_column(f"{short.get(label, label)} %", justify="right")
-    ends.add_column("median end wk", justify="right")
-    costs = Table(title="At what cost (means per world; never summed together)")
-    costs.add_column("strategy", no_wrap=True)
-    for column in ("war deaths", "periphery casualties", "direct conflict %", "peak tension"):
-        costs.add_column(column, justify="right")
-    for _, row in summary.iterrows():
-        shares = [
-            f"{100 * row[f'{label}_share']:.0f} [{100 * row[f'{label}_low']:.0f}-{100 * row[f'{label}_high']:.0f}]"
-            for label in OUTCOME_LABELS
-        ]
-        median = row["median_end_week"]
-        ends.add_row(row["strategy"], *shares, "-" if median != median else f"{median:.0f}")  # NaN: none ended
-        costs.add_row(
-            row["strategy"], f"{row['mean_war_deaths']:,.0f}", f"{row['mean_periphery_casualties']:,.1f}",
-            f"{100 * row['direct_conflict_share']:.1f}", f"{row['mean_peak_tension']:.2f}",
-        )
-    console.print(ends)
-    console.print(costs)
-    console.print("Shares in %, with 95% Wilson intervals in brackets; settled = off-ramp, insiders = removal by "
-                  "insiders, conflict = direct conflict with the coercer.")
-    for path, what in ((out, "outcomes"), (plot, "figure")):
-        if path is not None:
-            console.print(f"{what}: {path}")
+    figure = FigureOptions.check(plot=plot)
+    result = run_campaign(scenario, options=options)
+    console.print(campaign_tables(result))
+    if figure.plot is not None:
+        plot_campaign(result, options=figure)
+    _print_written((options.out, "outcomes"), (options.trace_path, "trace"), (figure.plot, "figure"))
 
 
 @app.command()
@@ -227,10 +184,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)
     from offramp.scenario.translate import build_strategies
 
     source = load_scenario(scenario)
-    try:
-        build_strategies(source.scenario)
-    except InputError as error:
-        raise InputError(source.name, str(error)) from None
+    build_strategies(source)  # given the loaded file, its problems name the file
     body = source.scenario
     console.print(
         f"{source.name}: valid ({len(body.regions)} regions, {len(body.strategies)} strategies, "

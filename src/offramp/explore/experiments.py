@@ -354,18 +354,11 @@ def explore(
 
 
 def _strategies(source: ScenarioSource, chosen: tuple[str, ...] | None) -> tuple[str, ...]:
-    """The strategies to run, in the run's order; an unknown name is the option's fault,
-    any other problem the scenario file's."""
+    """The strategies to run, in the run's order (``build_strategies`` names the option
+    for an unknown name and the file for any other problem)."""
     from offramp.scenario.translate import build_strategies
 
-    known = tuple(source.scenario.strategies)
-    unknown = [name for name in chosen or () if name not in known]
-    if unknown:
-        raise OptionError("strategy", f"no strategy named {unknown[0]!r}; the scenario has {', '.join(known)}")
-    try:
-        return tuple(build_strategies(source.scenario, list(chosen) if chosen else None))
-    except InputError as error:
-        raise InputError(source.name, str(error)) from None
+    return tuple(build_strategies(source, list(chosen) if chosen else None))
 
 
 @dataclass(frozen=True, slots=True)

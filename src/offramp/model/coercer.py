@@ -37,6 +37,10 @@ Choices and deviations (numbered, referred to in the docs)
 5. Every strategy clips its levers to [0, 1].
 6. What the coercer observes is the coupling code's choice (``world.step``): the
    paranoia estimate may be noisy or lagged; strategies take it as given.
+7. A strategy is checked once, when it is built: schedules at construction, per-region
+   parameters (covert-support schedules, the region mask) against the scenario's K
+   regions by :func:`check_regions` (which :func:`build_strategy` calls when given K).
+   ``levers`` runs every week and trusts them.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ __all__ = [
     "STRATEGY_KINDS",
     "register_strategy_kind",
     "build_strategy",
+    "check_regions",
     "shipped_strategies",
     "SHIPPED_STRATEGIES",
 ]
@@ -97,7 +102,8 @@ class Levers:
     @classmethod
     def zeros(cls, n_worlds: int, n_regions: int) -> Levers:
         """All levers at 0 for B worlds and K regions."""
-        return cls(*(np.zeros(n_worlds) for _ in range(3)), np.zeros((n_worlds, n_regions)), np.zeros(n_worlds))
+        return cls(np.zeros(n_worlds), np.zeros(n_worlds), np.zeros(n_worlds), np.zeros((n_worlds, n_regions)),
+                   np.zeros(n_worlds))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +171,8 @@ def register_strategy_kind(kind: str) -> Callable[[type], type]:
     def register(cls: type) -> type:
         if kind in STRATEGY_KINDS:
             raise ValueError(f"strategy kind {kind!r} is already registered")
-        cls.kind = kind
+        # setattr: a plain `type` has no `kind` attribute for the type checker to see.
+        setattr(cls, "kind", kind)
         STRATEGY_KINDS[kind] = cls
         return cls
 
@@ -222,6 +229,27 @@ class StaticSchedule:
         )
         object.__setattr__(self, "covert_support", covert)
 
+    def check_regions(self, n_regions: int, where: str = "static") -> None:
+        """Check that the covert-support schedules fit K regions: none, one, or K.
+
+        Parameters
+        ----------
+        n_regions : int
+            K, the scenario's regions.
+        where : str
+            Where the strategy comes from, for the message.
+
+        Raises
+        ------
+        InputError
+            ``{where}.covert_support``: another number of schedules.
+        """
+        if len(self.covert_support) not in (0, 1, n_regions):
+            raise InputError(
+                f"{where}.covert_support",
+                f"{len(self.covert_support)} schedules for {n_regions} regions (give 1 or {n_regions})",
+            )
+
     def levers(self, observation: Observation) -> Levers:
         """Levers of this week for every world.
 
@@ -238,14 +266,9 @@ class StaticSchedule:
         lever = lambda schedule: _clip01(per_world(_interpolate(schedule, observation.week), n_worlds))  # noqa: E731
         if not self.covert_support:
             covert = np.zeros((n_worlds, n_regions))
-        elif len(self.covert_support) in (1, n_regions):
+        else:  # 1 or K schedules: checked once, by check_regions, when the strategy was built
             per_region = [lever(schedule) for schedule in self.covert_support]
             covert = np.broadcast_to(np.stack(per_region, axis=-1), (n_worlds, n_regions)).copy()
-        else:
-            raise InputError(
-                "static.covert_support",
-                f"{len(self.covert_support)} schedules for {n_regions} regions (give 1 or {n_regions})",
-            )
         return Levers(
             sanctions=lever(self.sanctions),
             concessions=lever(self.concessions),
@@ -299,6 +322,24 @@ class AdaptiveRule:
         if self.covert_regions is not None:
             object.__setattr__(self, "covert_regions", tuple(bool(flag) for flag in self.covert_regions))
 
+    def check_regions(self, n_regions: int, where: str = "adaptive") -> None:
+        """Check that the region mask, if any, has one flag per region.
+
+        Parameters
+        ----------
+        n_regions : int
+            K, the scenario's regions.
+        where : str
+            Where the strategy comes from, for the message.
+
+        Raises
+        ------
+        InputError
+            ``{where}.covert_regions``: another number of flags.
+        """
+        if self.covert_regions is not None and len(self.covert_regions) != n_regions:
+            raise InputError(f"{where}.covert_regions", f"{len(self.covert_regions)} flags for {n_regions} regions")
+
     def levers(self, observation: Observation) -> Levers:
         """Levers of this week for every world.
 
@@ -311,17 +352,13 @@ class AdaptiveRule:
         -------
         Levers
         """
-        n_worlds, n_regions = observation.n_worlds, observation.n_regions
+        n_worlds = observation.n_worlds
         p = lambda value: per_world(value, n_worlds)  # noqa: E731
         week = p(observation.week)
         ramp = p(self.sanctions_initial) + p(self.sanctions_step_per_week) * week
         sanctions = np.minimum(ramp, p(self.sanctions_cap))
         is_supported = observation.unrest > per_world_column(self.covert_unrest_trigger, n_worlds)
-        if self.covert_regions is not None:
-            if len(self.covert_regions) != n_regions:
-                raise InputError(
-                    "adaptive.covert_regions", f"{len(self.covert_regions)} flags for {n_regions} regions"
-                )
+        if self.covert_regions is not None:  # K flags: checked once, by check_regions, when built
             is_supported = is_supported & np.asarray(self.covert_regions, dtype=bool)
         covert = np.where(is_supported, per_world_column(self.covert_support, n_worlds), 0.0)
         return Levers(
@@ -359,6 +396,23 @@ class PaceRegulator:
     paranoia_ceiling: float | np.ndarray = 0.6
     throttle: float | np.ndarray = 0.25
 
+    def check_regions(self, n_regions: int, where: str = "paced") -> None:
+        """Check the wrapped strategy's per-region parameters (the regulator has none).
+
+        Parameters
+        ----------
+        n_regions : int
+            K, the scenario's regions.
+        where : str
+            Where the strategy comes from, for the message.
+
+        Raises
+        ------
+        InputError
+            The inner strategy's problem, under ``{where}.inner``.
+        """
+        check_regions(self.inner, n_regions, f"{where}.inner")
+
     def levers(self, observation: Observation) -> Levers:
         """Levers of this week for every world.
 
@@ -387,8 +441,33 @@ class PaceRegulator:
         )
 
 
-def build_strategy(spec: Mapping[str, Any], where: str = "strategy") -> Strategy:
-    """A strategy from plain data: ``{"kind": name, **parameters}``.
+def check_regions(strategy: Strategy, n_regions: int, where: str = "strategy") -> None:
+    """Check a strategy's per-region parameters against K regions, once, before it runs.
+
+    ``levers`` does not check shapes every week; a kind with per-region parameters defines
+    a ``check_regions(n_regions, where)`` method, which this calls (kinds without one have
+    nothing to check).
+
+    Parameters
+    ----------
+    strategy : Strategy
+    n_regions : int
+        K, the regions of the scenario the strategy will run in.
+    where : str
+        Where the strategy comes from, for error messages (e.g. ``strategies.full_pressure``).
+
+    Raises
+    ------
+    InputError
+        ``{where}.field``: a per-region parameter of another length.
+    """
+    check = getattr(strategy, "check_regions", None)
+    if check is not None:
+        check(n_regions, where)
+
+
+def build_strategy(spec: Mapping[str, Any], where: str = "strategy", n_regions: int | None = None) -> Strategy:
+    """A strategy from plain data: ``{"kind": name, **parameters}``, checked once.
 
     A ``paced`` spec carries its wrapped strategy as a nested spec under ``inner``.
 
@@ -398,6 +477,10 @@ def build_strategy(spec: Mapping[str, Any], where: str = "strategy") -> Strategy
         The kind and the parameters (as a scenario file gives them).
     where : str
         Where the spec comes from, for error messages (e.g. ``strategies.full_pressure``).
+    n_regions : int, optional
+        K, the regions the strategy will run in: per-region parameters are checked
+        against it (:func:`check_regions`). Without it they are checked by nothing, and
+        a mismatch fails in the first week.
 
     Returns
     -------
@@ -406,7 +489,7 @@ def build_strategy(spec: Mapping[str, Any], where: str = "strategy") -> Strategy
     Raises
     ------
     InputError
-        Unknown kind or parameter.
+        Unknown kind or parameter, or per-region parameters that do not fit K regions.
     """
     parameters = dict(spec)
     kind = parameters.pop("kind", None)
@@ -419,12 +502,15 @@ def build_strategy(spec: Mapping[str, Any], where: str = "strategy") -> Strategy
         raise InputError(f"{where}.{unknown[0]}", f"unknown parameter of strategy kind {kind!r}")
     if "inner" in parameters and isinstance(parameters["inner"], Mapping):
         parameters["inner"] = build_strategy(parameters["inner"], f"{where}.inner")
-    return cls(**parameters)
+    strategy = cls(**parameters)
+    if n_regions is not None:
+        check_regions(strategy, n_regions, where)  # the inner strategy is checked through its wrapper
+    return strategy
 
 
 # The essay's sanctions: start moderate, keep rising for 60 weeks, then hold.
-_SANCTIONS_RAMP = {"sanctions_initial": 0.2, "sanctions_step_per_week": 0.01, "sanctions_cap": 0.8}
-_COVERT = {"covert_support": 0.6, "covert_unrest_trigger": 0.02}
+_SANCTIONS_RAMP: dict[str, Any] = {"sanctions_initial": 0.2, "sanctions_step_per_week": 0.01, "sanctions_cap": 0.8}
+_COVERT: dict[str, Any] = {"covert_support": 0.6, "covert_unrest_trigger": 0.02}
 
 
 def shipped_strategies(covert_regions: Sequence[bool] | None = None) -> dict[str, Strategy]:

@@ -1,14 +1,67 @@
-"""Figures (matplotlib, drawn off-screen): what people would rather look at than read."""
+"""Figures (matplotlib, drawn off-screen): what people would rather look at than read.
+
+A job computes; the figure of its result is drawn here, by one public function per figure
+(:func:`plot_campaign` for ``offramp run``, :func:`plot_epstein` for ``offramp epstein``),
+and the command line composes the two. matplotlib is imported only when a figure is drawn,
+so the command line's start-up can read :class:`FigureOptions` cheaply.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field, field_validator
 
 from offramp.model.unrest import Citizen
+from offramp.run.options import checked_options
+from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange
+from offramp.scenario.options import JobOptions
 
-__all__ = ["CITIZEN_COLOURS", "OUTCOME_COLOURS", "pyplot", "save_figure", "plot_citizen_shares", "plot_outcome_shares"]
+if TYPE_CHECKING:
+    from offramp.run.epstein import EpsteinRun
+    from offramp.run.runner import CampaignRun
+
+__all__ = [
+    "CITIZEN_COLOURS",
+    "OUTCOME_COLOURS",
+    "FIGURE_SUFFIXES",
+    "FigureOptions",
+    "pyplot",
+    "save_figure",
+    "plot_campaign",
+    "plot_epstein",
+    "epstein_title",
+    "plot_citizen_shares",
+    "plot_outcome_shares",
+]
+
+#: File formats a figure may be written in: those matplotlib's off-screen canvas writes
+#: without anything more installed (pgf needs LaTeX; raw and rgba are not image files).
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
+
+
+class FigureOptions(JobOptions):
+    """Where a command's figure goes: checked before the job runs, so that a name matplotlib
+    cannot write is refused before the work, not after it."""
+
+    plot: Path | None = Field(None, description="figure file, e.g. .png, .pdf or .svg")
+
+    @field_validator("plot")
+    @classmethod
+    def _check_suffix(cls, path: Path | None) -> Path | None:
+        if path is not None and path.suffix.lower() not in FIGURE_SUFFIXES:
+            raise ValueError(f"use a figure file name ending in {', '.join(FIGURE_SUFFIXES)} (got {path.name!r})")
+        return path
+
+
+def _figure_path(plot: str | Path | None, options: FigureOptions | None) -> Path:
+    """The checked figure path of a plotting call: ``plot`` checked here, or ``options``."""
+    figure = checked_options(FigureOptions, options, {} if plot is None else {"plot": plot})
+    if figure.plot is None:
+        raise TypeError("give the figure's file name (plot) or FigureOptions with one")
+    return figure.plot
 
 def pyplot():
     """matplotlib's pyplot on the off-screen Agg backend: figures are files, never windows
@@ -28,7 +81,8 @@ def pyplot():
 
 
 def save_figure(fig, path: str | Path) -> Path:
-    """Write a figure (format from the suffix, at 120 dpi) and free it.
+    """Write a figure (format from the suffix, at 120 dpi; the folder is made if missing)
+    and free it.
 
     Parameters
     ----------
@@ -42,6 +96,7 @@ def save_figure(fig, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
@@ -143,3 +198,85 @@ def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds 
               fontsize="small")
     ax.grid(axis="x", alpha=0.3)
     return save_figure(fig, path)
+
+
+def plot_campaign(run: CampaignRun, plot: str | Path | None = None, *, options: FigureOptions | None = None) -> Path:
+    """The figure of an ``offramp run``: outcome shares per strategy, with 95% intervals.
+
+    ``offramp run --plot shares.png`` draws it; from Python,
+    ``plot_campaign(run_campaign("quick.toml", worlds=100), "shares.png")``.
+
+    Parameters
+    ----------
+    run : CampaignRun
+        What :func:`offramp.run.campaign.run_campaign` returned.
+    plot : str or Path, optional
+        Where to write the figure (format from the suffix, :data:`FIGURE_SUFFIXES`).
+    options : FigureOptions, optional
+        The figure path already checked, instead of ``plot``.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    OptionError
+        A file name whose suffix is not a figure format.
+    """
+    # Imported here, not at the top: the command line's start-up reads FigureOptions from
+    # this module and should not load the world model for it.
+    from offramp.analyse.outcomes import outcome_summary
+    from offramp.run.runner import OUTCOME_LABELS
+
+    path = _figure_path(plot, options)
+    summary = outcome_summary(run.outcomes, OUTCOME_LABELS)
+    return plot_outcome_shares(summary, path, title=f"How the worlds ended: {run.scenario_name}")
+
+
+def epstein_title(config: EpsteinConfig) -> str:
+    """A figure title naming the rules and the legitimacy schedule of a standalone run.
+
+    Parameters
+    ----------
+    config : EpsteinConfig
+
+    Returns
+    -------
+    str
+    """
+    schedule = f"L = {config.legitimacy}"
+    if config.legitimacy_change is LegitimacyChange.SUDDEN:
+        schedule = f"L {config.legitimacy} -> {config.legitimacy_to} at step {config.change_start}"
+    elif config.legitimacy_change is LegitimacyChange.GRADUAL:
+        schedule = f"L {config.legitimacy} -> {config.legitimacy_to}, steps {config.change_start}-{config.change_end}"
+    return f"Civil violence, {config.variant} rules, {schedule}"
+
+
+def plot_epstein(run: EpsteinRun, plot: str | Path | None = None, *, options: FigureOptions | None = None) -> Path:
+    """The figure of an ``offramp epstein`` run: quiet, active and jailed shares over time.
+
+    ``offramp epstein --plot shares.png`` draws it; from Python,
+    ``plot_epstein(epstein_job(EpsteinConfig(), worlds=10), "shares.png")``.
+
+    Parameters
+    ----------
+    run : EpsteinRun
+        What :func:`offramp.run.epstein.epstein_job` (or ``run_epstein``) returned.
+    plot : str or Path, optional
+        Where to write the figure (format from the suffix, :data:`FIGURE_SUFFIXES`).
+    options : FigureOptions, optional
+        The figure path already checked, instead of ``plot``.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    OptionError
+        A file name whose suffix is not a figure format.
+    """
+    return plot_citizen_shares(run.counts, _figure_path(plot, options), title=epstein_title(run.config))

@@ -1,4 +1,9 @@
-"""Run the standalone civil-violence model: many worlds, one schedule, counts per step."""
+"""Run the standalone civil-violence model: many worlds, one schedule, counts per step.
+
+The job computes and writes data; it draws nothing. The figure of a run is
+:func:`offramp.report.figures.plot_epstein` and its terminal table
+:func:`offramp.report.tables.epstein_table`; the command line composes them.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pathlib import Path
-
 from offramp import __version__
-from offramp.model.unrest import Citizen, UnrestDrivers, citizen_counts, init_unrest, step_unrest
-from offramp.run.progress import progress_bar
 from offramp.model.streams import Stream, WorldStreams
+from offramp.model.unrest import Citizen, UnrestDrivers, citizen_counts, init_unrest, step_unrest
+from offramp.run.options import EpsteinOptions, checked_options
+from offramp.run.progress import progress_bar
 from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange, to_unrest_params
 
-__all__ = ["EpsteinRun", "run_epstein", "epstein_job", "legitimacy_path", "outbursts"]
+__all__ = ["EpsteinRun", "EpsteinOptions", "run_epstein", "epstein_job", "legitimacy_path", "outbursts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,9 @@ def run_epstein(
 ) -> EpsteinRun:
     """Run ``worlds`` independent worlds of the civil-violence model for ``steps`` steps.
 
+    The numbers are checked as :class:`~offramp.run.options.EpsteinOptions` (the same
+    ranges and defaults as ``offramp epstein``; only the progress bar is off by default).
+
     Parameters
     ----------
     config : EpsteinConfig
@@ -93,21 +100,26 @@ def run_epstein(
     Returns
     -------
     EpsteinRun
+
+    Raises
+    ------
+    OptionError
+        A bad number of worlds or steps, or a negative seed.
     """
-    if worlds < 1:
-        raise ValueError("worlds: must be at least 1")
-    if steps < 1:
-        raise ValueError("steps: must be at least 1")
-    if seed < 0:
-        raise ValueError("seed: must be >= 0")
+    return _simulate(config, EpsteinOptions.check(worlds=worlds, steps=steps, seed=seed, progress=progress))
+
+
+def _simulate(config: EpsteinConfig, options: EpsteinOptions) -> EpsteinRun:
+    """The run itself, on options already checked."""
+    worlds, steps = options.worlds, options.steps
     params = to_unrest_params(config)
-    streams = WorldStreams.for_worlds(seed, range(worlds), Stream.UNREST)
+    streams = WorldStreams.for_worlds(options.seed, range(worlds), Stream.UNREST)
     state = init_unrest(params, streams)
     counts = np.zeros((worlds, steps + 1, 3), np.int32)
     arrests = np.zeros((worlds, steps + 1), np.int32)
     counts[:, 0] = citizen_counts(state)
     legitimacy = legitimacy_path(config, steps)
-    with progress_bar("epstein", total=steps, enabled=progress) as advance:
+    with progress_bar("epstein", total=steps, enabled=options.progress) as advance:
         for t in range(steps):
             drivers = UnrestDrivers.constant(worlds, legitimacy[t], config.active_threshold)
             state, record = step_unrest(state, params, drivers, streams)
@@ -116,7 +128,7 @@ def run_epstein(
             counts[:, t + 1, Citizen.JAILED] = record.jailed
             arrests[:, t + 1] = record.arrests
             advance(1)
-    return EpsteinRun(config=config, seed=seed, counts=counts, arrests=arrests)
+    return EpsteinRun(config=config, seed=options.seed, counts=counts, arrests=arrests)
 
 
 def outbursts(active_share: np.ndarray, level: float = 0.05) -> np.ndarray:
@@ -137,63 +149,48 @@ def outbursts(active_share: np.ndarray, level: float = 0.05) -> np.ndarray:
     return np.count_nonzero(above[:, 1:] & ~above[:, :-1], axis=1).astype(np.int64)
 
 
-def _title(config: EpsteinConfig) -> str:
-    """Figure title naming the rules and the legitimacy schedule."""
-    schedule = f"L = {config.legitimacy}"
-    if config.legitimacy_change is LegitimacyChange.SUDDEN:
-        schedule = f"L {config.legitimacy} -> {config.legitimacy_to} at step {config.change_start}"
-    elif config.legitimacy_change is LegitimacyChange.GRADUAL:
-        schedule = f"L {config.legitimacy} -> {config.legitimacy_to}, steps {config.change_start}-{config.change_end}"
-    return f"Civil violence, {config.variant} rules, {schedule}"
+def epstein_job(config: EpsteinConfig, *, options: EpsteinOptions | None = None, **values: object) -> EpsteinRun:
+    """Run the standalone model and write its counts if asked: the ``offramp epstein`` job.
 
+    The options are :class:`~offramp.run.options.EpsteinOptions`' fields, given as
+    keywords (checked here, once) or as a model already checked; their defaults are the
+    model's:
 
-def epstein_job(
-    config: EpsteinConfig,
-    *,
-    worlds: int = 1,
-    steps: int = 200,
-    seed: int = 0,
-    out: str | Path | None = None,
-    plot: str | Path | None = None,
-    progress: bool = True,
-) -> EpsteinRun:
-    """Run the standalone model and write what was asked for: the ``offramp epstein`` job.
+    - ``worlds`` (int): number of worlds (>= 1).
+    - ``steps`` (int): engine steps (>= 1).
+    - ``seed`` (int): the run's seed (>= 0).
+    - ``out`` (path): counts per world and step, ``.csv`` or ``.parquet``: columns world,
+      step, quiet, active, jailed (citizen counts; step 0 is the initial state). Parquet
+      files carry the settings, seed and offramp's version in their metadata.
+    - ``progress`` (bool): show a progress bar.
+
+    The job draws nothing: the figure of the shares over time is
+    ``offramp.report.figures.plot_epstein(run, "shares.png")``.
 
     Parameters
     ----------
     config : EpsteinConfig
         Validated settings.
-    worlds : int
-        Number of worlds (>= 1).
-    steps : int
-        Engine steps (>= 1).
-    seed : int
-        The run's seed (>= 0).
-    out : str or Path, optional
-        Counts per world and step, ``.csv`` or ``.parquet``: columns world, step, quiet,
-        active, jailed (citizen counts; step 0 is the initial state). Parquet files carry
-        the settings, seed and offramp's version in their metadata.
-    plot : str or Path, optional
-        A figure of the active, jailed and quiet shares over time (e.g. ``.png``).
-    progress : bool
-        Show a progress bar.
+    options : EpsteinOptions, optional
+        Options already checked; not together with keywords.
+    **values : object
+        The options as keywords (see above).
 
     Returns
     -------
     EpsteinRun
+
+    Raises
+    ------
+    OptionError
+        A bad option.
     """
     from offramp.run.record import write_table
 
-    if out is not None and Path(out).suffix.lower() not in (".csv", ".parquet"):
-        raise ValueError(f"out: {Path(out).name}: use a .csv or .parquet file name")
-    result = run_epstein(config, worlds=worlds, steps=steps, seed=seed, progress=progress)
-    if out is not None:
+    options = checked_options(EpsteinOptions, options, values)
+    result = _simulate(config, options)
+    if options.out is not None:
         frame = result.to_frame()[["world", "step", "quiet", "active", "jailed"]]
-        metadata = {"config": config.model_dump(mode="json"), "seed": seed, "version": __version__}
-        write_table(frame, out, metadata)
-    if plot is not None:
-        from offramp.report.figures import plot_citizen_shares
-
-        Path(plot).parent.mkdir(parents=True, exist_ok=True)
-        plot_citizen_shares(result.counts, plot, title=_title(config))
+        metadata = {"config": config.model_dump(mode="json"), "seed": options.seed, "version": __version__}
+        write_table(frame, options.out, metadata)
     return result

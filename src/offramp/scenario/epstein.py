@@ -3,6 +3,9 @@
 ``EpsteinConfig`` is the edge where user input (command-line options or Python keyword
 arguments) is checked; after :func:`to_unrest_params` the engine trusts its parameters.
 Defaults are Mesa's ``EpsteinCivilViolence`` defaults (Epstein's Run 5 with J_max = 1000).
+It is a :class:`~offramp.scenario.options.JobOptions` model: ``EpsteinConfig.check(**values)``
+names a bad setting as an :class:`~offramp.errors.OptionError` (the command line's
+``--cop-density``), and its fields give the command line's help texts and defaults.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from offramp.model.unrest import RatioRounding, UnrestParams, Variant
+from offramp.scenario.options import JobOptions
 
 __all__ = ["EpsteinConfig", "LegitimacyChange", "to_unrest_params", "VARIANT_DEFAULTS"]
 
@@ -38,10 +42,9 @@ def _unit_interval(description: str, default: float):
     return Annotated[float, Field(default, ge=0.0, le=1.0, description=description)]
 
 
-class EpsteinConfig(BaseModel):
-    """Settings of one standalone Epstein run (names as in Mesa's example)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+class EpsteinConfig(JobOptions):
+    """Settings of one standalone Epstein run (names as in Mesa's example); unknown names,
+    NaN and infinities are refused, and the settings are frozen (:class:`JobOptions`)."""
 
     width: int = Field(40, ge=3, le=4096, description="grid width [cells]")
     height: int = Field(40, ge=3, le=4096, description="grid height [cells]")

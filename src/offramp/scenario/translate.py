@@ -7,11 +7,11 @@ scenario's uncertainties) mapped to per-world arrays of shape (B,).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from offramp.errors import InputError
+from offramp.errors import InputError, OptionError
 from offramp.model.cascade import CascadeParams
 from offramp.model.coercer import Strategy, build_strategy
 from offramp.model.escalation import EscalationParams
@@ -19,6 +19,7 @@ from offramp.model.leader import LeaderParams
 from offramp.model.periphery import PeripheryParams, RegionTable
 from offramp.model.unrest import UnrestParams
 from offramp.model.world import WorldParams
+from offramp.scenario.load import ScenarioSource
 from offramp.scenario.schema import Scenario, parameter_bounds
 
 __all__ = ["to_params", "build_strategies"]
@@ -125,9 +126,9 @@ def _strategy_spec(scenario: Scenario, name: str, seen: tuple[str, ...] = ()) ->
     """A strategy's data, with a named ``inner`` strategy resolved (regions closed to covert
     support are enforced by the model's coupling, for every kind of strategy)."""
     if name in seen:
-        raise InputError(f"strategies.{name}.inner", "strategies refer to each other in a circle")
-    if name not in scenario.strategies:
-        raise InputError(f"strategies.{seen[-1]}.inner" if seen else "strategy", f"no strategy named {name!r}")
+        raise InputError(f"strategies.{seen[-1]}.inner", "strategies refer to each other in a circle")
+    if name not in scenario.strategies:  # only an inner name can be unknown here
+        raise InputError(f"strategies.{seen[-1]}.inner", f"no strategy named {name!r}")
     spec = scenario.strategies[name].model_dump()
     spec.pop("description", None)
     inner = spec.get("inner")
@@ -136,24 +137,53 @@ def _strategy_spec(scenario: Scenario, name: str, seen: tuple[str, ...] = ()) ->
     return spec
 
 
-def build_strategies(scenario: Scenario, names: list[str] | None = None) -> dict[str, Strategy]:
-    """The scenario's strategies (all, or those named), built from their data.
+def build_strategies(
+    scenario: Scenario | ScenarioSource, names: Sequence[str] | None = None
+) -> dict[str, Strategy]:
+    """The scenario's strategies (all, or those named), built from their data and checked
+    once, here: the engine's ``levers`` trust them every week.
+
+    Parameters
+    ----------
+    scenario : Scenario or ScenarioSource
+        A validated scenario; given as the loaded file (:class:`ScenarioSource`), problems
+        in its strategies name the file.
+    names : sequence of str, optional
+        The strategies wanted (the ``strategy`` option), in this order; all of the
+        scenario's, in its order, when None or empty.
+
+    Returns
+    -------
+    dict of str to Strategy
 
     Raises
     ------
+    OptionError
+        ``strategy``: a name the scenario does not have.
     InputError
-        An unknown name, kind or parameter.
+        A strategy's data that cannot be built (unknown kind or parameter, a wrong
+        number of per-region values): ``file: strategies.NAME.field: problem`` for a
+        :class:`ScenarioSource`, ``strategies.NAME.field: problem`` for a bare scenario.
     """
-    chosen = list(scenario.strategies) if not names else list(names)
-    unknown = [n for n in chosen if n not in scenario.strategies]
+    source_name = scenario.name if isinstance(scenario, ScenarioSource) else None
+    body = scenario.scenario if isinstance(scenario, ScenarioSource) else scenario
+    chosen = list(names) if names else list(body.strategies)
+    unknown = [n for n in chosen if n not in body.strategies]
     if unknown:
-        raise InputError("--strategy", f"no strategy named {unknown[0]!r}; the scenario has {', '.join(scenario.strategies)}")
+        known = ", ".join(body.strategies)
+        raise OptionError("strategy", f"no strategy named {unknown[0]!r}; the scenario has {known}")
     strategies = {}
     for name in chosen:
+        where = f"strategies.{name}"
         try:
-            strategies[name] = build_strategy(_strategy_spec(scenario, name), f"strategies.{name}")
-        except (TypeError, ValueError) as error:
-            if isinstance(error, InputError):
-                raise
-            raise InputError(f"strategies.{name}", str(error)) from None
+            strategies[name] = build_strategy(_strategy_spec(body, name), where, n_regions=len(body.regions))
+        except InputError as error:
+            raise _in_file(error, source_name) from None
+        except (TypeError, ValueError) as error:  # a strategy class refusing its arguments
+            raise _in_file(InputError(where, str(error)), source_name) from None
     return strategies
+
+
+def _in_file(error: InputError, source_name: str | None) -> InputError:
+    """A problem in a scenario's data, naming the file it came from when there is one."""
+    return error if source_name is None else InputError(source_name, str(error))

@@ -1,0 +1,141 @@
+"""The options of ``offramp run`` and ``offramp epstein``, validated once, at the edge.
+
+Each job's options are a :class:`~offramp.scenario.options.JobOptions` model: the ranges,
+the defaults and the help texts are declared here, once. The command line builds the model
+from its flags (its help texts and defaults are these fields'), a Python caller's keywords
+build it inside the job function, and the job trusts it from then on. A bad value raises
+:class:`~offramp.errors.OptionError` naming the option.
+
+This module imports pydantic and nothing heavy, so the command line's start-up (``offramp
+--help``) can read it without loading the simulation or pandas.
+
+Choices
+-------
+1. An output table's format comes from its suffix, ``.parquet`` or ``.csv``; any other
+   suffix is refused here, before a run spends its time, not when the table is written.
+2. ``trace`` must name one of the run's worlds (``0 .. worlds - 1``), and ``trace_out``
+   only makes sense with ``trace``: both are cross-field rules of the model.
+3. An empty ``strategy`` list means every strategy of the scenario, as leaving it out does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import Field, field_validator, model_validator
+
+from offramp.run.record import TABLE_SUFFIXES
+from offramp.scenario.options import JobOptions
+
+__all__ = ["RunOptions", "EpsteinOptions", "checked_options"]
+
+_Options = TypeVar("_Options", bound=JobOptions)
+
+
+def _table_path(path: Path | None) -> Path | None:
+    """An output table's path, if its suffix is one the writer knows (choice 1)."""
+    if path is not None and path.suffix.lower() not in TABLE_SUFFIXES:
+        raise ValueError(f"use a .parquet or .csv file name (got {path.name!r})")
+    return path
+
+
+class RunOptions(JobOptions):
+    """Options of ``offramp run`` (:func:`offramp.run.campaign.run_campaign`)."""
+
+    worlds: int = Field(1000, ge=1, description="worlds per strategy")
+    seed: int = Field(0, ge=0, description="the run's seed; world i's numbers depend only on (seed, i)")
+    strategy: tuple[str, ...] | None = Field(
+        None, description="run only this strategy (repeat for several); every strategy of the scenario when not given"
+    )
+    chunk_size: int = Field(
+        250, ge=1, description="worlds simulated at once (memory only; results do not depend on it)"
+    )
+    out: Path | None = Field(None, description="outcome table, .parquet or .csv: one row per (strategy, world)")
+    trace: int | None = Field(None, ge=0, description="write the weekly trajectory of this world (an index)")
+    trace_out: Path | None = Field(
+        None, description="where the trace goes, .csv or .parquet; trace-world-N.csv beside --out when not given"
+    )
+    progress: bool = Field(True, description="show a progress bar")
+
+    @field_validator("out", "trace_out")
+    @classmethod
+    def _check_tables(cls, path: Path | None) -> Path | None:
+        return _table_path(path)
+
+    @model_validator(mode="after")
+    def _check_trace(self) -> RunOptions:
+        # Choice 2. The message names its field first: JobOptions.check blames that option.
+        if self.trace is not None and self.trace >= self.worlds:
+            raise ValueError(f"trace: world index must be in 0 .. {self.worlds - 1}")
+        if self.trace_out is not None and self.trace is None:
+            raise ValueError("trace_out: a trace file needs a world to trace (trace)")
+        return self
+
+    @property
+    def strategies(self) -> list[str] | None:
+        """The strategies asked for, or None for every one (choice 3)."""
+        return list(self.strategy) if self.strategy else None
+
+    @property
+    def trace_path(self) -> Path | None:
+        """Where the trace goes: ``trace_out``, or ``trace-world-N.csv`` beside ``out``
+        (or in the current folder); None without a trace."""
+        if self.trace is None:
+            return None
+        if self.trace_out is not None:
+            return self.trace_out
+        return (self.out.parent if self.out is not None else Path(".")) / f"trace-world-{self.trace}.csv"
+
+
+class EpsteinOptions(JobOptions):
+    """Options of ``offramp epstein`` (:func:`offramp.run.epstein.epstein_job`); the model's
+    settings are :class:`~offramp.scenario.epstein.EpsteinConfig`."""
+
+    worlds: int = Field(1, ge=1, description="number of worlds run at once")
+    steps: int = Field(200, ge=1, description="engine steps")
+    seed: int = Field(0, ge=0, description="the run's seed; world i's numbers depend only on (seed, i)")
+    out: Path | None = Field(None, description="counts per world and step, .csv or .parquet")
+    progress: bool = Field(True, description="show a progress bar")
+
+    @field_validator("out")
+    @classmethod
+    def _check_table(cls, path: Path | None) -> Path | None:
+        return _table_path(path)
+
+
+def checked_options(model: type[_Options], options: _Options | None, values: Mapping[str, Any]) -> _Options:
+    """A job's options: the checked model it was given, or one built from keywords.
+
+    The one place a job function turns its arguments into options: a caller that already
+    holds a checked model (the command line) passes it and nothing is checked again.
+
+    Parameters
+    ----------
+    model : type
+        The job's options model, a :class:`JobOptions` subclass.
+    options : JobOptions or None
+        A model already checked, or None.
+    values : mapping
+        Option values as keywords; only when ``options`` is None.
+
+    Returns
+    -------
+    JobOptions
+        An instance of ``model``.
+
+    Raises
+    ------
+    OptionError
+        A bad value among ``values``.
+    TypeError
+        Both ``options`` and keywords, or ``options`` of another model.
+    """
+    if options is None:
+        return model.check(**values)
+    if values:
+        raise TypeError(f"give either options or keywords ({', '.join(values)}), not both")
+    if not isinstance(options, model):
+        raise TypeError(f"options must be {model.__name__}, got {type(options).__name__}")
+    return options
