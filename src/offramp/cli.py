@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
-from rich.table import Table
 
 from offramp import __version__
 from offramp.errors import InputError, OfframpError, OptionError
@@ -88,33 +87,33 @@ _CONFIG, _EPSTEIN = EpsteinConfig, EpsteinOptions  # short names for the many he
 
 @app.command()
 def epstein(
-    width: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "width"))] = None,
-    height: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "height"))] = None,
-    citizen_density: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "citizen_density"))] = None,
-    cop_density: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "cop_density"))] = None,
-    citizen_vision: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "citizen_vision"))] = None,
-    cop_vision: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "cop_vision"))] = None,
-    legitimacy: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "legitimacy"))] = None,
-    max_jail_term: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "max_jail_term"))] = None,
-    active_threshold: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "active_threshold"))] = None,
-    arrest_prob_constant: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "arrest_prob_constant"))] = None,
-    variant: Annotated[Optional[str], typer.Option(help=_help(_CONFIG, "variant"))] = None,
-    ratio_rounding: Annotated[Optional[str], typer.Option(help=_help(_CONFIG, "ratio_rounding"))] = None,
+    width: Annotated[int | None, typer.Option(help=_help(_CONFIG, "width"))] = None,
+    height: Annotated[int | None, typer.Option(help=_help(_CONFIG, "height"))] = None,
+    citizen_density: Annotated[float | None, typer.Option(help=_help(_CONFIG, "citizen_density"))] = None,
+    cop_density: Annotated[float | None, typer.Option(help=_help(_CONFIG, "cop_density"))] = None,
+    citizen_vision: Annotated[int | None, typer.Option(help=_help(_CONFIG, "citizen_vision"))] = None,
+    cop_vision: Annotated[int | None, typer.Option(help=_help(_CONFIG, "cop_vision"))] = None,
+    legitimacy: Annotated[float | None, typer.Option(help=_help(_CONFIG, "legitimacy"))] = None,
+    max_jail_term: Annotated[int | None, typer.Option(help=_help(_CONFIG, "max_jail_term"))] = None,
+    active_threshold: Annotated[float | None, typer.Option(help=_help(_CONFIG, "active_threshold"))] = None,
+    arrest_prob_constant: Annotated[float | None, typer.Option(help=_help(_CONFIG, "arrest_prob_constant"))] = None,
+    variant: Annotated[str | None, typer.Option(help=_help(_CONFIG, "variant"))] = None,
+    ratio_rounding: Annotated[str | None, typer.Option(help=_help(_CONFIG, "ratio_rounding"))] = None,
     movement: Annotated[
         bool, typer.Option("--movement/--no-movement", help=_help(_CONFIG, "movement"))
     ] = _default(_CONFIG, "movement"),
-    turns: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "turns"))] = None,
-    move_rounds: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "move_rounds"))] = None,
-    move_attempts: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "move_attempts"))] = None,
-    legitimacy_change: Annotated[Optional[str], typer.Option(help=_help(_CONFIG, "legitimacy_change"))] = None,
-    legitimacy_to: Annotated[Optional[float], typer.Option(help=_help(_CONFIG, "legitimacy_to"))] = None,
-    change_start: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "change_start"))] = None,
-    change_end: Annotated[Optional[int], typer.Option(help=_help(_CONFIG, "change_end"))] = None,
-    worlds: Annotated[Optional[int], typer.Option(help=_help(_EPSTEIN, "worlds"))] = None,
-    steps: Annotated[Optional[int], typer.Option(help=_help(_EPSTEIN, "steps"))] = None,
-    seed: Annotated[Optional[int], typer.Option(help=_help(_EPSTEIN, "seed"))] = None,
-    out: Annotated[Optional[Path], typer.Option(help=_help(_EPSTEIN, "out"))] = None,
-    plot: Annotated[Optional[Path], typer.Option(help=_figure_help("figure of the shares over time"))] = None,
+    turns: Annotated[int | None, typer.Option(help=_help(_CONFIG, "turns"))] = None,
+    move_rounds: Annotated[int | None, typer.Option(help=_help(_CONFIG, "move_rounds"))] = None,
+    move_attempts: Annotated[int | None, typer.Option(help=_help(_CONFIG, "move_attempts"))] = None,
+    legitimacy_change: Annotated[str | None, typer.Option(help=_help(_CONFIG, "legitimacy_change"))] = None,
+    legitimacy_to: Annotated[float | None, typer.Option(help=_help(_CONFIG, "legitimacy_to"))] = None,
+    change_start: Annotated[int | None, typer.Option(help=_help(_CONFIG, "change_start"))] = None,
+    change_end: Annotated[int | None, typer.Option(help=_help(_CONFIG, "change_end"))] = None,
+    worlds: Annotated[int | None, typer.Option(help=_help(_EPSTEIN, "worlds"))] = None,
+    steps: Annotated[int | None, typer.Option(help=_help(_EPSTEIN, "steps"))] = None,
+    seed: Annotated[int | None, typer.Option(help=_help(_EPSTEIN, "seed"))] = None,
+    out: Annotated[Path | None, typer.Option(help=_help(_EPSTEIN, "out"))] = None,
+    plot: Annotated[Path | None, typer.Option(help=_figure_help("figure of the shares over time"))] = None,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help=_help(_EPSTEIN, "progress"))
     ] = _default(_EPSTEIN, "progress"),
@@ -147,14 +146,14 @@ def epstein(
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)")],
-    worlds: Annotated[Optional[int], typer.Option(help=_help(RunOptions, "worlds"))] = None,
-    seed: Annotated[Optional[int], typer.Option(help=_help(RunOptions, "seed"))] = None,
-    strategy: Annotated[Optional[list[str]], typer.Option(help=_help(RunOptions, "strategy"))] = None,
-    chunk_size: Annotated[Optional[int], typer.Option(help=_help(RunOptions, "chunk_size"))] = None,
-    out: Annotated[Optional[Path], typer.Option(help=_help(RunOptions, "out"))] = None,
-    trace: Annotated[Optional[int], typer.Option(help=_help(RunOptions, "trace"))] = None,
-    trace_out: Annotated[Optional[Path], typer.Option(help=_help(RunOptions, "trace_out"))] = None,
-    plot: Annotated[Optional[Path], typer.Option(help=_figure_help("figure of the outcome shares per strategy"))] = None,
+    worlds: Annotated[int | None, typer.Option(help=_help(RunOptions, "worlds"))] = None,
+    seed: Annotated[int | None, typer.Option(help=_help(RunOptions, "seed"))] = None,
+    strategy: Annotated[list[str] | None, typer.Option(help=_help(RunOptions, "strategy"))] = None,
+    chunk_size: Annotated[int | None, typer.Option(help=_help(RunOptions, "chunk_size"))] = None,
+    out: Annotated[Path | None, typer.Option(help=_help(RunOptions, "out"))] = None,
+    trace: Annotated[int | None, typer.Option(help=_help(RunOptions, "trace"))] = None,
+    trace_out: Annotated[Path | None, typer.Option(help=_help(RunOptions, "trace_out"))] = None,
+    plot: Annotated[Path | None, typer.Option(help=_figure_help("figure of the outcome shares per strategy"))] = None,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help=_help(RunOptions, "progress"))
     ] = _default(RunOptions, "progress"),
@@ -223,16 +222,16 @@ def _explore_default(name: str):
 @app.command(name="explore")
 def explore_command(
     scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)")],
-    design: Annotated[Optional[str], typer.Option(help=_explore_help("design"))] = None,
-    samples: Annotated[Optional[int], typer.Option(help=_explore_help("samples"))] = None,
-    replications: Annotated[Optional[int], typer.Option(help=_explore_help("replications"))] = None,
-    seed: Annotated[Optional[int], typer.Option(help=_explore_help("seed"))] = None,
-    out: Annotated[Optional[Path], typer.Option(help=_explore_help("out"))] = None,
-    strategy: Annotated[Optional[list[str]], typer.Option(help=_explore_help("strategy"))] = None,
-    workers: Annotated[Optional[int], typer.Option(help=_explore_help("workers"))] = None,
-    chunk_size: Annotated[Optional[int], typer.Option(help=_explore_help("chunk_size"))] = None,
-    executor: Annotated[Optional[str], typer.Option(help=_explore_help("executor"))] = None,
-    scheduler: Annotated[Optional[str], typer.Option(help=_explore_help("scheduler"))] = None,
+    design: Annotated[str | None, typer.Option(help=_explore_help("design"))] = None,
+    samples: Annotated[int | None, typer.Option(help=_explore_help("samples"))] = None,
+    replications: Annotated[int | None, typer.Option(help=_explore_help("replications"))] = None,
+    seed: Annotated[int | None, typer.Option(help=_explore_help("seed"))] = None,
+    out: Annotated[Path | None, typer.Option(help=_explore_help("out"))] = None,
+    strategy: Annotated[list[str] | None, typer.Option(help=_explore_help("strategy"))] = None,
+    workers: Annotated[int | None, typer.Option(help=_explore_help("workers"))] = None,
+    chunk_size: Annotated[int | None, typer.Option(help=_explore_help("chunk_size"))] = None,
+    executor: Annotated[str | None, typer.Option(help=_explore_help("executor"))] = None,
+    scheduler: Annotated[str | None, typer.Option(help=_explore_help("scheduler"))] = None,
     resume: Annotated[bool, typer.Option("--resume", help=_explore_help("resume"))] = _explore_default("resume"),
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help=_explore_help("progress"))
@@ -285,17 +284,17 @@ def _analyze_help(name: str, default: str | None = None) -> str:
 def analyze_command(
     directory: Annotated[Path, typer.Argument(help="an offramp explore directory (its --out)")],
     criteria: Annotated[
-        Optional[Path], typer.Option(help="criteria file (TOML): objective, satisficing, discovery, claim audit "
+        Path | None, typer.Option(help="criteria file (TOML): objective, satisficing, discovery, claim audit "
                                           "[default: settlement within 52 weeks >= 0.25, direct conflict <= 0.05]")
     ] = None,
-    report: Annotated[Optional[Path], typer.Option(help=_analyze_help("report"))] = None,
-    tables: Annotated[Optional[Path], typer.Option(help=_analyze_help("tables"))] = None,
+    report: Annotated[Path | None, typer.Option(help=_analyze_help("report"))] = None,
+    tables: Annotated[Path | None, typer.Option(help=_analyze_help("tables"))] = None,
     discover: Annotated[
-        Optional[list[str]], typer.Option(help=_analyze_help("discover", "the criteria's, or the best-ranked "
+        list[str] | None, typer.Option(help=_analyze_help("discover", "the criteria's, or the best-ranked "
                                                                          "strategy that fails somewhere")
                                           + " (repeat for several)")
     ] = None,
-    seed: Annotated[Optional[int], typer.Option(help=_analyze_help("seed"))] = None,
+    seed: Annotated[int | None, typer.Option(help=_analyze_help("seed"))] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_analyze_help("progress"))] = True,
 ) -> None:
     """Analyse an exploration: outcomes, robustness, scenario discovery, sensitivity and the claim audit."""

@@ -146,7 +146,17 @@ class Strategy(Protocol):
     """A coercer strategy: deterministic, batched over worlds (module choice 1)."""
 
     def levers(self, observation: Observation) -> Levers:
-        """The levers of this week for every world."""
+        """The levers of this week for every world.
+
+        Parameters
+        ----------
+        observation : Observation
+            What the coercer sees this week, per world (never the true state).
+
+        Returns
+        -------
+        Levers
+        """
         ...
 
 

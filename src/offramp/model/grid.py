@@ -64,7 +64,18 @@ def diamond_offsets(vision: int) -> np.ndarray:
 
 
 def vision_cell_count(vision: int) -> int:
-    """Number of cells an agent with this vision sees: 2 v (v + 1)."""
+    """Number of cells an agent with this vision sees: 2 v (v + 1).
+
+    Parameters
+    ----------
+    vision : int
+        Radius of the von Neumann diamond [cells].
+
+    Returns
+    -------
+    int
+        Cells in the diamond, the centre excluded (112 at radius 7).
+    """
     return 2 * vision * (vision + 1)
 
 

@@ -112,11 +112,31 @@ class WorldStreams:
         return len(self.generators)
 
     def take(self, rows: Sequence[int] | np.ndarray) -> WorldStreams:
-        """The streams of a subset of rows (shared generators, not copies)."""
+        """The streams of a subset of rows (shared generators, not copies).
+
+        Parameters
+        ----------
+        rows : sequence of int or int array
+            Positions of the rows to keep, in the order wanted.
+
+        Returns
+        -------
+        WorldStreams
+        """
         return WorldStreams(tuple(self.generators[int(i)] for i in np.asarray(rows).ravel()))
 
     def uniform(self, shape: tuple[int, ...] = ()) -> np.ndarray:
-        """float64 uniforms on [0, 1), shape (B, *shape)."""
+        """float64 uniforms on [0, 1), shape (B, *shape).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The shape of each world's draws.
+
+        Returns
+        -------
+        float64 array (B, *shape)
+        """
         out = np.empty((len(self.generators), *shape))
         if not shape:  # one number per world: no per-world array to fill
             out[:] = [g.random() for g in self.generators]
@@ -131,6 +151,17 @@ class WorldStreams:
         Each generator fills ``rows_per_generator`` consecutive batch rows (e.g. the K
         regions of one world) from one block, so the per-call cost is paid once per
         generator, not once per row.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The leading shape of the words (e.g. rows x H x W).
+        rows_per_generator : int
+            Batch rows each generator fills.
+
+        Returns
+        -------
+        uint32 array (*shape, B * rows_per_generator)
         """
         count = len(self.generators) * rows_per_generator
         out = np.empty((*shape, count), np.uint32)
@@ -144,7 +175,17 @@ class WorldStreams:
         return out
 
     def normal(self, shape: tuple[int, ...] = ()) -> np.ndarray:
-        """Standard normal draws, shape (B, *shape)."""
+        """Standard normal draws, shape (B, *shape).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The shape of each world's draws.
+
+        Returns
+        -------
+        float64 array (B, *shape)
+        """
         if not self.generators:
             return np.empty((0, *shape))
         return np.stack([g.standard_normal(shape) for g in self.generators])

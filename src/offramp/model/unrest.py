@@ -211,7 +211,25 @@ class UnrestDrivers:
         police_on_duty: ArrayLike = _ALL_ON_DUTY,
         perceived_risk_factor: ArrayLike = 1.0,
     ) -> UnrestDrivers:
-        """Drivers broadcast to G grids (scalars or (G,) arrays)."""
+        """Drivers broadcast to G grids (scalars or (G,) arrays).
+
+        Parameters
+        ----------
+        grids : int
+            G, the number of grids.
+        legitimacy : float or float64 array (G,)
+            L per grid.
+        active_threshold : float or float64 array (G,)
+            T per grid.
+        police_on_duty : int or int64 array (G,)
+            Officers on duty per grid (all when left out).
+        perceived_risk_factor : float or float64 array (G,)
+            Factor on the perceived arrest probability, in [0, 1] (1: Epstein's rule).
+
+        Returns
+        -------
+        UnrestDrivers
+        """
         return cls(
             legitimacy=np.broadcast_to(np.asarray(legitimacy, np.float64), (grids,)),
             active_threshold=np.broadcast_to(np.asarray(active_threshold, np.float64), (grids,)),
@@ -264,7 +282,16 @@ def draw_rows(params: UnrestParams) -> int:
     """Rows of uint32 words drawn per cell per step: order key, pick (an officer's arrest
     choice, a citizen's jail term), second pick, and per movement attempt the words of
     :func:`_words_per_attempt`. Each agent reads its words at its start-of-step cell, so
-    the count does not grow with turns."""
+    the count does not grow with turns.
+
+    Parameters
+    ----------
+    params : UnrestParams
+
+    Returns
+    -------
+    int
+    """
     return 3 + (_words_per_attempt(params) * params.move_attempts if params.movement else 0)
 
 
@@ -386,7 +413,17 @@ def arrest_probability(
 
 
 def citizen_counts(state: UnrestState) -> np.ndarray:
-    """Citizens per state, int64 (G, 3), columns in :class:`Citizen` order."""
+    """Citizens per state, int64 (G, 3), columns in :class:`Citizen` order.
+
+    Parameters
+    ----------
+    state : UnrestState
+
+    Returns
+    -------
+    int64 array (G, 3)
+        Quiet, active and jailed citizens per grid.
+    """
     occupant, status = _cells_first(state.occupant), _cells_first(state.status)
     # status is QUIET wherever no citizen stands, so count citizens and the other two.
     citizens = np.count_nonzero(occupant == Occupant.CITIZEN, axis=(0, 1))
@@ -428,6 +465,17 @@ def advance_with_words(
     :func:`step_unrest` draws the words; tests feed the same words to the loop-based
     reference and to this function. Every agent reads its words at the cell where it
     started the step, wherever it stands when it uses them.
+
+    Parameters
+    ----------
+    state : UnrestState
+    params : UnrestParams
+    drivers : UnrestDrivers
+    words : uint32 array (draw_rows(params), H, W, G)
+
+    Returns
+    -------
+    (UnrestState, UnrestRecord)
     """
     occupant = _cells_first(state.occupant)
     grids = occupant.shape[-1]  # (H, W, G)

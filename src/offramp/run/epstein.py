@@ -65,6 +65,16 @@ def legitimacy_path(config: EpsteinConfig, steps: int) -> np.ndarray:
 
     A sudden change sets ``legitimacy_to`` from ``change_start`` on; a gradual one moves
     linearly from ``legitimacy`` at ``change_start`` to ``legitimacy_to`` at ``change_end``.
+
+    Parameters
+    ----------
+    config : EpsteinConfig
+    steps : int
+        Engine steps.
+
+    Returns
+    -------
+    float64 array (steps,)
     """
     step = np.arange(1, steps + 1, dtype=np.float64)
     start, end = config.legitimacy, config.legitimacy_to

@@ -108,7 +108,16 @@ class EpsteinConfig(JobOptions):
 
 
 def to_unrest_params(config: EpsteinConfig) -> UnrestParams:
-    """Translate validated settings to the engine's parameters (the one translation point)."""
+    """Translate validated settings to the engine's parameters (the one translation point).
+
+    Parameters
+    ----------
+    config : EpsteinConfig
+
+    Returns
+    -------
+    UnrestParams
+    """
     return UnrestParams(
         height=config.height,
         width=config.width,

@@ -47,7 +47,16 @@ class ScenarioSource:
 
 
 def scenario_hash(text: str) -> str:
-    """SHA-256 hex digest of a scenario's text."""
+    """SHA-256 hex digest of a scenario's text.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -326,6 +326,17 @@ def _check_strategy_value(name: str, annotation: str, value: object) -> None:
 def parameter_bounds(scenario: Scenario, path: str) -> tuple[float | None, float | None]:
     """The allowed range of the numeric parameter at ``path`` (choice 3).
 
+    Parameters
+    ----------
+    scenario : Scenario
+    path : str
+        ``section.field`` or ``regions.NAME.field``.
+
+    Returns
+    -------
+    (float or None, float or None)
+        The lower and upper bound (None: unbounded).
+
     Raises
     ------
     ValueError
