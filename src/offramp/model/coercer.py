@@ -101,7 +101,19 @@ class Levers:
 
     @classmethod
     def zeros(cls, n_worlds: int, n_regions: int) -> Levers:
-        """All levers at 0 for B worlds and K regions."""
+        """All levers at 0 for B worlds and K regions.
+
+        Parameters
+        ----------
+        n_worlds : int
+            B.
+        n_regions : int
+            K.
+
+        Returns
+        -------
+        Levers
+        """
         return cls(np.zeros(n_worlds), np.zeros(n_worlds), np.zeros(n_worlds), np.zeros((n_worlds, n_regions)),
                    np.zeros(n_worlds))
 
