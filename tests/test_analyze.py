@@ -111,7 +111,7 @@ def test_cli_writes_the_report_and_tables(run_dir, tmp_path, capsys):
     (["analyze", "{run}", "--criteria", "{tmp}/typo.toml"], "typo.toml: objective.outcom: Extra inputs"),
     (["analyze", "{run}", "--report", "{tmp}/report.txt"], "--report: 'report.txt' is not HTML"),
     (["analyze", "{run}", "--discover", "nosuch"], "--discover: 'nosuch' was not run; one of sanctions_only, conciliation"),
-    (["analyze", "{run}", "--seed", "-1"], "--seed: Input should be greater than or equal to 0"),
+    (["analyze", "{run}", "--seed", "-1"], "--seed: must be at least 0, got -1"),
 ])
 def test_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, capsys, argv, expected):
     (tmp_path / "typo.toml").write_text('[objective]\noutcom = "settlement"\n')

@@ -18,6 +18,14 @@ from offramp.errors import OptionError, describe_validation_error
 
 __all__ = ["JobOptions"]
 
+# pydantic's range errors, worded as offramp words them everywhere else.
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("greater than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+}
+
 
 class JobOptions(BaseModel):
     """Base of a job's options: unknown names, NaN and infinities are refused; frozen."""
@@ -50,6 +58,10 @@ class JobOptions(BaseModel):
             location = tuple(first.get("loc", ()))
             message = describe_validation_error(error, lambda loc: str(loc[0]))
             option, _, problem = message.partition(": ")
+            bound = _BOUNDS.get(str(first.get("type")))
+            if bound is not None and location:  # the house wording for a range: "must be at least 1"
+                word, key = bound
+                problem = f"must be {word} {first.get('ctx', {}).get(key)}, got {first.get('input')!r}"
             # A cross-field rule names its field at the start of its message; one that
             # names none is blamed on the first option of the model.
             if not location and option == "input":
