@@ -191,9 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"engine state: {bytes_per_cell} bytes per cell\n")
     print("engine columns: the mesa variant (Mesa's rules, 16 turns a step) and the paper variant")
     print("(Epstein's simultaneous update); ratios are engine / Mesa agent-steps per second.\n")
-    header = (
-        f"{'race':<22}{'Mesa':>12}{'engine mesa':>14}{'ratio':>9}{'engine paper':>15}{'ratio':>9}"
-    )
+    header = f"{'race':<22}{'Mesa':>12}{'engine mesa':>14}{'ratio':>9}{'engine paper':>15}{'ratio':>9}"
     print(header)
     print("-" * len(header))
     mesa_cache: dict[tuple[int, int], float] = {}

@@ -88,7 +88,9 @@ def assert_trees_equal(actual: Any, expected: Any, context: str = "") -> None:
     for (path, a), (_, b) in zip(actual_leaves, expected_leaves):
         if isinstance(b, np.ndarray):
             assert isinstance(a, np.ndarray), f"{context}{path}: not an array"
-            assert a.dtype == b.dtype and a.shape == b.shape, f"{context}{path}: {a.dtype}{a.shape} != {b.dtype}{b.shape}"
+            assert a.dtype == b.dtype and a.shape == b.shape, (
+                f"{context}{path}: {a.dtype}{a.shape} != {b.dtype}{b.shape}"
+            )
             np.testing.assert_array_equal(a, b, err_msg=f"{context}{path}")
         else:
             assert a == b, f"{context}{path}: {a!r} != {b!r}"
@@ -101,7 +103,9 @@ def assert_structure_kept(before: Any, after: Any, context: str = "") -> None:
     for (path, b), (_, a) in zip(before_leaves, after_leaves):
         if isinstance(b, np.ndarray):
             assert isinstance(a, np.ndarray), f"{context}{path}: became {type(a).__name__}"
-            assert (a.dtype, a.shape) == (b.dtype, b.shape), f"{context}{path}: {b.dtype}{b.shape} -> {a.dtype}{a.shape}"
+            assert (a.dtype, a.shape) == (b.dtype, b.shape), (
+                f"{context}{path}: {b.dtype}{b.shape} -> {a.dtype}{a.shape}"
+            )
 
 
 def permutation(n: int) -> np.ndarray:
@@ -173,7 +177,9 @@ def check_step(
     again = _run_steps(step, state, params, drivers, streams(everyone), n_steps)
     assert_trees_equal(again, full, f"{step.__name__} rerun")
     other = _run_steps(step, state, params, drivers, streams(everyone, seed + 1), n_steps)
-    assert array_digest(other) != array_digest(full), f"{step.__name__}: seed {seed + 1} gives the output of seed {seed}"
+    assert array_digest(other) != array_digest(full), (
+        f"{step.__name__}: seed {seed + 1} gives the output of seed {seed}"
+    )
 
     # Batch invariance: one world alone, and the batch permuted.
     for i in sorted({0, n_worlds // 2, n_worlds - 1}):
@@ -219,7 +225,10 @@ def check_strategy(strategy: Any, observation: Any, *, n_weeks: int = 3) -> None
         assert_trees_equal(got, take_rows(full, rows, n_worlds), f"{name} rows {list(rows)[:3]}...")
 
 
-_SECTION = re.compile(r"^\s*Parameters\n\s*-+\n(?P<body>.*?)(?:\n\s*\n\s*(?:Returns|Raises|Yields|References|Examples|Notes)\n\s*-+|\Z)", re.S | re.M)
+_SECTION = re.compile(
+    r"^\s*Parameters\n\s*-+\n(?P<body>.*?)(?:\n\s*\n\s*(?:Returns|Raises|Yields|References|Examples|Notes)\n\s*-+|\Z)",
+    re.S | re.M,
+)
 
 
 def documented_parameters(function: Callable) -> list[str]:

@@ -39,8 +39,9 @@ def _public_functions():
 
 
 def _documented(doc: str) -> list[str] | None:
-    match = re.search(r"\n\s*Parameters\n\s*-{5,}\n(.*?)(\n\s*\n\s*(Returns|Raises|Yields|Notes|References|Examples)\n|\Z)",
-                      doc, re.S)
+    match = re.search(
+        r"\n\s*Parameters\n\s*-{5,}\n(.*?)(\n\s*\n\s*(Returns|Raises|Yields|Notes|References|Examples)\n|\Z)", doc, re.S
+    )
     if not match:
         return None
     names = []
@@ -61,10 +62,7 @@ def test_there_are_functions_to_check():
 @pytest.mark.parametrize("qualified", sorted(FUNCTIONS))
 def test_documented_parameters_match_the_signature(qualified):
     function = FUNCTIONS[qualified]
-    actual = [
-        name for name, p in inspect.signature(function).parameters.items()
-        if name not in ("self", "cls")
-    ]
+    actual = [name for name, p in inspect.signature(function).parameters.items() if name not in ("self", "cls")]
     documented = _documented(inspect.getdoc(function) or "")
     if documented is None:
         assert not actual, f"{qualified}: takes {actual} but its docstring has no Parameters section"

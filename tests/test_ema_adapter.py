@@ -94,8 +94,10 @@ def test_the_horizon_can_be_shortened():
 
 
 def test_integer_parameters_become_integer_uncertainties_and_one_strategy_a_constant():
-    scenario = parse_scenario(QUICK_TEXT.replace(
-        "[uncertainties]\n", '[uncertainties]\n"periphery.uprising_weeks" = [2.5, 7]\n'), "integers.toml")
+    scenario = parse_scenario(
+        QUICK_TEXT.replace("[uncertainties]\n", '[uncertainties]\n"periphery.uprising_weeks" = [2.5, 7]\n'),
+        "integers.toml",
+    )
     model = ema_model(scenario, strategies=["conciliation"])
     weeks = model.uncertainties[ema_name("periphery.uprising_weeks")]
     assert isinstance(weeks, ema_workbench.IntegerParameter)
@@ -103,12 +105,15 @@ def test_integer_parameters_become_integer_uncertainties_and_one_strategy_a_cons
     assert len(model.levers) == 0 and model.constants["strategy"].value == "conciliation"
 
 
-@pytest.mark.parametrize(("settings", "where"), [
-    ({"replications": 0}, "replications"),
-    ({"seed": -1}, "seed"),
-    ({"horizon_weeks": 0}, "horizon_weeks"),
-    ({"strategies": ["nope"]}, "strategy"),
-])
+@pytest.mark.parametrize(
+    ("settings", "where"),
+    [
+        ({"replications": 0}, "replications"),
+        ({"seed": -1}, "seed"),
+        ({"horizon_weeks": 0}, "horizon_weeks"),
+        ({"strategies": ["nope"]}, "strategy"),
+    ],
+)
 def test_bad_settings_are_refused(settings, where):
     with pytest.raises(InputError) as caught:
         ema_model(QUICK, **settings)

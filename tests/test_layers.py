@@ -63,9 +63,16 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            found += [(node.lineno, f"{module}.{alias.name}" if module == "offramp" else module) for alias in node.names]
-        elif (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("import_module") and node.args
-              and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("offramp")):
+            found += [
+                (node.lineno, f"{module}.{alias.name}" if module == "offramp" else module) for alias in node.names
+            ]
+        elif (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func).endswith("import_module")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and str(node.args[0].value).startswith("offramp")
+        ):
             found.append((node.lineno, str(node.args[0].value)))
     return found
 
@@ -84,8 +91,10 @@ def upward_imports() -> list[str]:
             if other is not None and other in RANK and RANK[other] > RANK[me]:
                 problems.append(f"{path.relative_to(PACKAGE)}:{line}: {me} imports {module} (a layer above)")
             if module == "offramp":
-                problems.append(f"{path.relative_to(PACKAGE)}:{line}: imports the package facade 'offramp' "
-                                "(take what it offers from its layer; __version__ is the one name to import from it)")
+                problems.append(
+                    f"{path.relative_to(PACKAGE)}:{line}: imports the package facade 'offramp' "
+                    "(take what it offers from its layer; __version__ is the one name to import from it)"
+                )
     return problems
 
 
@@ -119,15 +128,30 @@ def test_the_checker_sees_lazy_relative_and_guarded_imports(tmp_path):
 
 # What the command line's start-up (--version, --help) must not load: the tables, the
 # analysis and the figures are slow to import. (A job's options model may load: pydantic.)
-_NOT_AT_START = ("pandas", "pyarrow", "scipy", "matplotlib", "SALib", "ema_workbench", "offramp.analyse.analysis",
-                 "offramp.report.html", "offramp.explore.experiments")
+_NOT_AT_START = (
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "matplotlib",
+    "SALib",
+    "ema_workbench",
+    "offramp.analyse.analysis",
+    "offramp.report.html",
+    "offramp.explore.experiments",
+)
 
 
 @pytest.mark.parametrize(
     ("statement", "forbidden"),
     [
-        ("import offramp.model.unrest", ("offramp.run", "offramp.explore", "offramp.analyse", "offramp.report", "pandas")),
-        ("import offramp.model.world", ("offramp.run", "offramp.explore", "offramp.analyse", "offramp.report", "pandas")),
+        (
+            "import offramp.model.unrest",
+            ("offramp.run", "offramp.explore", "offramp.analyse", "offramp.report", "pandas"),
+        ),
+        (
+            "import offramp.model.world",
+            ("offramp.run", "offramp.explore", "offramp.analyse", "offramp.report", "pandas"),
+        ),
         ("from offramp.cli import main; main(['--version'])", _NOT_AT_START),
         ("from offramp.cli import main; main(['--help'])", _NOT_AT_START),
         ("from offramp.cli import main; main(['run', '--help'])", _NOT_AT_START),
@@ -139,6 +163,6 @@ def test_importing_a_layer_loads_nothing_above_it(statement, forbidden):
     analysis, so ``offramp --version`` stays fast)."""
     code = f"import sys\n{statement}\nprint('MODULES', *sorted(sys.modules))"
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    loaded = shown[shown.index("MODULES"):].split()[1:]
+    loaded = shown[shown.index("MODULES") :].split()[1:]
     bad = [m for m in loaded if any(m == f or m.startswith(f + ".") for f in forbidden)]
     assert not bad, f"{statement} loads {bad[:10]}"

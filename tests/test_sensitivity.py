@@ -196,8 +196,12 @@ def test_feature_scoring_classifies_0_1_outputs_and_regresses_the_rest(monkeypat
     feature_scores(x, (x["w"].to_numpy() > 0.5).astype(float))
     feature_scores(x, x["w"].to_numpy())
     feature_scores(x, np.where(x["w"].to_numpy() > 0.5, 1.0, 0.5))  # two values, but not 0/1: a share
-    assert modes == [(RuleInductionType.CLASSIFICATION, "i"), (RuleInductionType.CLASSIFICATION, "i"),
-                     (RuleInductionType.REGRESSION, "f"), (RuleInductionType.REGRESSION, "f")]
+    assert modes == [
+        (RuleInductionType.CLASSIFICATION, "i"),
+        (RuleInductionType.CLASSIFICATION, "i"),
+        (RuleInductionType.REGRESSION, "f"),
+        (RuleInductionType.REGRESSION, "f"),
+    ]
 
 
 def test_feature_scoring_refusals_constant_output_and_missing_ema(monkeypatch):
@@ -209,8 +213,12 @@ def test_feature_scoring_refusals_constant_output_and_missing_ema(monkeypatch):
     constant = feature_scores(x, np.ones(50))
     assert constant["score"].isna().all() and "constant" in constant.attrs["note"]
 
-    for name in ("ema_workbench", "ema_workbench.analysis", "ema_workbench.analysis.feature_scoring",
-                 "ema_workbench.analysis.scenario_discovery_util"):
+    for name in (
+        "ema_workbench",
+        "ema_workbench.analysis",
+        "ema_workbench.analysis.feature_scoring",
+        "ema_workbench.analysis.scenario_discovery_util",
+    ):
         monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules: the import fails
     with pytest.raises(OfframpError, match=r"pip install 'offramp\[analysis\]'"):
         feature_scores(x, x["w"].to_numpy())

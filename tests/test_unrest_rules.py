@@ -66,8 +66,12 @@ def _lone_pair(risk_aversion: float, hardship: float) -> UnrestState:
     duty = np.full((1, 7, 7), -1, np.int16)
     duty[0, 3, 5] = 0
     return UnrestState(
-        occupant=occupant, status=np.zeros_like(occupant), jail_steps=np.zeros((1, 7, 7), np.int16),
-        hardship=hardship_grid, risk_aversion=risk_grid, duty_rank=duty,
+        occupant=occupant,
+        status=np.zeros_like(occupant),
+        jail_steps=np.zeros((1, 7, 7), np.int16),
+        hardship=hardship_grid,
+        risk_aversion=risk_grid,
+        duty_rank=duty,
     )
 
 

@@ -14,8 +14,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "Analysis", "aggregate", "analyze", "cascade", "choice_probabilities", "load",
-           "write_report"]
+__all__ = ["__version__", "Analysis", "aggregate", "analyze", "cascade", "choice_probabilities", "load", "write_report"]
 
 # The public names, imported on first use: ``import offramp.model.unrest`` (or the command
 # line's ``--version``) must not load the exploration's pandas or the analysis's SciPy.

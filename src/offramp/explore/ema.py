@@ -52,7 +52,12 @@ __all__ = ["ema_model", "ema_name", "SHARE_OUTCOMES", "MEAN_OUTCOMES"]
 SHARE_OUTCOMES: tuple[str, ...] = tuple(outcome.label for outcome in Outcome)
 #: Outcomes that are means over the replications of the runner's column of that name.
 MEAN_OUTCOMES: tuple[str, ...] = (
-    "end_week", "war_deaths", "periphery_casualties", "peak_tension", "final_resolve", "final_war_capacity",
+    "end_week",
+    "war_deaths",
+    "periphery_casualties",
+    "peak_tension",
+    "final_resolve",
+    "final_war_capacity",
 )
 
 
@@ -108,8 +113,11 @@ class _Experiment:
         name = str(values["strategy"])
         overrides = {path: np.full(self.replications, float(values[path])) for path in self.paths}
         columns = run_worlds(
-            to_params(scenario, self.replications, overrides), self._strategy(name), name,
-            np.arange(self.replications), self.seed,
+            to_params(scenario, self.replications, overrides),
+            self._strategy(name),
+            name,
+            np.arange(self.replications),
+            self.seed,
         )
         results = {label: float(np.mean(columns["outcome"] == label)) for label in SHARE_OUTCOMES}
         results.update({column: float(np.mean(columns[column])) for column in MEAN_OUTCOMES})
@@ -159,8 +167,10 @@ def ema_model(
         field = type(scenario.scenario).model_fields["horizon_weeks"]
         limits = {bound: getattr(c, bound) for c in field.metadata for bound in ("ge", "le") if hasattr(c, bound)}
         low, high = limits["ge"], limits["le"]  # the schema's range, so the two cannot disagree
-        if isinstance(horizon_weeks, bool) or not isinstance(horizon_weeks, (int, np.integer)) or not (
-            low <= horizon_weeks <= high
+        if (
+            isinstance(horizon_weeks, bool)
+            or not isinstance(horizon_weeks, (int, np.integer))
+            or not (low <= horizon_weeks <= high)
         ):
             raise InputError("horizon_weeks", f"must be a whole number in [{low}, {high}], got {horizon_weeks!r}")
         data = scenario.model_dump(mode="json")
@@ -173,7 +183,9 @@ def ema_model(
     for path in paths:
         lower, upper = scenario.uncertainties[path]
         if is_integer_parameter(scenario, path):
-            uncertainties.append(IntegerParameter(ema_name(path), math.ceil(lower), math.floor(upper), variable_name=path))
+            uncertainties.append(
+                IntegerParameter(ema_name(path), math.ceil(lower), math.floor(upper), variable_name=path)
+            )
         else:
             uncertainties.append(RealParameter(ema_name(path), float(lower), float(upper), variable_name=path))
     model.uncertainties = uncertainties

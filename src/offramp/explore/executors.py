@@ -170,8 +170,13 @@ def chunk_frame(task: ChunkTask):
 
     overrides = {path: values[:, j] for j, path in enumerate(task.parameters)}
     outcomes = run_worlds(to_params(scenario, worlds.size, overrides), strategy, task.chunk.strategy, worlds, task.seed)
-    columns = {"sample": sample, "replication": replication, "world": worlds,
-               "strategy": outcomes["strategy"], "seed": outcomes["seed"]}
+    columns = {
+        "sample": sample,
+        "replication": replication,
+        "world": worlds,
+        "strategy": outcomes["strategy"],
+        "seed": outcomes["seed"],
+    }
     for j, path in enumerate(task.parameters):
         columns[path] = values[:, j].astype(np.float64)
     for j, claim in enumerate(task.claims):
@@ -258,9 +263,11 @@ def run_local(tasks: Iterable[ChunkTask], workers: int, on_done: Callable[[Chunk
                 try:
                     done = future.result()
                 except BrokenProcessPool:
-                    raise OfframpError("a worker process died (out of memory, or a script calling explore() "
-                                       "without an `if __name__ == '__main__':` guard); finished chunks are kept: "
-                                       "run again with --resume") from None
+                    raise OfframpError(
+                        "a worker process died (out of memory, or a script calling explore() "
+                        "without an `if __name__ == '__main__':` guard); finished chunks are kept: "
+                        "run again with --resume"
+                    ) from None
                 on_done(done)
                 for task in _take(pending, 1):
                     running.add(pool.submit(run_chunk, task))
@@ -315,9 +322,12 @@ def warn_malloc_trim(stacklevel: int) -> None:
     stacklevel : int
         As for :func:`warnings.warn`, counted from the caller.
     """
-    warnings.warn("Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows NumPy-heavy chunks "
-                  "(about 1.7x measured); see docs/exploration.md, 'Dask clusters'",
-                  PerformanceWarning, stacklevel=stacklevel + 1)
+    warnings.warn(
+        "Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows NumPy-heavy chunks "
+        "(about 1.7x measured); see docs/exploration.md, 'Dask clusters'",
+        PerformanceWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 @contextmanager
@@ -343,16 +353,19 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator:
     if scheduler is None:
         # Choice 5: unset Dask's MALLOC_TRIM_THRESHOLD_ in the workers this cluster spawns.
         with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None)
+            cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
         client = distributed.Client(cluster)
     else:
         try:
             client = distributed.Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as error:
-            raise OptionError("scheduler", f"cannot reach a Dask scheduler at {scheduler} "
-                                           f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
-                              ) from None
+            raise OptionError(
+                "scheduler",
+                f"cannot reach a Dask scheduler at {scheduler} "
+                f"({str(error).splitlines()[0] if str(error) else type(error).__name__})",
+            ) from None
     try:
         yield client
     finally:

@@ -114,8 +114,13 @@ class Levers:
         -------
         Levers
         """
-        return cls(np.zeros(n_worlds), np.zeros(n_worlds), np.zeros(n_worlds), np.zeros((n_worlds, n_regions)),
-                   np.zeros(n_worlds))
+        return cls(
+            np.zeros(n_worlds),
+            np.zeros(n_worlds),
+            np.zeros(n_worlds),
+            np.zeros((n_worlds, n_regions)),
+            np.zeros(n_worlds),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,7 +569,9 @@ def shipped_strategies(covert_regions: Sequence[bool] | None = None) -> dict[str
         "sanctions_only": AdaptiveRule(**_SANCTIONS_RAMP),
         "conciliation": StaticSchedule(sanctions=((0.0, 0.2), (26.0, 0.0)), concessions=((0.0, 0.6),)),
         "full_pressure": full_pressure,
-        "full_pressure_paced": PaceRegulator(inner=full_pressure, tension_ceiling=1.0, paranoia_ceiling=0.6, throttle=0.25),
+        "full_pressure_paced": PaceRegulator(
+            inner=full_pressure, tension_ceiling=1.0, paranoia_ceiling=0.6, throttle=0.25
+        ),
         "covert_only": AdaptiveRule(**_COVERT, covert_regions=mask),
         "outreach_only": AdaptiveRule(outreach=0.5),
         "information_only": AdaptiveRule(information=0.6),

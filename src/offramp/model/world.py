@@ -41,7 +41,13 @@ from offramp.model.cascade import (
     step_inner_circle,
 )
 from offramp.model.coercer import Levers, Observation, Strategy
-from offramp.model.escalation import EscalationDrivers, EscalationParams, EscalationState, init_escalation, step_escalation
+from offramp.model.escalation import (
+    EscalationDrivers,
+    EscalationParams,
+    EscalationState,
+    init_escalation,
+    step_escalation,
+)
 from offramp.model.leader import (
     LeaderDrivers,
     LeaderParams,
@@ -399,9 +405,16 @@ def init_world(params: WorldParams, streams: WorldStreamSet) -> WorldState:
         outcome=np.full(n_worlds, Outcome.ONGOING, np.int8),
         end_week=counts.copy(),
         tallies=Tallies(
-            war_deaths=zeros.copy(), periphery_casualties=zeros_k.copy(), peak_tension=zeros.copy(),
-            purges=counts.copy(), defections=counts.copy(), attributions=counts.copy(), contacts=counts.copy(),
-            exposures=counts.copy(), escalations=counts.copy(), peak_unrest=zeros_k.copy(),
+            war_deaths=zeros.copy(),
+            periphery_casualties=zeros_k.copy(),
+            peak_tension=zeros.copy(),
+            purges=counts.copy(),
+            defections=counts.copy(),
+            attributions=counts.copy(),
+            contacts=counts.copy(),
+            exposures=counts.copy(),
+            escalations=counts.copy(),
+            peak_unrest=zeros_k.copy(),
             unrest_sum=zeros_k.copy(),
         ),
     )
@@ -452,8 +465,10 @@ def _run_regions(
     """
     n_worlds, n_regions = state.unrest.shape
     drivers = PeripheryDrivers(
-        information=levers.information, covert_support=levers.covert_support,
-        war_cost=war_cost(state.economic_pain, state.leader.war_capacity), arrested_share=state.arrested_share,
+        information=levers.information,
+        covert_support=levers.covert_support,
+        war_cost=war_cost(state.economic_pain, state.leader.war_capacity),
+        arrested_share=state.arrested_share,
     )
     legitimacy = step_legitimacy(state.periphery.legitimacy, params.regions, params.periphery, drivers)
     opposition = step_opposition(state.periphery.opposition, params.periphery, levers.covert_support)
@@ -474,7 +489,9 @@ def _run_regions(
     arrests = _by_world(arrests, n_worlds)
     unrest = active / np.maximum(state.citizens, 1)
     casualties = weekly_casualties(active, arrests, opposition, params.periphery)
-    uprising_weeks, is_uprising = step_uprising(state.periphery.uprising_weeks, unrest, params.regions, params.periphery)
+    uprising_weeks, is_uprising = step_uprising(
+        state.periphery.uprising_weeks, unrest, params.regions, params.periphery
+    )
     periphery = PeripheryState(legitimacy=legitimacy, opposition=opposition, uprising_weeks=uprising_weeks)
     return replace(state, grids=grids, periphery=periphery), PeripheryRecord(
         unrest=unrest, arrests=arrests, casualties=casualties, police_on_duty=on_duty, is_uprising=is_uprising
@@ -524,8 +541,12 @@ def step_world(
         state.leader,
         params.leader,
         LeaderDrivers(
-            sanctions=levers.sanctions, concessions=levers.concessions, unrest=unrest,
-            defected_share=circle.defected_share, exposures=circle.exposures, attributions=state.attributions,
+            sanctions=levers.sanctions,
+            concessions=levers.concessions,
+            unrest=unrest,
+            defected_share=circle.defected_share,
+            exposures=circle.exposures,
+            attributions=state.attributions,
             purges=circle.purges,
         ),
         streams.leader,
@@ -583,11 +604,24 @@ def step_world(
         tallies=tallies,
     )
     record = WeekRecord(
-        levers=levers, legitimacy=regions.periphery.legitimacy, opposition=regions.periphery.opposition, unrest=unrest,
-        police_on_duty=week_regions.police_on_duty, casualties=casualties, arrests=arrests, contacts=circle.contacts,
-        exposures=circle.exposures, defections=circle.defections, purges=circle.purges,
-        defected_share=circle.defected_share, economic_pain=choice.economic_pain, probabilities=choice.probabilities,
-        action=leader.action, attributions=hazard.attributions, hazard=hazard.hazard, war_deaths=weekly_war_deaths,
+        levers=levers,
+        legitimacy=regions.periphery.legitimacy,
+        opposition=regions.periphery.opposition,
+        unrest=unrest,
+        police_on_duty=week_regions.police_on_duty,
+        casualties=casualties,
+        arrests=arrests,
+        contacts=circle.contacts,
+        exposures=circle.exposures,
+        defections=circle.defections,
+        purges=circle.purges,
+        defected_share=circle.defected_share,
+        economic_pain=choice.economic_pain,
+        probabilities=choice.probabilities,
+        action=leader.action,
+        attributions=hazard.attributions,
+        hazard=hazard.hazard,
+        war_deaths=weekly_war_deaths,
     )
     # Worlds that had already ended stay as they were (absorbing); the week counter alone
     # moves on for the batch.

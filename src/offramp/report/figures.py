@@ -63,6 +63,7 @@ def _figure_path(plot: str | Path | None, options: FigureOptions | None) -> Path
         raise TypeError("give the figure's file name (plot) or FigureOptions with one")
     return figure.plot
 
+
 def pyplot():
     """matplotlib's pyplot on the off-screen Agg backend: figures are files, never windows
     (the command line and the tests run without a display).
@@ -185,8 +186,16 @@ def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds 
         ax.barh(y, share, left=left, color=colour, label=outcome.replace("_", " "), height=0.6)
         if outcome != "ongoing":
             low, high = summary[f"{outcome}_low"].to_numpy(), summary[f"{outcome}_high"].to_numpy()
-            ax.errorbar(left + share, y, xerr=[np.maximum(share - low, 0), np.maximum(high - share, 0)], fmt="none", ecolor="black", lw=0.7,
-                        capsize=2, alpha=0.6)
+            ax.errorbar(
+                left + share,
+                y,
+                xerr=[np.maximum(share - low, 0), np.maximum(high - share, 0)],
+                fmt="none",
+                ecolor="black",
+                lw=0.7,
+                capsize=2,
+                alpha=0.6,
+            )
         left = left + share
     ax.set_yticks(y, strategies)
     ax.invert_yaxis()
@@ -194,8 +203,13 @@ def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds 
     ax.set_xlabel("share of worlds (bars at the end of each segment: 95% interval of that share)")
     worlds = int(summary["worlds"].iloc[0]) if len(summary) else 0
     ax.set_title(f"{title} ({worlds} worlds per strategy)")
-    ax.legend(ncols=5, loc="lower center", bbox_to_anchor=(0.5, 1.04 + 0.3 / max(len(strategies), 1)), frameon=False,
-              fontsize="small")
+    ax.legend(
+        ncols=5,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.04 + 0.3 / max(len(strategies), 1)),
+        frameon=False,
+        fontsize="small",
+    )
     ax.grid(axis="x", alpha=0.3)
     return save_figure(fig, path)
 

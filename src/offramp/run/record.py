@@ -107,7 +107,9 @@ def write_table(frame, path: str | Path, metadata: Mapping[str, object] | None =
             import pyarrow.parquet as pq
 
             table = pa.Table.from_pandas(frame, preserve_index=False)
-            encoded = {f"offramp.{k}".encode(): json.dumps(v, default=str).encode() for k, v in (metadata or {}).items()}
+            encoded = {
+                f"offramp.{k}".encode(): json.dumps(v, default=str).encode() for k, v in (metadata or {}).items()
+            }
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), **encoded})
             pq.write_table(table, temporary)
     return path

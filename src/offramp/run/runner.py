@@ -111,8 +111,12 @@ def run_worlds(
         if is_done.all():
             break
         if is_done.sum() * 5 >= rows.size:
-            finished.append((rows[is_done], outcome_rows(state.take(is_done), params.take(is_done), strategy_name,
-                                                          worlds[rows[is_done]], seed)))
+            finished.append(
+                (
+                    rows[is_done],
+                    outcome_rows(state.take(is_done), params.take(is_done), strategy_name, worlds[rows[is_done]], seed),
+                )
+            )
             going = ~is_done
             rows, state, streams, params = rows[going], state.take(going), streams.take(going), params.take(going)
     finished.append((rows, outcome_rows(state, params, strategy_name, worlds[rows], seed)))
