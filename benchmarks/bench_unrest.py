@@ -126,8 +126,8 @@ def engine_agents_and_bytes(side: int, worlds: int, seed: int = 0) -> tuple[int,
     bytes_per_cell : int
         Sum of the state arrays' item sizes.
     """
-    from offramp.model.unrest import Occupant, init_unrest
     from offramp.model.streams import Stream, WorldStreams
+    from offramp.model.unrest import Occupant, init_unrest
     from offramp.scenario.epstein import to_unrest_params
 
     params = to_unrest_params(_engine_config(side))

@@ -227,7 +227,7 @@ def check_strategy(strategy: Any, observation: Any, *, n_weeks: int = 3) -> None
 
 _SECTION = re.compile(
     r"^\s*Parameters\n\s*-+\n(?P<body>.*?)(?:\n\s*\n\s*(?:Returns|Raises|Yields|References|Examples|Notes)\n\s*-+|\Z)",
-    re.S | re.M,
+    re.DOTALL | re.MULTILINE,
 )
 
 

@@ -34,7 +34,7 @@ def planted() -> tuple[pd.DataFrame, np.ndarray, Discovery]:
     pytest.importorskip("ema_workbench")
     x, y = _planted(2000, seed=20240601)
     found = discover(
-        x, y, SETTINGS, strategy="full_pressure", failure="fails: the rule", bounds={name: (0.0, 1.0) for name in NAMES}
+        x, y, SETTINGS, strategy="full_pressure", failure="fails: the rule", bounds=dict.fromkeys(NAMES, (0.0, 1.0))
     )
     return x, y, found
 
@@ -211,7 +211,7 @@ def _study(samples: int, rng: np.random.Generator) -> Study:
     return Study(
         experiments=pd.DataFrame(rows),
         parameters=tuple(params),
-        bounds={name: (0.0, 1.0) for name in params},
+        bounds=dict.fromkeys(params, (0.0, 1.0)),
         strategies=("talk", "press"),
     )
 

@@ -40,7 +40,9 @@ def _public_functions():
 
 def _documented(doc: str) -> list[str] | None:
     match = re.search(
-        r"\n\s*Parameters\n\s*-{5,}\n(.*?)(\n\s*\n\s*(Returns|Raises|Yields|Notes|References|Examples)\n|\Z)", doc, re.S
+        r"\n\s*Parameters\n\s*-{5,}\n(.*?)(\n\s*\n\s*(Returns|Raises|Yields|Notes|References|Examples)\n|\Z)",
+        doc,
+        re.DOTALL,
     )
     if not match:
         return None

@@ -480,7 +480,7 @@ def test_explore_options_mirror_explore():
             assert signature[name].default is inspect.Parameter.empty, name
         else:
             assert signature[name].default == field.default, name
-    assert DESIGN_NAMES == tuple(DESIGNS)
+    assert tuple(DESIGNS) == DESIGN_NAMES
     assert ExploreOptions.model_fields["executor"].default in get_args(
         ExploreOptions.model_fields["executor"].annotation
     )

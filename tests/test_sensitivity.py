@@ -135,7 +135,7 @@ def test_sobol_indices_refuse_wrong_lengths_and_missing_values():
 def test_sobol_indices_of_a_constant_output_are_nan_with_a_note_and_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        table = sobol_indices(np.full(20, 0.25), ["a", "b", "c"], {p: (0, 1) for p in "abc"})
+        table = sobol_indices(np.full(20, 0.25), ["a", "b", "c"], dict.fromkeys("abc", (0, 1)))
     assert list(table["parameter"]) == ["a", "b", "c"]
     assert table[["S1", "S1_conf", "ST", "ST_conf"]].isna().all().all()
     assert "constant" in table.attrs["note"]
@@ -144,7 +144,7 @@ def test_sobol_indices_of_a_constant_output_are_nan_with_a_note_and_no_warning()
 def test_sobol_indices_use_their_seed_and_leave_numpys_global_generator_alone():
     """SALib reads ``if seed:``; seed 0 must still be a seed (the style guide's SALib trap)."""
     y = np.random.default_rng(1).random(64 * 5)
-    problem = (["a", "b", "c"], {p: (0, 1) for p in "abc"})
+    problem = (["a", "b", "c"], dict.fromkeys("abc", (0, 1)))
     state = np.random.get_state()[1].copy()
     first = sobol_indices(y, *problem, seed=0)
     assert np.array_equal(np.random.get_state()[1], state)

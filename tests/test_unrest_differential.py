@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_unrest import reference_step
 
+from offramp.model.streams import Stream, WorldStreams
 from offramp.model.unrest import (
     Citizen,
     Occupant,
@@ -22,8 +24,6 @@ from offramp.model.unrest import (
     draw_rows,
     init_unrest,
 )
-from offramp.model.streams import Stream, WorldStreams
-from reference_unrest import reference_step
 
 FIELDS = ("occupant", "status", "jail_steps", "hardship", "risk_aversion", "duty_rank")
 

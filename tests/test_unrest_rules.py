@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conformance import check_step
 
+from offramp.model.streams import Stream, WorldStreams
 from offramp.model.unrest import (
     Citizen,
     Occupant,
@@ -24,7 +25,6 @@ from offramp.model.unrest import (
     step_unrest,
 )
 from offramp.run.epstein import run_epstein
-from offramp.model.streams import Stream, WorldStreams
 from offramp.scenario.epstein import EpsteinConfig, to_unrest_params
 
 

@@ -40,9 +40,9 @@ from offramp.model.periphery import (
     war_cost,
     weekly_casualties,
 )
+from offramp.model.streams import Stream, WorldStreams
 from offramp.model.world import Outcome, WorldState, WorldStreamSet, _run_regions, init_world, step_world
 from offramp.run.runner import outcome_rows, run_worlds, trace_world
-from offramp.model.streams import Stream, WorldStreams
 from offramp.scenario.load import load_scenario
 from offramp.scenario.translate import build_strategies, to_params
 

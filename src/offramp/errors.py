@@ -70,8 +70,7 @@ def describe_validation_error(error, name_field) -> str:
     location = tuple(first.get("loc", ()))
     # Cross-field rules name their field at the start of the message: "field: problem";
     # rules of the whole file (empty location) name a dotted path ("uncertainties.x.y").
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+    message = message.removeprefix("Value error, ")
     head, sep, rest = message.partition(": ")
     is_path = not location and head.split(".", 1)[0].isidentifier()
     if sep and (head.isidentifier() or is_path):

@@ -288,7 +288,7 @@ def _empty_rows(strategy: str, method: str, parameters: Sequence[str]) -> pd.Dat
             "strategy": strategy,
             "method": method,
             "parameter": list(parameters),
-            **{c: nan for c in SENSITIVITY_COLUMNS[3:]},
+            **dict.fromkeys(SENSITIVITY_COLUMNS[3:], nan),
         }
     )
 
@@ -383,7 +383,7 @@ def sensitivity(
                 {
                     "method": "feature_scoring",
                     "parameter": scores["parameter"],
-                    **{c: np.nan for c in SOBOL_COLUMNS[1:]},
+                    **dict.fromkeys(SOBOL_COLUMNS[1:], np.nan),
                     "score": scores["score"],
                 }
             )

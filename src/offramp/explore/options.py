@@ -45,7 +45,7 @@ DESIGN_NAMES: tuple[str, ...] = get_args(DesignName)
 def _whole_number(value: Any) -> Any:
     """Choice 2: a whole number as an int; anything else is left for pydantic to refuse."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"must be a whole number, got {value!r}")  # noqa: TRY004  (pydantic reports only ValueError)
+        raise ValueError(f"must be a whole number, got {value!r}")  # not TypeError: pydantic reports only ValueError
     return int(value)
 
 

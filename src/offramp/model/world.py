@@ -72,6 +72,7 @@ from offramp.model.periphery import (
     war_deaths,
     weekly_casualties,
 )
+from offramp.model.streams import Stream, WorldStreams
 from offramp.model.unrest import (
     Occupant,
     UnrestDrivers,
@@ -80,7 +81,6 @@ from offramp.model.unrest import (
     init_unrest,
     step_unrest,
 )
-from offramp.model.streams import Stream, WorldStreams
 
 __all__ = [
     "Outcome",
