@@ -222,7 +222,7 @@ def ema_overhead(tmp: Path, scenarios: int, horizon_weeks: int) -> None:
     highs = np.array([scenario.uncertainties[p][1] for p in scenario.uncertainties])
     began = time.perf_counter()
     for i in range(experiments):
-        values = dict(zip(scenario.uncertainties, lows + (highs - lows) * rng.random(lows.size)))
+        values = dict(zip(scenario.uncertainties, lows + (highs - lows) * rng.random(lows.size), strict=True))
         model.function(**values, strategy=PAIR[i % len(PAIR)])
     direct = (time.perf_counter() - began) / experiments
     rows.append(("EMA's model function, called in a loop (no evaluator)", direct))

@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     repeats = parser.parse_args().repeats
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for name, code in COMMANDS.items():  # warm the file cache and the bytecode
+    for code in COMMANDS.values():  # warm the file cache and the bytecode
         _time(code)
     for _ in range(repeats):
         for name, code in COMMANDS.items():

@@ -262,15 +262,15 @@ def feature_scores(x: pd.DataFrame, y: np.ndarray, *, seed: int = 0) -> pd.DataF
 
     require_ema("feature scoring")
     from ema_workbench.analysis import feature_scoring as scoring
-    from ema_workbench.analysis.scenario_discovery_util import RuleInductionType as mode
+    from ema_workbench.analysis.scenario_discovery_util import RuleInductionType
 
     is_binary = bool(np.isin(target, (0.0, 1.0)).all())
     scores, _ = scoring.get_ex_feature_scores(
         x.reset_index(drop=True),
         target.astype(np.int64) if is_binary else target,
-        mode=mode.CLASSIFICATION if is_binary else mode.REGRESSION,
+        mode=RuleInductionType.CLASSIFICATION if is_binary else RuleInductionType.REGRESSION,
         # EMA's default round(D / 3) is 0 for one parameter, which scikit-learn refuses (choice 5).
-        max_features=max(1, int(round(x.shape[1] / 3))),
+        max_features=max(1, round(x.shape[1] / 3)),
         oob_score=False,
         random_state=seed,
     )

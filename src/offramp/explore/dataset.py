@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -397,7 +396,7 @@ def quarantine_chunk(directory: str | Path, chunk: ChunkSpec, problem: str) -> P
         copy += 1
         target = folder / f"{stem}.{copy}{suffix}"
     # Both paths are inside the run's directory: one file system, so the move is a rename.
-    os.rename(source, target)
+    source.rename(target)
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     line = (
         f"{chunk.file} (chunk {chunk.id}, {chunk.strategy}, worlds {chunk.start}..{chunk.stop - 1}): "

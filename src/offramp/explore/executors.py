@@ -39,7 +39,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import numpy as np
@@ -181,9 +181,7 @@ def chunk_frame(task: ChunkTask):
         columns[path] = values[:, j].astype(np.float64)
     for j, claim in enumerate(task.claims):
         columns[f"claims.{claim}"] = task.sides[sample - task.first_sample, j].astype(object)
-    for name, column in outcomes.items():
-        if name not in KEY_COLUMNS:
-            columns[name] = column
+    columns |= {name: column for name, column in outcomes.items() if name not in KEY_COLUMNS}
     return pd.DataFrame(columns)
 
 
@@ -411,8 +409,7 @@ def run_dask(tasks: Iterable[ChunkTask], client, on_done: Callable[[ChunkDone], 
                 submit(task)
     except BaseException:
         if futures:
-            try:
+            # Best effort while stopping: the error being raised is the one to report.
+            with suppress(Exception):
                 client.cancel(list(futures), force=True)
-            except Exception:  # noqa: BLE001  (best effort while stopping)
-                pass
         raise

@@ -44,7 +44,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -563,14 +563,14 @@ def _discovery(analysis: Analysis, figure: _Figures) -> _Section:
         )
         found.append(
             figure(
-                lambda path: plot_prim_tradeoff(result, path),  # drawn at once, so `result` is this one
+                partial(plot_prim_tradeoff, result),
                 f"PRIM's trade-off for {result.strategy}: coverage against density of each box of the trajectory.",
                 "Each point is a box of the peeling trajectory; the circled one is chosen.",
             )
         )
         found.append(
             figure(
-                lambda path: plot_prim_box(result, path),
+                partial(plot_prim_box, result),
                 f"The chosen PRIM box for {result.strategy}: each restricted parameter's limits in its range.",
                 "Bars span the box's limits as a share of the range sampled.",
             )

@@ -44,14 +44,15 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(handle)
+    temporary = Path(name)
     try:
-        yield Path(temporary)
-        os.chmod(temporary, new_file_mode())
-        os.replace(temporary, path)
+        yield temporary
+        temporary.chmod(new_file_mode())
+        temporary.replace(path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -67,7 +68,7 @@ def write_bytes_atomic(path: str | Path, payload: bytes) -> Path:
     -------
     Path
     """
-    with atomic_target(path) as temporary, open(temporary, "wb") as stream:
+    with atomic_target(path) as temporary, temporary.open("wb") as stream:
         stream.write(payload)
         stream.flush()
         os.fsync(stream.fileno())
