@@ -85,7 +85,7 @@ def assert_trees_equal(actual: Any, expected: Any, context: str = "") -> None:
     """Exact equality of every leaf (NaN equals NaN), with dtypes and shapes."""
     actual_leaves, expected_leaves = leaves(actual), leaves(expected)
     assert [p for p, _ in actual_leaves] == [p for p, _ in expected_leaves], f"{context}: different structure"
-    for (path, a), (_, b) in zip(actual_leaves, expected_leaves):
+    for (path, a), (_, b) in zip(actual_leaves, expected_leaves, strict=True):
         if isinstance(b, np.ndarray):
             assert isinstance(a, np.ndarray), f"{context}{path}: not an array"
             assert a.dtype == b.dtype and a.shape == b.shape, (
@@ -100,7 +100,7 @@ def assert_structure_kept(before: Any, after: Any, context: str = "") -> None:
     """Same fields, and every array keeps its dtype and shape."""
     before_leaves, after_leaves = leaves(before), leaves(after)
     assert [p for p, _ in before_leaves] == [p for p, _ in after_leaves], f"{context}: different structure"
-    for (path, b), (_, a) in zip(before_leaves, after_leaves):
+    for (path, b), (_, a) in zip(before_leaves, after_leaves, strict=True):
         if isinstance(b, np.ndarray):
             assert isinstance(a, np.ndarray), f"{context}{path}: became {type(a).__name__}"
             assert (a.dtype, a.shape) == (b.dtype, b.shape), (

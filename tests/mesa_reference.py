@@ -31,13 +31,13 @@ engine's statistics side by side (mean +/- standard error) with the test p-value
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import IntEnum
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -520,5 +520,5 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # Let `python tests/mesa_reference.py` find the package in a src checkout.
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     sys.exit(_main())

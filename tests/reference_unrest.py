@@ -21,9 +21,7 @@ def offsets(vision):
     out = []
     for dy in range(-vision, vision + 1):
         span = vision - abs(dy)
-        for dx in range(-span, span + 1):
-            if (dy, dx) != (0, 0):
-                out.append((dy, dx))
+        out.extend((dy, dx) for dx in range(-span, span + 1) if (dy, dx) != (0, 0))
     return out
 
 

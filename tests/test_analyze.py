@@ -86,7 +86,7 @@ def test_without_ema_workbench_the_other_parts_still_run(run_dir, monkeypatch):
 def test_missing_chunks_are_noted_not_fatal(run_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(run_dir, copy)
-    first = sorted((copy / "chunks").glob("chunk-*.parquet"))[0]
+    first = min((copy / "chunks").glob("chunk-*.parquet"))
     first.write_bytes(first.read_bytes()[:100])  # truncated: invalid, so missing
     study = Study.from_directory(copy)
     assert study.missing_chunks == 1 and not study.is_complete
@@ -142,7 +142,7 @@ def test_cli_writes_the_report_and_tables(run_dir, tmp_path, capsys):
 def test_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, capsys, argv, expected):
     (tmp_path / "typo.toml").write_text('[objective]\noutcom = "settlement"\n')
     argv = [a.replace("{run}", str(run_dir)).replace("{tmp}", str(tmp_path)) for a in argv]
-    assert main(argv + ["--no-progress"]) == 2
+    assert main([*argv, "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert expected in err
     assert err.count("\n") == 1 and "Traceback" not in err

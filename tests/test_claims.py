@@ -116,7 +116,7 @@ def planted_fall():
 
 
 def test_a_planted_fall_is_flagged_on_its_claim_only(planted_fall):
-    study, detail, verdicts = planted_fall
+    _, detail, verdicts = planted_fall
     a = detail[detail["strategy"] == "A"].set_index("claim")
     assert a["depends"].tolist() == [False, True, False, False]
     assert bool(a.at["C2", "falls"])

@@ -145,9 +145,9 @@ def test_static_schedule_interpolates_and_holds():
 
 def test_static_schedule_rejects_bad_data():
     """Unordered weeks or an empty schedule fail at construction, with the field named."""
-    with pytest.raises(InputError, match="static.sanctions"):
+    with pytest.raises(InputError, match=r"static\.sanctions"):
         StaticSchedule(sanctions=((5, 0.1), (2, 0.3)))
-    with pytest.raises(InputError, match="static.outreach"):
+    with pytest.raises(InputError, match=r"static\.outreach"):
         StaticSchedule(outreach=())
 
 

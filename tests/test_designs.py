@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -207,7 +208,7 @@ def test_claims_on_one_parameter_intersect():
 def test_claims_whose_ranges_cannot_meet_are_refused():
     scenario = parse_scenario(QUICK_TEXT + _OVERLAP.format(essay="[0.05, 0.08]"), "disjoint.toml")
     with pytest.raises(
-        InputError, match="claims.C2.essay.leader.emboldening does not overlap claims.C1.essay"
+        InputError, match=re.escape("claims.C2.essay.leader.emboldening does not overlap claims.C1.essay")
     ) as caught:
         make_design(scenario, "claims", 4, 0)
     assert caught.value.where == "--design" and "\n" not in str(caught.value)

@@ -31,9 +31,8 @@ def _public_functions():
             if inspect.isfunction(member):
                 yield f"{module.__name__}.{name}", member
             elif inspect.isclass(member):
-                for method_name, method in vars(member).items():
-                    if isinstance(method, (classmethod, staticmethod)):
-                        method = method.__func__
+                for method_name, attribute in vars(member).items():
+                    method = attribute.__func__ if isinstance(attribute, (classmethod, staticmethod)) else attribute
                     if inspect.isfunction(method) and not method_name.startswith("_"):
                         yield f"{module.__name__}.{name}.{method_name}", method
 

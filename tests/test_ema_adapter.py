@@ -42,7 +42,7 @@ def _arguments(row) -> dict:
 def test_the_model_is_built_from_the_scenario(model):
     assert [u.name for u in model.uncertainties] == [ema_name(p) for p in QUICK.uncertainties]
     assert [u.variable_name for u in model.uncertainties] == [[p] for p in QUICK.uncertainties]
-    for uncertainty, (low, high) in zip(model.uncertainties, QUICK.uncertainties.values()):
+    for uncertainty, (low, high) in zip(model.uncertainties, QUICK.uncertainties.values(), strict=True):
         assert isinstance(uncertainty, ema_workbench.RealParameter)
         assert (uncertainty.lower_bound, uncertainty.upper_bound) == (low, high)
     (lever,) = model.levers

@@ -125,14 +125,16 @@ def test_dataset_reads_without_offramp(reference):
     plain = pd.read_parquet(out / "chunks")
     for other in (table, plain):
         assert len(other) == EXPERIMENTS
-        other = other.sort_values(["strategy", "world"], key=lambda c: c.map(PAIR.index) if c.name == "strategy" else c)
-        assert_frame_equal(other.reset_index(drop=True), frame, check_dtype=False)
+        ordered = other.sort_values(
+            ["strategy", "world"], key=lambda c: c.map(PAIR.index) if c.name == "strategy" else c
+        )
+        assert_frame_equal(ordered.reset_index(drop=True), frame, check_dtype=False)
 
 
 # ---------------------------------------------------------------- determinism
 
 
-@pytest.mark.parametrize("workers, chunk_size", [(2, 3), (2, 5), (1, 16), (2, 1)])
+@pytest.mark.parametrize(("workers", "chunk_size"), [(2, 3), (2, 5), (1, 16), (2, 1)])
 def test_results_do_not_depend_on_workers_or_chunk_size(reference, tmp_path, workers, chunk_size):
     _explore(tmp_path / "run", workers=workers, chunk_size=chunk_size)
     assert_frame_equal(offramp.load(tmp_path / "run"), reference["frame"], check_exact=True)
@@ -150,7 +152,7 @@ def test_chunk_ids_are_stable():
     ]
 
 
-@pytest.mark.parametrize("worlds, chunk_size", [(7, 3), (16, 5), (4, 4), (1, 50)])
+@pytest.mark.parametrize(("worlds", "chunk_size"), [(7, 3), (16, 5), (4, 4), (1, 50)])
 def test_chunks_cut_the_worlds_as_offramp_run_does(worlds, chunk_size):
     """One chunking: each strategy's chunks are run/chunks.py's world ranges."""
     chunks = plan_chunks(worlds, ["a", "b"], chunk_size)
@@ -173,7 +175,7 @@ def test_a_complete_run_is_not_run_again(reference, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "change, word",
+    ("change", "word"),
     [
         ({"seed": SEED + 1}, "seed"),
         ({"replications": REPLICATIONS + 1}, "replications"),
@@ -537,7 +539,7 @@ def test_cli_writes_the_same_dataset(reference, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "arguments, where",
+    ("arguments", "where"),
     [
         (["--samples", "0"], "--samples"),
         (["--replications", "0"], "--replications"),
@@ -563,7 +565,7 @@ def test_bad_options_give_one_line(tmp_path, capsys, arguments, where):
 
 
 @pytest.mark.parametrize(
-    "options, option",
+    ("options", "option"),
     [
         ({"samples": 0}, "samples"),
         ({"samples": 2.5}, "samples"),

@@ -31,8 +31,8 @@ def _layer(module: str) -> str | None:
     return parts[1]
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+def _module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -45,12 +45,14 @@ def _type_checking_lines(tree: ast.AST) -> set[int]:
     return lines
 
 
-def imports_of(path: Path) -> list[tuple[int, str]]:
-    """(line, absolute module) of every import in a file, relative ones resolved, and of
-    every ``importlib.import_module("offramp...")`` call with a literal name."""
+def imports_of(path: Path, root: Path = PACKAGE) -> list[tuple[int, str]]:
+    """(line, absolute module) of every import in a file of the package at ``root``,
+    relative ones resolved, and of every ``importlib.import_module("offramp...")`` call
+    with a literal name."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     guarded = _type_checking_lines(tree)
-    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    name = _module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = []
     for node in ast.walk(tree):
         if getattr(node, "lineno", None) in guarded:
@@ -77,22 +79,23 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-def upward_imports() -> list[str]:
+def upward_imports(root: Path = PACKAGE) -> list[str]:
+    """The imports against the layer order in the package at ``root``, one line each."""
     problems = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        me = _layer(_module_name(path))
+    for path in sorted(root.rglob("*.py")):
+        me = _layer(_module_name(path, root))
         if me is None:
             continue  # offramp/__init__.py: the facade, whose names load lazily on first use
         if me not in RANK:
-            problems.append(f"{path.relative_to(PACKAGE)}: module outside the layers {LAYERS}")
+            problems.append(f"{path.relative_to(root)}: module outside the layers {LAYERS}")
             continue
-        for line, module in imports_of(path):
+        for line, module in imports_of(path, root):
             other = _layer(module)
             if other is not None and other in RANK and RANK[other] > RANK[me]:
-                problems.append(f"{path.relative_to(PACKAGE)}:{line}: {me} imports {module} (a layer above)")
+                problems.append(f"{path.relative_to(root)}:{line}: {me} imports {module} (a layer above)")
             if module == "offramp":
                 problems.append(
-                    f"{path.relative_to(PACKAGE)}:{line}: imports the package facade 'offramp' "
+                    f"{path.relative_to(root)}:{line}: imports the package facade 'offramp' "
                     "(take what it offers from its layer; __version__ is the one name to import from it)"
                 )
     return problems
@@ -114,13 +117,8 @@ def test_the_checker_sees_lazy_relative_and_guarded_imports(tmp_path):
         "def f():\n    from ..run import runner\n    import offramp.report.html\n",
         encoding="utf-8",
     )
-    global PACKAGE
-    saved, PACKAGE = PACKAGE, tmp_path / "offramp"
-    try:
-        modules = [module for _, module in imports_of(source)]
-        problems = upward_imports()
-    finally:
-        PACKAGE = saved
+    modules = [module for _, module in imports_of(source, tmp_path / "offramp")]
+    problems = upward_imports(tmp_path / "offramp")
     assert "offramp.run" in modules and "offramp.report.html" in modules
     assert "offramp.analyse.analysis" not in modules
     assert len(problems) == 2

@@ -176,7 +176,7 @@ def test_more_sanctions_more_economic_pain():
     every world and every week (common random numbers)."""
     low = _run(LeaderParams(), [_drivers(sanctions=0.3)] * 52)
     high = _run(LeaderParams(), [_drivers(sanctions=0.7)] * 52)
-    for (_, a), (_, b) in zip(low, high):
+    for (_, a), (_, b) in zip(low, high, strict=True):
         assert np.all(b.economic_pain > a.economic_pain)
 
 

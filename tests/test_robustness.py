@@ -3,6 +3,7 @@ the criteria file's validation."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -141,7 +142,7 @@ def test_criteria_file_defaults_and_missing_file(tmp_path):
 
 def test_criteria_checked_against_the_study():
     criteria = parse_criteria('[objective]\ncolumn = "war_death"\n', "c.toml")
-    with pytest.raises(InputError, match="c.toml: objective.column: no outcome column 'war_death'"):
+    with pytest.raises(InputError, match=re.escape("c.toml: objective.column: no outcome column 'war_death'")):
         criteria.check_against(["outcome", "war_deaths", "strategy"], ["A"], where="c.toml")
     named = parse_criteria('[discovery]\nstrategies = ["Z"]\n', "c.toml")
     with pytest.raises(InputError, match="'Z' was not run"):

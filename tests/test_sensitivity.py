@@ -70,7 +70,7 @@ def _study(design, outputs: dict[str, np.ndarray]) -> Study:
     return Study(
         experiments=pd.concat(blocks, ignore_index=True),
         parameters=tuple(names),
-        bounds={name: tuple(bounds) for name, bounds in zip(names, design.problem["bounds"])},
+        bounds={name: tuple(bounds) for name, bounds in zip(names, design.problem["bounds"], strict=True)},
         strategies=tuple(outputs),
         design=design.name,
         design_settings=design.settings,

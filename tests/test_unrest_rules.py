@@ -156,6 +156,7 @@ def test_world_is_the_same_in_any_batch(variant):
     np.testing.assert_array_equal(alone[0], permuted[1])
     for name in UnrestState.__slots__:
         np.testing.assert_array_equal(getattr(alone_state, name)[0], getattr(batch_state, name)[5])
+        np.testing.assert_array_equal(getattr(alone_state, name)[0], getattr(shuffled_state, name)[1])
     assert alone[0, :, Citizen.JAILED].max() > 0  # the world did something worth comparing
 
 
@@ -179,7 +180,7 @@ def test_step_does_not_touch_its_inputs():
         new_state, _ = step_unrest(state, params, drivers, streams)
         assert _digest(state) == before
         state, before = new_state, _digest(new_state)
-    for name, old in zip(UnrestDrivers.__slots__, drivers_before):
+    for name, old in zip(UnrestDrivers.__slots__, drivers_before, strict=True):
         np.testing.assert_array_equal(getattr(drivers, name), old)
 
 

@@ -333,7 +333,7 @@ def test_take_then_run_equals_run_then_take(batch):
     rows = permutation(B)[:9]
     state, streams = _start(params, np.arange(B))
     got = _run(state.take(rows), params.take(rows), take_worlds(strategy, rows, B), streams.take(rows))
-    for (got_state, got_record), (full_state, full_record) in zip(got, weeks):
+    for (got_state, got_record), (full_state, full_record) in zip(got, weeks, strict=True):
         assert_trees_equal(got_state, full_state.take(rows), "state")
         assert_trees_equal(got_record, take_worlds(full_record, rows, B), "record")
 
