@@ -9,6 +9,7 @@ so the command line's start-up can read :class:`FigureOptions` cheaply.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +21,9 @@ from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange
 from offramp.scenario.options import JobOptions
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
     from offramp.run.epstein import EpsteinRun
     from offramp.run.runner import CampaignRun
 
@@ -64,7 +68,7 @@ def _figure_path(plot: str | Path | None, options: FigureOptions | None) -> Path
     return figure.plot
 
 
-def pyplot():
+def pyplot() -> ModuleType:
     """matplotlib's pyplot on the off-screen Agg backend: figures are files, never windows
     (the command line and the tests run without a display).
 
@@ -81,7 +85,7 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path: str | Path) -> Path:
+def save_figure(fig: Figure, path: str | Path) -> Path:
     """Write a figure (format from the suffix, at 120 dpi; the folder is made if missing)
     and free it.
 
@@ -160,7 +164,7 @@ OUTCOME_COLOURS = {
 }
 
 
-def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds ended") -> Path:
+def plot_outcome_shares(summary: pd.DataFrame, path: str | Path, title: str = "How the worlds ended") -> Path:
     """Stacked bars: share of each end state per strategy, with 95% intervals.
 
     Parameters

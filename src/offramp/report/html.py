@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsInt
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,9 @@ from offramp.analyse.analysis import Analysis
 from offramp.report.html_template import INSTRUMENT_NOTE, REPORT_CSS, REPORT_TEMPLATE
 from offramp.report.summary import summarise
 from offramp.run.record import atomic_target
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 __all__ = ["SECTIONS", "format_number", "format_percent", "render_report", "write_report"]
 
@@ -84,7 +88,7 @@ _NOTE_TITLES = {
 # -- numbers for people (choice 5) ---------------------------------------------------------
 
 
-def _is_missing(value) -> bool:
+def _is_missing(value: object) -> bool:
     if value is None or value is pd.NA:
         return True
     try:
@@ -93,7 +97,7 @@ def _is_missing(value) -> bool:
         return False
 
 
-def format_number(value) -> str:
+def format_number(value: SupportsFloat | None) -> str:
     """A number to three significant digits, with thousands separators (choice 5).
 
     Parameters
@@ -107,7 +111,7 @@ def format_number(value) -> str:
         ``"0.0833"``, ``"20.8"``, ``"11,200"``; trailing zeros dropped (``"0.5"``); a
         dash for a missing value, ``"inf"`` for an infinite one.
     """
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return _DASH
     value = float(value)
     if not math.isfinite(value):
@@ -127,7 +131,7 @@ def format_number(value) -> str:
     return text
 
 
-def format_percent(value) -> str:
+def format_percent(value: SupportsFloat | None) -> str:
     """A share in [0, 1] as a percentage to three significant digits (choice 5).
 
     Parameters
@@ -141,7 +145,7 @@ def format_percent(value) -> str:
         ``"20.8%"``, ``"4.17%"``, ``"0%"``, ``"100%"``; ``"<0.01%"`` for a share below
         one in ten thousand; a dash for a missing value.
     """
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return _DASH
     percent = 100.0 * float(value)
     if abs(percent) < 1e-9:  # rounding noise: a Wilson bound of 0 successes comes out as 1e-17
@@ -151,15 +155,15 @@ def format_percent(value) -> str:
     return f"{format_number(percent)}%"
 
 
-def _count(value) -> str:
-    return _DASH if _is_missing(value) else f"{int(value):,}"
+def _count(value: SupportsInt | None) -> str:
+    return _DASH if value is None or _is_missing(value) else f"{int(value):,}"
 
 
-def _flag(value) -> str:
+def _flag(value: object) -> str:
     return _DASH if _is_missing(value) else ("yes" if bool(value) else "no")
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return _DASH if _is_missing(value) or value == "" else str(value)
 
 
@@ -273,6 +277,12 @@ class _Section:
 #: What a section holds, each kind drawn one way by the template's ``draw`` macro.
 _Block = _Paragraph | _Heading | _Bullets | _Definitions | _Note | _Figure | _Table | _Tree | _Source | _Details
 
+#: A function of a table row (a pandas Series) that gives a cell's value.
+_RowValue = Callable[[Any], Any]
+#: One column of :func:`_table`: (the frame's column, or a function of the row; the header;
+#: the formatter, from the value to its text or to a whole cell; whether it is numeric).
+_ColumnSpec = tuple[str | _RowValue, str, Callable[[Any], str | _Cell], bool]
+
 
 def _section(anchor: str, *blocks: _Block | Sequence[_Block]) -> _Section:
     """A section of :data:`SECTIONS` by its anchor, with its blocks in order (lists flattened)."""
@@ -286,7 +296,7 @@ def _section(anchor: str, *blocks: _Block | Sequence[_Block]) -> _Section:
 
 
 def _table(
-    frame: pd.DataFrame, spec: Sequence[tuple], caption: str = "", css: str = "", empty: str = "no rows"
+    frame: pd.DataFrame, spec: Sequence[_ColumnSpec], caption: str = "", css: str = "", empty: str = "no rows"
 ) -> _Table:
     """A table from ``(column or callable, header, formatter, numeric)`` rows of ``spec``.
 
@@ -307,8 +317,8 @@ def _table(
     return _Table(columns, tuple(rows), caption, css, empty)
 
 
-def _interval(share_column: str, low_column: str, high_column: str) -> Callable:
-    def cell(row) -> _Cell:
+def _interval(share_column: str, low_column: str, high_column: str) -> _RowValue:
+    def cell(row: pd.Series) -> _Cell:
         return _Cell(
             format_percent(row[share_column]),
             sub=f"{format_percent(row[low_column])}{_DASH}{format_percent(row[high_column])}",
@@ -318,7 +328,7 @@ def _interval(share_column: str, low_column: str, high_column: str) -> Callable:
     return cell
 
 
-def _identity(cell):
+def _identity(cell: _Cell) -> _Cell:
     return cell
 
 
@@ -406,7 +416,7 @@ def _outcomes(analysis: Analysis, figure: _Figures) -> _Section:
             )
         )
     labels = [o for o in OUTCOME_COLOURS if f"{o}_share" in outcomes.columns]
-    spec: list[tuple] = [("strategy", "strategy", _text, False), ("worlds", "worlds", _count, True)]
+    spec: list[_ColumnSpec] = [("strategy", "strategy", _text, False), ("worlds", "worlds", _count, True)]
     spec += [(_interval(f"{o}_share", f"{o}_low", f"{o}_high"), o.replace("_", " "), _identity, True) for o in labels]
     spec += [
         ("median_end_week", "median end week", format_number, True),
@@ -643,15 +653,15 @@ def _sensitivity(analysis: Analysis, figure: _Figures) -> _Section:
     ranked = ranked.sort_values("strategy", key=lambda c: c.map(order), kind="stable")
     ranked["shown"] = ranked["strategy"].where(~ranked["strategy"].duplicated(), "")  # a strategy named once
 
-    def with_conf(column: str) -> Callable:
-        def cell(row) -> _Cell:
+    def with_conf(column: str) -> _RowValue:
+        def cell(row: pd.Series) -> _Cell:
             conf = row.get(f"{column}_conf", np.nan)
             sub = f"\u00b1 {format_number(conf)}" if not _is_missing(conf) and not _is_missing(row[column]) else ""
             return _Cell(format_number(row[column]), sub=sub, css="num")
 
         return cell
 
-    spec: list[tuple] = [
+    spec: list[_ColumnSpec] = [
         ("shown", "strategy", str, False),
         ("parameter", "parameter", lambda v: _Cell(_text(v), css="mono"), False),
         ("method", "method", lambda v: _text({"sobol": "Sobol'", "feature_scoring": "feature score"}.get(v, v)), False),
@@ -702,7 +712,7 @@ def _claims(analysis: Analysis, figure: _Figures) -> _Section:
     if len(verdicts):
         claim_ids = [c for c in verdicts.columns if c not in ("strategy", "depends_on")]
 
-        def verdict(value) -> _Cell:
+        def verdict(value: object) -> _Cell:
             text = _text(value)
             return _Cell(text, css="depends" if text == "depends" else ("muted" if text in ("-", "n/a") else ""))
 
@@ -718,10 +728,10 @@ def _claims(analysis: Analysis, figure: _Figures) -> _Section:
         )
     value = format_percent if analysis.criteria.objective.is_probability else format_number
 
-    def sides(name: str, formatter: Callable) -> Callable:
+    def sides(name: str, formatter: Callable[[Any], str]) -> _RowValue:
         """Both sides of a comparison in one cell: essay / sceptic."""
 
-        def cell(row) -> _Cell:
+        def cell(row: pd.Series) -> _Cell:
             return _Cell(f"{formatter(row[f'{name}_essay'])} / {formatter(row[f'{name}_sceptic'])}", css="num")
 
         return cell
@@ -833,7 +843,7 @@ def _provenance(analysis: Analysis, generated: datetime) -> _Section:
 
 
 @cache
-def _template():
+def _template() -> Template:
     from jinja2 import Environment, StrictUndefined
 
     environment = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
