@@ -27,10 +27,12 @@ Human costs are kept apart: war deaths (while the war goes on), periphery casual
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from offramp.model._broadcast import GRID_ROWS, count_worlds, map_world_rows, take_worlds, world_index
 from offramp.model.cascade import (
@@ -143,7 +145,7 @@ class WorldParams:
         worlds (such parameters fit a batch of any size)."""
         return count_worlds(self, self.regions.count)
 
-    def take(self, rows) -> WorldParams:
+    def take(self, rows: ArrayLike) -> WorldParams:
         """The parameters of some of the worlds, in the order of ``rows``.
 
         Per-world values (swept parameters, (B, K) region tables, the grids' (B * K,)
@@ -177,7 +179,7 @@ class WorldStreamSet:
     leader: WorldStreams
     escalation: WorldStreams
 
-    def take(self, rows) -> WorldStreamSet:
+    def take(self, rows: ArrayLike) -> WorldStreamSet:
         """The streams of some of the worlds (shared generators, not copies).
 
         Parameters
@@ -194,7 +196,7 @@ class WorldStreamSet:
         return WorldStreamSet(*(getattr(self, f.name).take(index) for f in fields(self)))
 
     @classmethod
-    def for_worlds(cls, seed: int, worlds) -> WorldStreamSet:
+    def for_worlds(cls, seed: int, worlds: Sequence[int] | np.ndarray) -> WorldStreamSet:
         """Streams of the given world indices (their place in the run); a world's unrest
         stream draws for all its K grids.
 
@@ -301,7 +303,7 @@ class WorldState:
         """bool (B,): the world has ended."""
         return self.outcome != Outcome.ONGOING
 
-    def take(self, rows) -> WorldState:
+    def take(self, rows: ArrayLike) -> WorldState:
         """The state of some of the worlds, in the order of ``rows`` (grids included).
 
         Parameters
@@ -463,7 +465,7 @@ def _run_regions(
         everything else.
     record : PeripheryRecord
     """
-    n_worlds, n_regions = state.unrest.shape
+    n_worlds = state.unrest.shape[0]
     drivers = PeripheryDrivers(
         information=levers.information,
         covert_support=levers.covert_support,
@@ -480,9 +482,11 @@ def _run_regions(
         police_on_duty=on_duty.reshape(-1),
         perceived_risk_factor=risk_factor.reshape(-1),
     )
-    grids = state.grids
-    arrests = np.zeros(n_worlds * n_regions, np.int64)
-    for _ in range(params.engine_steps_per_week):
+    # At least one engine step a week (the schema's engine_steps_per_week >= 1): the first
+    # is taken before the loop, so the record the week reads (the last step's) always exists.
+    grids, record = step_unrest(state.grids, params.unrest, unrest_drivers, streams)
+    arrests = record.arrests.astype(np.int64)  # a copy: the sum of the week's arrests
+    for _ in range(params.engine_steps_per_week - 1):
         grids, record = step_unrest(grids, params.unrest, unrest_drivers, streams)
         arrests += record.arrests
     active = _by_world(record.active, n_worlds).astype(np.float64)
@@ -628,7 +632,7 @@ def step_world(
     return replace(_freeze(was_done, state, new_state), week=week), record
 
 
-def _freeze(is_done: np.ndarray, old, new):
+def _freeze(is_done: np.ndarray, old: WorldState, new: WorldState) -> WorldState:
     """``new`` with every array of the worlds in ``is_done`` taken from ``old``."""
     if not is_done.any():
         return new
