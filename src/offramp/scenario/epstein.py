@@ -11,7 +11,6 @@ names a bad setting as an :class:`~offramp.errors.OptionError` (the command line
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -36,10 +35,6 @@ class LegitimacyChange(StrEnum):
     NONE = "none"
     SUDDEN = "sudden"
     GRADUAL = "gradual"
-
-
-def _unit_interval(description: str, default: float):
-    return Annotated[float, Field(default, ge=0.0, le=1.0, description=description)]
 
 
 class EpsteinConfig(JobOptions):

@@ -79,7 +79,10 @@ def to_params(scenario: Scenario, worlds: int, overrides: Mapping[str, np.ndarra
             raise InputError(f"overrides.{path}", f"values must be finite and within [{low}, {high}]")
         overrides[path] = array
     n_regions = len(scenario.regions)
-    region = lambda field: _region_column(scenario, field, worlds, overrides)  # noqa: E731
+
+    def region(field: str) -> np.ndarray:
+        return _region_column(scenario, field, worlds, overrides)
+
     unrest = _section_values(scenario, "unrest", overrides)
     police_density = region("police_density")
     citizen_density = np.minimum(region("citizen_density"), 1.0 - police_density)
