@@ -97,6 +97,12 @@ def _check_seed(seed: object) -> int:
     return int(seed)
 
 
+def _check_num_resamples(num_resamples: object) -> int:
+    if isinstance(num_resamples, bool) or not isinstance(num_resamples, (int, np.integer)) or num_resamples < 2:
+        raise InputError("num_resamples", f"must be a whole number >= 2, got {num_resamples!r}")
+    return int(num_resamples)
+
+
 def _salib_seed(seed: int) -> int:
     """A nonzero seed for SALib, derived from ``seed`` (choice 3)."""
     # SALib tests `if seed:`, so 0 would mean NumPy's global generator; `| 1` keeps it nonzero.
@@ -163,8 +169,7 @@ def sobol_indices(
         if name not in bounds:
             raise InputError("bounds", f"no range for parameter {name!r}")
     seed = _check_seed(seed)
-    if isinstance(num_resamples, bool) or not isinstance(num_resamples, (int, np.integer)) or num_resamples < 2:
-        raise InputError("num_resamples", f"must be a whole number >= 2, got {num_resamples!r}")
+    num_resamples = _check_num_resamples(num_resamples)
     if not 0.0 < conf_level < 1.0:
         raise InputError("conf_level", f"must be within (0, 1), got {conf_level!r}")
     y = np.asarray(values, dtype=np.float64)
