@@ -40,10 +40,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offramp.errors import InputError
 from offramp.run.record import write_bytes_atomic
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "CHUNKS",
@@ -212,7 +215,7 @@ def read_manifest(directory: str | Path, option: str = "directory") -> Manifest:
     return Manifest(data=data, chunks=chunks)
 
 
-def _digest(frame) -> str:
+def _digest(frame: pd.DataFrame) -> str:
     """SHA-256 of a chunk's column names and row hashes (pandas' stable value hashes)."""
     import pandas as pd
 
@@ -221,7 +224,7 @@ def _digest(frame) -> str:
     return digest.hexdigest()
 
 
-def chunk_table_bytes(frame, run: str, chunk: ChunkSpec) -> bytes:
+def chunk_table_bytes(frame: pd.DataFrame, run: str, chunk: ChunkSpec) -> bytes:
     """A chunk's rows as Parquet bytes, with page checksums and the run's key in the
     schema metadata (choice 2).
 
@@ -410,7 +413,7 @@ def _reason_path(path: Path) -> Path:
     return path.with_name(path.name + ".reason.txt")
 
 
-def load(directory: str | Path):
+def load(directory: str | Path) -> pd.DataFrame:
     """The experiments of an ``offramp explore`` directory as one DataFrame.
 
     Only valid chunk files are read (a truncated, corrupted or foreign file is skipped,
@@ -441,7 +444,7 @@ def load(directory: str | Path):
     return frame
 
 
-def load_counting(directory: str | Path, option: str = "directory"):
+def load_counting(directory: str | Path, option: str = "directory") -> tuple[pd.DataFrame, int, int]:
     """:func:`load`'s table, with how many of the manifest's chunks were missing or invalid.
 
     Parameters
@@ -480,7 +483,7 @@ _OUTCOMES = ("settlement", "insider_removal", "uprising", "direct_conflict", "on
 _MEANS = ("end_week", "war_deaths", "periphery_casualties", "peak_tension", "purges", "defections", "attributions")
 
 
-def aggregate(frame):
+def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     """Per (sample, strategy): outcome shares over the replications, and means.
 
     Computed on demand from :func:`load`'s table, so the dataset keeps every number and

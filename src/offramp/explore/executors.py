@@ -41,12 +41,26 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from offramp.errors import OfframpError, OptionError
 from offramp.explore.dataset import KEY_COLUMNS, ChunkSpec, chunk_path, chunk_table_bytes, write_bytes_atomic
 from offramp.explore.options import EXECUTORS
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
+
+    import pandas as pd
+    from distributed import Client
+
+    from offramp.model.coercer import Strategy
+    from offramp.scenario.schema import Scenario
+
+_Item = TypeVar("_Item")
 
 __all__ = [
     "EXECUTORS",
@@ -131,20 +145,20 @@ class ChunkDone:
 
 
 @functools.lru_cache(maxsize=4)
-def _scenario(text: str, name: str):
+def _scenario(text: str, name: str) -> Scenario:
     from offramp.scenario.load import parse_scenario
 
     return parse_scenario(text, name)
 
 
 @functools.lru_cache(maxsize=32)
-def _strategy(text: str, name: str, strategy: str):
+def _strategy(text: str, name: str, strategy: str) -> Strategy:
     from offramp.scenario.translate import build_strategies
 
     return build_strategies(_scenario(text, name), [strategy])[strategy]
 
 
-def chunk_frame(task: ChunkTask):
+def chunk_frame(task: ChunkTask) -> pd.DataFrame:
     """Run a chunk's experiments and return its rows.
 
     Parameters
@@ -209,7 +223,7 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _context():
+def _context() -> BaseContext:
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
@@ -220,7 +234,7 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def _stop_workers(pool) -> None:
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """Stop a process pool at once: cancel what is queued, end the running workers."""
     pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
@@ -251,7 +265,7 @@ def run_local(tasks: Iterable[ChunkTask], workers: int, on_done: Callable[[Chunk
 
     pending = iter(tasks)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_ignore_sigint)
-    running: set = set()
+    running: set[Future[ChunkDone]] = set()
     try:
         for task in _take(pending, workers * _WINDOW_PER_WORKER):
             running.add(pool.submit(run_chunk, task))
@@ -275,8 +289,8 @@ def run_local(tasks: Iterable[ChunkTask], workers: int, on_done: Callable[[Chunk
     pool.shutdown(wait=True)
 
 
-def _take(iterator: Iterator, count: int) -> list:
-    taken = []
+def _take(iterator: Iterator[_Item], count: int) -> list[_Item]:
+    taken: list[_Item] = []
     for _ in range(count):
         item = next(iterator, None)
         if item is None:
@@ -285,7 +299,7 @@ def _take(iterator: Iterator, count: int) -> list:
     return taken
 
 
-def _import_distributed():
+def _import_distributed() -> ModuleType:
     try:
         import distributed
     except ImportError:
@@ -293,7 +307,7 @@ def _import_distributed():
     return distributed
 
 
-def malloc_trim_is_set(client) -> bool:
+def malloc_trim_is_set(client: Client) -> bool:
     """Whether any worker of a cluster runs with ``MALLOC_TRIM_THRESHOLD_`` set (choice 5).
 
     Parameters
@@ -307,7 +321,7 @@ def malloc_trim_is_set(client) -> bool:
     """
     try:
         settings = client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a check of speed never stops a run, whatever the cluster raises
         return False
     return any(value is not None for value in settings.values())
 
@@ -329,7 +343,7 @@ def warn_malloc_trim(stacklevel: int) -> None:
 
 
 @contextmanager
-def dask_client(scheduler: str | None, workers: int) -> Iterator:
+def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
     """A Dask client for the run: on ``scheduler``, or on a local cluster made for it.
 
     Parameters
@@ -372,7 +386,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator:
             cluster.close()
 
 
-def run_dask(tasks: Iterable[ChunkTask], client, on_done: Callable[[ChunkDone], None]) -> None:
+def run_dask(tasks: Iterable[ChunkTask], client: Client, on_done: Callable[[ChunkDone], None]) -> None:
     """Run chunks on a Dask cluster, calling ``on_done`` in the driver as each arrives.
 
     Parameters
@@ -411,5 +425,5 @@ def run_dask(tasks: Iterable[ChunkTask], client, on_done: Callable[[ChunkDone], 
         if futures:
             # Best effort while stopping: the error being raised is the one to report.
             with suppress(Exception):
-                client.cancel(list(futures), force=True)
+                client.cancel(list(futures), force=True)  # type: ignore[no-untyped-call]  # unannotated in distributed
         raise

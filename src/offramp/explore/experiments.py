@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -72,6 +72,9 @@ from offramp.run.progress import progress_bar
 from offramp.scenario.load import ScenarioSource, load_scenario
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from distributed import Client
+
     from offramp.explore.designs import Design
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "ExploreInterrupted", "ExploreResult", "explore", "plan_chunks"]
@@ -184,7 +187,11 @@ def _make_design(source: ScenarioSource, name: str, samples: int, seed: int) -> 
         raise OptionError("design", str(error)) from None
 
 
-def _jsonable(value):
+#: What the manifest's JSON holds.
+_Json = None | str | int | float | bool | list["_Json"] | dict[str, "_Json"]
+
+
+def _jsonable(value: object) -> _Json:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -234,7 +241,7 @@ def _default_workers() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
-def _design_bytes(samples_frame, claims_frame) -> bytes:
+def _design_bytes(samples_frame: pd.DataFrame, claims_frame: pd.DataFrame | None) -> bytes:
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -250,7 +257,7 @@ def _design_bytes(samples_frame, claims_frame) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _default(name: str):
+def _default(name: str) -> Any:  # Any: each option has its own type (int, str, ...)
     """An option's default, from :class:`ExploreOptions` (defaults live in one place)."""
     return ExploreOptions.model_fields[name].default
 
@@ -552,7 +559,9 @@ def _start_directory(directory: Path, plan: _Plan) -> None:
     write_bytes_atomic(directory / "design.parquet", _design_bytes(made.samples, getattr(made, "claims", None)))
 
 
-def _run(directory: Path, plan: _Plan, kept: set[int], n_workers: int, client, progress: bool) -> ExploreResult:
+def _run(
+    directory: Path, plan: _Plan, kept: set[int], n_workers: int, client: Client | None, progress: bool
+) -> ExploreResult:
     """Run the chunks not in ``kept``, on local processes or (``client``) Dask."""
     (directory / CHUNKS).mkdir(parents=True, exist_ok=True)
     todo = [chunk for chunk in plan.chunks if chunk.id not in kept]
