@@ -8,8 +8,12 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from offramp.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["write_table", "write_bytes_atomic", "atomic_target", "TABLE_SUFFIXES", "new_file_mode"]
 
@@ -75,7 +79,9 @@ def write_bytes_atomic(path: str | Path, payload: bytes) -> Path:
     return Path(path)
 
 
-def write_table(frame, path: str | Path, metadata: Mapping[str, object] | None = None, option: str = "out") -> Path:
+def write_table(
+    frame: pd.DataFrame, path: str | Path, metadata: Mapping[str, object] | None = None, option: str = "out"
+) -> Path:
     """Write a DataFrame to ``.csv`` or ``.parquet`` atomically.
 
     The table is written to a temporary file beside the target and renamed over it, so an

@@ -214,7 +214,7 @@ def trace_world(params: WorldParams, strategy: Strategy, world: int, seed: int) 
     names = params.regions.names
     columns: dict[str, list] = {}
 
-    def add(name: str, value) -> None:
+    def add(name: str, value: object) -> None:
         columns.setdefault(name, []).append(value)
 
     for _ in range(params.horizon_weeks):
@@ -237,7 +237,7 @@ def trace_world(params: WorldParams, strategy: Strategy, world: int, seed: int) 
     return columns
 
 
-def _trace_record(record: WeekRecord, names: tuple[str, ...], add) -> None:
+def _trace_record(record: WeekRecord, names: tuple[str, ...], add: Callable[[str, object], None]) -> None:
     levers = record.levers
     for lever in ("sanctions", "concessions", "information", "outreach"):
         add(f"lever_{lever}", float(getattr(levers, lever)[0]))
