@@ -8,6 +8,7 @@ Actors are roles, not dossiers.
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("offramp")
@@ -29,7 +30,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:  # Any: the lazy names are functions and a class
     if name in _LAZY:
         import importlib
 

@@ -233,7 +233,7 @@ def _explore_help(name: str) -> str:
     return f"{info.description} [default: {default}]" if shown else str(info.description)
 
 
-def _explore_default(name: str):
+def _explore_default(name: str) -> Any:
     from offramp.explore.options import ExploreOptions
 
     return ExploreOptions.model_fields[name].get_default()

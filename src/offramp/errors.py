@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 __all__ = ["OfframpError", "InputError", "OptionError", "describe_validation_error"]
 
 
@@ -49,7 +55,7 @@ class OptionError(InputError):
         return "--" + self.option.replace("_", "-")
 
 
-def describe_validation_error(error, name_field) -> str:
+def describe_validation_error(error: ValidationError, name_field: Callable[[tuple[str | int, ...]], str]) -> str:
     """One line for a pydantic ``ValidationError``: where, what, and how many more.
 
     Parameters

@@ -265,7 +265,7 @@ def _default(name: str) -> Any:  # Any: each option has its own type (int, str, 
 def explore(
     scenario: str | Path | ScenarioSource,
     *,
-    out: str | Path,
+    out: str | Path | None,
     design: str = _default("design"),
     samples: int = _default("samples"),
     replications: int = _default("replications"),
@@ -289,7 +289,9 @@ def explore(
         The scenario file (TOML); its ``[uncertainties]`` and ``[claims]`` define the design.
     out : str or Path
         The run's directory: ``manifest.json``, ``design.parquet`` and ``chunks/`` (and
-        ``quarantine/`` once a resume has set damaged chunk files aside).
+        ``quarantine/`` once a resume has set damaged chunk files aside). Required: None
+        (the command line without ``--out``) is refused with :class:`~offramp.errors.OptionError`, as
+        ExploreOptions says.
     design : str
         The design's name (``offramp.explore.designs.DESIGNS``: lhs, sobol, morris,
         factorial, claims).
