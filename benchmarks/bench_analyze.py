@@ -55,30 +55,50 @@ def _outcomes(values: pd.DataFrame, strategy_index: int, rng: np.random.Generato
         low, high = np.min(x), np.max(x)
         return (x - low) / (high - low) if high > low else np.zeros_like(x)
 
-    settle = -1.5 + 3.0 * scaled(column("leader.money_weight", 0.3)) - 1.5 * scaled(column("leader.adaptation_weeks", 26))
+    settle = (
+        -1.5 + 3.0 * scaled(column("leader.money_weight", 0.3)) - 1.5 * scaled(column("leader.adaptation_weeks", 26))
+    )
     settle += 0.25 * strategy_index - 0.75
     conflict = -4.0 + 2.5 * scaled(column("leader.desperation", 1.0)) + 0.1 * strategy_index
     p_settle = 1 / (1 + np.exp(-settle))
     p_conflict = 1 / (1 + np.exp(-conflict))
     draw = rng.random(n)
-    outcome = np.where(draw < p_conflict, "direct_conflict",
-                       np.where(draw < p_conflict + (1 - p_conflict) * p_settle, "settlement",
-                                np.where(draw > 0.97, "uprising", np.where(draw > 0.95, "insider_removal", "ongoing"))))
+    outcome = np.where(
+        draw < p_conflict,
+        "direct_conflict",
+        np.where(
+            draw < p_conflict + (1 - p_conflict) * p_settle,
+            "settlement",
+            np.where(draw > 0.97, "uprising", np.where(draw > 0.95, "insider_removal", "ongoing")),
+        ),
+    )
     ended = outcome != "ongoing"
     end_week = np.where(ended, rng.integers(1, horizon, n), horizon)
     deaths = 150.0 * end_week * rng.lognormal(0, 0.3, n)
     regional = {f"casualties_{name}": rng.gamma(2.0, 1.0, n) for name in ("north", "south", "east", "west")}
     return {
-        "outcome": outcome.astype(object), "end_week": end_week.astype(np.int64), "war_deaths": deaths,
-        "periphery_casualties": sum(regional.values()), "direct_conflict": outcome == "direct_conflict",
-        "peak_tension": rng.random(n), "escalations": rng.poisson(0.5, n).astype(np.int64), **regional,
+        "outcome": outcome.astype(object),
+        "end_week": end_week.astype(np.int64),
+        "war_deaths": deaths,
+        "periphery_casualties": sum(regional.values()),
+        "direct_conflict": outcome == "direct_conflict",
+        "peak_tension": rng.random(n),
+        "escalations": rng.poisson(0.5, n).astype(np.int64),
+        **regional,
     }
 
 
 def write_synthetic(directory: Path, design_name: str, samples: int, replications: int, seed: int = 0) -> int:
     """An offramp explore directory with synthetic outcomes; returns its rows."""
     from offramp import __version__
-    from offramp.explore.dataset import FORMAT, ChunkSpec, chunk_table_bytes, run_key, write_bytes_atomic, write_manifest
+    from offramp.explore.dataset import (
+        FORMAT,
+        ChunkSpec,
+        chunk_table_bytes,
+        run_key,
+        write_bytes_atomic,
+        write_manifest,
+    )
     from offramp.explore.designs import make_design
     from offramp.scenario.load import load_scenario
 
@@ -94,17 +114,37 @@ def write_synthetic(directory: Path, design_name: str, samples: int, replication
     for strategy in strategies:
         for start in range(0, worlds, CHUNK_SIZE):
             chunks.append(ChunkSpec(len(chunks), strategy, start, min(start + CHUNK_SIZE, worlds)))
-    write_manifest(directory, {
-        "format": FORMAT, "run_key": key, "identity": identity, "offramp_version": __version__,
-        "scenario": {"name": source.scenario.scenario.name, "file": source.name, "hash": source.hash,
-                     "text": source.text},
-        "design": {"name": design_name, "settings": design.settings, "fingerprint": design.fingerprint(),
-                   "samples_requested": samples, "rows": len(values), "parameters": list(values.columns),
-                   "claims": list(design.claims.columns) if design.claims is not None else []},
-        "seed": seed, "samples": len(values), "replications": replications, "strategies": strategies,
-        "worlds": worlds, "experiments": worlds * len(strategies),
-        "chunks": [{"id": c.id, "strategy": c.strategy, "start": c.start, "stop": c.stop} for c in chunks],
-    })
+    write_manifest(
+        directory,
+        {
+            "format": FORMAT,
+            "run_key": key,
+            "identity": identity,
+            "offramp_version": __version__,
+            "scenario": {
+                "name": source.scenario.scenario.name,
+                "file": source.name,
+                "hash": source.hash,
+                "text": source.text,
+            },
+            "design": {
+                "name": design_name,
+                "settings": design.settings,
+                "fingerprint": design.fingerprint(),
+                "samples_requested": samples,
+                "rows": len(values),
+                "parameters": list(values.columns),
+                "claims": list(design.claims.columns) if design.claims is not None else [],
+            },
+            "seed": seed,
+            "samples": len(values),
+            "replications": replications,
+            "strategies": strategies,
+            "worlds": worlds,
+            "experiments": worlds * len(strategies),
+            "chunks": [{"id": c.id, "strategy": c.strategy, "start": c.start, "stop": c.stop} for c in chunks],
+        },
+    )
     rng = np.random.default_rng(seed)
     world = np.arange(worlds)
     sample = world // replications
@@ -112,15 +152,16 @@ def write_synthetic(directory: Path, design_name: str, samples: int, replication
     horizon = source.scenario.scenario.horizon_weeks
     for index, strategy in enumerate(strategies):
         columns = _outcomes(expanded, index, rng, horizon)
-        frame = pd.DataFrame({"sample": sample, "replication": world % replications, "world": world,
-                              "strategy": strategy, "seed": seed})
+        frame = pd.DataFrame(
+            {"sample": sample, "replication": world % replications, "world": world, "strategy": strategy, "seed": seed}
+        )
         frame = pd.concat([frame, expanded], axis=1)
         if design.claims is not None:
             for claim in design.claims.columns:
                 frame[f"claims.{claim}"] = design.claims[claim].to_numpy(object)[sample]
         frame = pd.concat([frame, pd.DataFrame(columns)], axis=1)
         for chunk in (c for c in chunks if c.strategy == strategy):
-            part = frame.iloc[chunk.start:chunk.stop].reset_index(drop=True)
+            part = frame.iloc[chunk.start : chunk.stop].reset_index(drop=True)
             write_bytes_atomic(directory / chunk.file, chunk_table_bytes(part, key, chunk))
     return worlds * len(strategies)
 
@@ -168,8 +209,11 @@ def time_parts(directory: Path, report: Path) -> dict[str, float]:
     seconds["offramp.analyze(DIR), then write_report"] = time.perf_counter() - start
     start = time.perf_counter()
     # As a user meets it: a fresh process (imports included), on the same one core.
-    subprocess.run([sys.executable, "-m", "offramp.cli", "analyze", str(directory), "--report", str(report),
-                    "--no-progress"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "offramp.cli", "analyze", str(directory), "--report", str(report), "--no-progress"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     seconds["offramp analyze command, fresh process"] = time.perf_counter() - start
     return seconds
 
@@ -179,7 +223,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 rows instead of 100,000")
     options = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     scale = 10 if options.quick else 1
     cases = [("lhs", 1430 // scale, 10), ("claims", 2, 7 // (7 if options.quick else 1)), ("lhs", 14286 // scale, 1)]
     import warnings

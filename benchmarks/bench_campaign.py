@@ -134,12 +134,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     tracemalloc.stop()
 
     seconds = figures["seconds"]
-    print(f"scenario      {args.scenario.name}: {figures['strategies']} strategies x {worlds} worlds"
-          f" x {figures['horizon']} weeks, chunks of {args.chunk_size}, seed {args.seed}, one core")
+    print(
+        f"scenario      {args.scenario.name}: {figures['strategies']} strategies x {worlds} worlds"
+        f" x {figures['horizon']} weeks, chunks of {args.chunk_size}, seed {args.seed}, one core"
+    )
     print(f"total         {seconds:.1f} s (target for 1,000 worlds: < 60 s)")
     print(f"nominal       {figures['nominal']:,} world-weeks, {figures['nominal'] / seconds:,.0f} world-weeks/s")
-    print(f"simulated     {figures['simulated']:,} world-weeks, {figures['simulated'] / seconds:,.0f} world-weeks/s"
-          f" ({figures['ended']:.0%} of worlds ended before the horizon)")
+    print(
+        f"simulated     {figures['simulated']:,} world-weeks, {figures['simulated'] / seconds:,.0f} world-weeks/s"
+        f" ({figures['ended']:.0%} of worlds ended before the horizon)"
+    )
     if traced_peak is not None:
         print(f"peak traced   {traced_peak / 2**20:,.1f} MiB (tracemalloc, on during the timed run)")
     print(f"max RSS       {_max_rss_mib():,.1f} MiB (getrusage, whole process)")

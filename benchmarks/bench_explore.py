@@ -109,8 +109,7 @@ def _dask_cluster(workers: int, dask_default_trim: bool):
 
     environ = {} if dask_default_trim else {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
     with dask.config.set(environ):
-        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None)
+        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
 def _burn(count: int) -> int:
@@ -151,8 +150,9 @@ def throughput(tmp: Path, samples: int) -> None:
     timed_explore(ESSAY, tmp / "warm-up", design="lhs", samples=2, replications=1, seed=1, strategy=PAIR, workers=2)
     rows = []
     for workers in (1, 2):
-        seconds, experiments = timed_explore(ESSAY, tmp / f"local-{workers}", workers=workers, executor="local",
-                                             **common)
+        seconds, experiments = timed_explore(
+            ESSAY, tmp / f"local-{workers}", workers=workers, executor="local", **common
+        )
         rows.append((f"local, {workers} worker{'s' if workers > 1 else ''}", experiments, seconds))
     try:
         import distributed  # noqa: F401
@@ -162,21 +162,29 @@ def throughput(tmp: Path, samples: int) -> None:
         for default_trim in (False, True):
             cluster = _dask_cluster(2, default_trim)
             try:
-                seconds, experiments = timed_explore(ESSAY, tmp / f"dask-{default_trim}", executor="dask",
-                                                     scheduler=cluster.scheduler_address, **common)
+                seconds, experiments = timed_explore(
+                    ESSAY, tmp / f"dask-{default_trim}", executor="dask", scheduler=cluster.scheduler_address, **common
+                )
             finally:
                 cluster.close()
-            label = "dask, 2 workers, MALLOC_TRIM_THRESHOLD_=65536 (Dask's default)" if default_trim else (
-                "dask, 2 workers, MALLOC_TRIM_THRESHOLD_ unset (offramp's)")
+            label = (
+                "dask, 2 workers, MALLOC_TRIM_THRESHOLD_=65536 (Dask's default)"
+                if default_trim
+                else ("dask, 2 workers, MALLOC_TRIM_THRESHOLD_ unset (offramp's)")
+            )
             rows.append((label, experiments, seconds))
-    print(f"\n1. Throughput: essay.toml as shipped, LHS, {samples} samples x 1 replication x {len(PAIR)} strategies, "
-          "chunks of 25 worlds")
+    print(
+        f"\n1. Throughput: essay.toml as shipped, LHS, {samples} samples x 1 replication x {len(PAIR)} strategies, "
+        "chunks of 25 worlds"
+    )
     print(f"{'executor':<64}{'experiments':>12}{'seconds':>10}{'exp/s':>10}")
     for label, experiments, seconds in rows:
         print(f"{label:<64}{experiments:>12,}{seconds:>10.2f}{experiments / seconds:>10.1f}")
     one, two = rows[0][1] / rows[0][2], rows[1][1] / rows[1][2]
-    print(f"scaling, 2 local workers / 1: {two / one:.2f}x (target >= 1.8x); this machine's ceiling, "
-          f"2 processes of plain arithmetic / 1: {machine_ceiling():.2f}x")
+    print(
+        f"scaling, 2 local workers / 1: {two / one:.2f}x (target >= 1.8x); this machine's ceiling, "
+        f"2 processes of plain arithmetic / 1: {machine_ceiling():.2f}x"
+    )
 
 
 def ema_overhead(tmp: Path, scenarios: int, horizon_weeks: int) -> None:
@@ -214,32 +222,44 @@ def ema_overhead(tmp: Path, scenarios: int, horizon_weeks: int) -> None:
     highs = np.array([scenario.uncertainties[p][1] for p in scenario.uncertainties])
     began = time.perf_counter()
     for i in range(experiments):
-        values = dict(zip(scenario.uncertainties, lows + (highs - lows) * rng.random(lows.size)))
+        values = dict(zip(scenario.uncertainties, lows + (highs - lows) * rng.random(lows.size), strict=True))
         model.function(**values, strategy=PAIR[i % len(PAIR)])
     direct = (time.perf_counter() - began) / experiments
     rows.append(("EMA's model function, called in a loop (no evaluator)", direct))
-    for label, make in (("EMA SequentialEvaluator", lambda: SequentialEvaluator(model)),
-                        ("EMA MultiprocessingEvaluator, 2 processes", lambda: MultiprocessingEvaluator(model,
-                                                                                                      n_processes=2))):
+    for label, make in (
+        ("EMA SequentialEvaluator", lambda: SequentialEvaluator(model)),
+        ("EMA MultiprocessingEvaluator, 2 processes", lambda: MultiprocessingEvaluator(model, n_processes=2)),
+    ):
         began = time.perf_counter()
         with make() as evaluator, contextlib.redirect_stderr(io.StringIO()):  # EMA's progress bars
-            perform_experiments(model, scenarios=scenarios, policies=len(PAIR), evaluator=evaluator,
-                                log_progress=False)
+            perform_experiments(model, scenarios=scenarios, policies=len(PAIR), evaluator=evaluator, log_progress=False)
         rows.append((label, (time.perf_counter() - began) / experiments))
     for workers in (1, 2):
-        seconds, done = timed_explore(short, tmp / f"ema-offramp-{workers}", design="lhs", samples=scenarios,
-                                      replications=1, seed=0, strategy=PAIR, workers=workers)
+        seconds, done = timed_explore(
+            short,
+            tmp / f"ema-offramp-{workers}",
+            design="lhs",
+            samples=scenarios,
+            replications=1,
+            seed=0,
+            strategy=PAIR,
+            workers=workers,
+        )
         rows.append((f"offramp explore, local, {workers} worker{'s' if workers > 1 else ''}", seconds / done))
-    print(f"\n2. Per experiment against EMA Workbench: essay.toml, {horizon_weeks}-week horizon, 1 world per "
-          f"experiment, {experiments:,} experiments")
+    print(
+        f"\n2. Per experiment against EMA Workbench: essay.toml, {horizon_weeks}-week horizon, 1 world per "
+        f"experiment, {experiments:,} experiments"
+    )
     print(f"{'':<58}{'ms/experiment':>14}{'x direct':>10}")
     for label, seconds in rows:
         print(f"{label:<58}{1e3 * seconds:>14.2f}{seconds / direct:>10.2f}")
     table = dict(rows)
-    print(f"ratio, EMA MultiprocessingEvaluator / offramp (2 workers each): "
-          f"{table['EMA MultiprocessingEvaluator, 2 processes'] / table['offramp explore, local, 2 workers']:.1f}x; "
-          f"EMA SequentialEvaluator / offramp (1 worker): "
-          f"{table['EMA SequentialEvaluator'] / table['offramp explore, local, 1 worker']:.1f}x")
+    print(
+        f"ratio, EMA MultiprocessingEvaluator / offramp (2 workers each): "
+        f"{table['EMA MultiprocessingEvaluator, 2 processes'] / table['offramp explore, local, 2 workers']:.1f}x; "
+        f"EMA SequentialEvaluator / offramp (1 worker): "
+        f"{table['EMA SequentialEvaluator'] / table['offramp explore, local, 1 worker']:.1f}x"
+    )
 
 
 _MEMORY_SCRIPT = """
@@ -259,8 +279,12 @@ def driver_memory(tmp: Path, sizes: tuple[int, ...]) -> None:
     print(f"{'experiments':>12}{'driver peak RSS (MiB)':>24}{'seconds':>10}")
     peaks = []
     for size in sizes:
-        output = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(tiny), str(tmp / f"memory-{size}"),
-                                 str(size // len(PAIR))], check=True, capture_output=True, text=True).stdout
+        output = subprocess.run(
+            [sys.executable, "-c", _MEMORY_SCRIPT, str(tiny), str(tmp / f"memory-{size}"), str(size // len(PAIR))],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         experiments, kib, seconds = output.split()
         peaks.append(int(kib) / 1024)
         print(f"{int(experiments):>12,}{peaks[-1]:>24.1f}{float(seconds):>10.1f}")

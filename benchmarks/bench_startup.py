@@ -35,7 +35,7 @@ def _time(code: str) -> float:
 def _loads(code: str) -> list[str]:
     probe = f"import sys\n{code}\nprint('MODULES', *sorted(sys.modules))"
     shown = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
-    loaded = shown[shown.index("MODULES"):].split()[1:]
+    loaded = shown[shown.index("MODULES") :].split()[1:]
     return [h for h in HEAVY if any(m == h or m.startswith(h + ".") for m in loaded)]
 
 
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     repeats = parser.parse_args().repeats
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for name, code in COMMANDS.items():  # warm the file cache and the bytecode
+    for code in COMMANDS.values():  # warm the file cache and the bytecode
         _time(code)
     for _ in range(repeats):
         for name, code in COMMANDS.items():

@@ -126,8 +126,8 @@ def engine_agents_and_bytes(side: int, worlds: int, seed: int = 0) -> tuple[int,
     bytes_per_cell : int
         Sum of the state arrays' item sizes.
     """
-    from offramp.model.unrest import Occupant, init_unrest
     from offramp.model.streams import Stream, WorldStreams
+    from offramp.model.unrest import Occupant, init_unrest
     from offramp.scenario.epstein import to_unrest_params
 
     params = to_unrest_params(_engine_config(side))
@@ -191,9 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"engine state: {bytes_per_cell} bytes per cell\n")
     print("engine columns: the mesa variant (Mesa's rules, 16 turns a step) and the paper variant")
     print("(Epstein's simultaneous update); ratios are engine / Mesa agent-steps per second.\n")
-    header = (
-        f"{'race':<22}{'Mesa':>12}{'engine mesa':>14}{'ratio':>9}{'engine paper':>15}{'ratio':>9}"
-    )
+    header = f"{'race':<22}{'Mesa':>12}{'engine mesa':>14}{'ratio':>9}{'engine paper':>15}{'ratio':>9}"
     print(header)
     print("-" * len(header))
     mesa_cache: dict[tuple[int, int], float] = {}

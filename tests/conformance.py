@@ -85,10 +85,12 @@ def assert_trees_equal(actual: Any, expected: Any, context: str = "") -> None:
     """Exact equality of every leaf (NaN equals NaN), with dtypes and shapes."""
     actual_leaves, expected_leaves = leaves(actual), leaves(expected)
     assert [p for p, _ in actual_leaves] == [p for p, _ in expected_leaves], f"{context}: different structure"
-    for (path, a), (_, b) in zip(actual_leaves, expected_leaves):
+    for (path, a), (_, b) in zip(actual_leaves, expected_leaves, strict=True):
         if isinstance(b, np.ndarray):
             assert isinstance(a, np.ndarray), f"{context}{path}: not an array"
-            assert a.dtype == b.dtype and a.shape == b.shape, f"{context}{path}: {a.dtype}{a.shape} != {b.dtype}{b.shape}"
+            assert a.dtype == b.dtype and a.shape == b.shape, (
+                f"{context}{path}: {a.dtype}{a.shape} != {b.dtype}{b.shape}"
+            )
             np.testing.assert_array_equal(a, b, err_msg=f"{context}{path}")
         else:
             assert a == b, f"{context}{path}: {a!r} != {b!r}"
@@ -98,10 +100,12 @@ def assert_structure_kept(before: Any, after: Any, context: str = "") -> None:
     """Same fields, and every array keeps its dtype and shape."""
     before_leaves, after_leaves = leaves(before), leaves(after)
     assert [p for p, _ in before_leaves] == [p for p, _ in after_leaves], f"{context}: different structure"
-    for (path, b), (_, a) in zip(before_leaves, after_leaves):
+    for (path, b), (_, a) in zip(before_leaves, after_leaves, strict=True):
         if isinstance(b, np.ndarray):
             assert isinstance(a, np.ndarray), f"{context}{path}: became {type(a).__name__}"
-            assert (a.dtype, a.shape) == (b.dtype, b.shape), f"{context}{path}: {b.dtype}{b.shape} -> {a.dtype}{a.shape}"
+            assert (a.dtype, a.shape) == (b.dtype, b.shape), (
+                f"{context}{path}: {b.dtype}{b.shape} -> {a.dtype}{a.shape}"
+            )
 
 
 def permutation(n: int) -> np.ndarray:
@@ -173,7 +177,9 @@ def check_step(
     again = _run_steps(step, state, params, drivers, streams(everyone), n_steps)
     assert_trees_equal(again, full, f"{step.__name__} rerun")
     other = _run_steps(step, state, params, drivers, streams(everyone, seed + 1), n_steps)
-    assert array_digest(other) != array_digest(full), f"{step.__name__}: seed {seed + 1} gives the output of seed {seed}"
+    assert array_digest(other) != array_digest(full), (
+        f"{step.__name__}: seed {seed + 1} gives the output of seed {seed}"
+    )
 
     # Batch invariance: one world alone, and the batch permuted.
     for i in sorted({0, n_worlds // 2, n_worlds - 1}):
@@ -219,7 +225,10 @@ def check_strategy(strategy: Any, observation: Any, *, n_weeks: int = 3) -> None
         assert_trees_equal(got, take_rows(full, rows, n_worlds), f"{name} rows {list(rows)[:3]}...")
 
 
-_SECTION = re.compile(r"^\s*Parameters\n\s*-+\n(?P<body>.*?)(?:\n\s*\n\s*(?:Returns|Raises|Yields|References|Examples|Notes)\n\s*-+|\Z)", re.S | re.M)
+_SECTION = re.compile(
+    r"^\s*Parameters\n\s*-+\n(?P<body>.*?)(?:\n\s*\n\s*(?:Returns|Raises|Yields|References|Examples|Notes)\n\s*-+|\Z)",
+    re.DOTALL | re.MULTILINE,
+)
 
 
 def documented_parameters(function: Callable) -> list[str]:

@@ -29,8 +29,23 @@ def _command(argv: list[str]) -> None:
 def run_case(tmp: Path) -> dict[str, pd.DataFrame]:
     """``offramp run`` on quick.toml: 4 worlds of every strategy, and world 2's trace."""
     out, trace = tmp / "run.parquet", tmp / "trace.csv"
-    _command(["run", str(QUICK), "--worlds", "4", "--seed", "11", "--out", str(out), "--trace", "2",
-              "--trace-out", str(trace), "--no-progress"])
+    _command(
+        [
+            "run",
+            str(QUICK),
+            "--worlds",
+            "4",
+            "--seed",
+            "11",
+            "--out",
+            str(out),
+            "--trace",
+            "2",
+            "--trace-out",
+            str(trace),
+            "--no-progress",
+        ]
+    )
     return {"run_outcomes": pd.read_parquet(out), "run_trace": pd.read_csv(trace)}
 
 
@@ -39,8 +54,26 @@ def epstein_case(tmp: Path) -> dict[str, pd.DataFrame]:
     tables = {}
     for variant in ("paper", "mesa"):
         out = tmp / f"epstein-{variant}.csv"
-        _command(["epstein", "--width", "20", "--height", "20", "--worlds", "3", "--steps", "10", "--seed", "5",
-                  "--variant", variant, "--out", str(out), "--no-progress"])
+        _command(
+            [
+                "epstein",
+                "--width",
+                "20",
+                "--height",
+                "20",
+                "--worlds",
+                "3",
+                "--steps",
+                "10",
+                "--seed",
+                "5",
+                "--variant",
+                variant,
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
         tables[f"epstein_{variant}"] = pd.read_csv(out)
     return tables
 
@@ -50,16 +83,52 @@ def explore_case(tmp: Path) -> dict[str, pd.DataFrame]:
     from offramp.explore.dataset import load
 
     out = tmp / "explore"
-    _command(["explore", str(QUICK), "--design", "lhs", "--samples", "3", "--replications", "2", "--seed", "4",
-              "--out", str(out), "--workers", "1", "--chunk-size", "4", "--no-progress"])
+    _command(
+        [
+            "explore",
+            str(QUICK),
+            "--design",
+            "lhs",
+            "--samples",
+            "3",
+            "--replications",
+            "2",
+            "--seed",
+            "4",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--chunk-size",
+            "4",
+            "--no-progress",
+        ]
+    )
     return {"explore_rows": load(out)}
 
 
 def analyze_case(tmp: Path) -> dict[str, pd.DataFrame]:
     """``offramp analyze --tables`` on an LHS exploration of quick.toml (8 samples x 2)."""
     out, tables = tmp / "explore", tmp / "tables"
-    _command(["explore", str(QUICK), "--design", "lhs", "--samples", "8", "--replications", "2", "--seed", "4",
-              "--out", str(out), "--workers", "1", "--no-progress"])
+    _command(
+        [
+            "explore",
+            str(QUICK),
+            "--design",
+            "lhs",
+            "--samples",
+            "8",
+            "--replications",
+            "2",
+            "--seed",
+            "4",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--no-progress",
+        ]
+    )
     _command(["analyze", str(out), "--tables", str(tables), "--seed", "2", "--no-progress"])
     return {f"analyze_{path.stem}": pd.read_parquet(path) for path in sorted(tables.glob("*.parquet"))}
 

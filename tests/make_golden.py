@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from golden_cases import CASES, GOLDEN, golden_path, to_golden_text  # noqa: E402
+from golden_cases import CASES, GOLDEN, golden_path, to_golden_text
 
 
 def main(names: list[str]) -> None:

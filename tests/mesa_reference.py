@@ -31,13 +31,13 @@ engine's statistics side by side (mean +/- standard error) with the test p-value
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import IntEnum
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -119,8 +119,7 @@ class MesaCase:
 _SMALL = {"width": 20, "height": 20}
 # A lively base for the small-vision cases: Epstein's Run 2 (L = 0.82, J_max = 30, cops 0.04)
 # with vision 3 on 20 x 20, where the active share keeps fluctuating around 5 %.
-_LIVELY = {**_SMALL, "citizen_vision": 3, "cop_vision": 3, "legitimacy": 0.82,
-           "max_jail_term": 30, "cop_density": 0.04}
+_LIVELY = {**_SMALL, "citizen_vision": 3, "cop_vision": 3, "legitimacy": 0.82, "max_jail_term": 30, "cop_density": 0.04}
 
 CASES: tuple[MesaCase, ...] = (
     # Mesa's defaults (L = 0.8, cops 0.074, J_max = 1000, vision 7) on a 20 x 20 torus:
@@ -136,8 +135,12 @@ CASES: tuple[MesaCase, ...] = (
     MesaCase("high_legitimacy", {**_LIVELY, "legitimacy": 0.86}, steps=150, burn_in=30),
     MesaCase("many_police", {**_LIVELY, "cop_density": 0.10}, steps=150, burn_in=30),
     # Full 40 x 40 grid, vision 2 (12 cells), Run-1-like J_max = 15, L = 0.82.
-    MesaCase("full_grid_vision2", {"citizen_vision": 2, "cop_vision": 2, "legitimacy": 0.82,
-                                   "max_jail_term": 15}, steps=100, burn_in=20),
+    MesaCase(
+        "full_grid_vision2",
+        {"citizen_vision": 2, "cop_vision": 2, "legitimacy": 0.82, "max_jail_term": 15},
+        steps=100,
+        burn_in=20,
+    ),
 )
 
 
@@ -190,9 +193,7 @@ def _executor(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers)
 
 
-def run_mesa_seeds(
-    params: Mapping[str, float | int], steps: int, seeds: Sequence[int], workers: int = 2
-) -> np.ndarray:
+def run_mesa_seeds(params: Mapping[str, float | int], steps: int, seeds: Sequence[int], workers: int = 2) -> np.ndarray:
     """Run Mesa for several seeds in parallel.
 
     Parameters
@@ -489,9 +490,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     mesa_runs = run_mesa_cases(cases, workers=args.workers)
-    print(f"Mesa: {sum(c.seeds for c in cases)} runs in {time.perf_counter() - t0:.1f} s "
-          f"on {args.workers} workers; per-comparison alpha {alpha:.2e} "
-          f"(family {FAMILY_ALPHA}, Bonferroni over {len(CASES)} cases x {len(STATISTICS)} x 2 tests)")
+    print(
+        f"Mesa: {sum(c.seeds for c in cases)} runs in {time.perf_counter() - t0:.1f} s "
+        f"on {args.workers} workers; per-comparison alpha {alpha:.2e} "
+        f"(family {FAMILY_ALPHA}, Bonferroni over {len(CASES)} cases x {len(STATISTICS)} x 2 tests)"
+    )
     failures = 0
     for case in cases:
         params = ", ".join(f"{k}={v}" for k, v in case.params.items()) or "Mesa defaults"
@@ -517,5 +520,5 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # Let `python tests/mesa_reference.py` find the package in a src checkout.
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     sys.exit(_main())

@@ -21,9 +21,7 @@ def offsets(vision):
     out = []
     for dy in range(-vision, vision + 1):
         span = vision - abs(dy)
-        for dx in range(-span, span + 1):
-            if (dy, dx) != (0, 0):
-                out.append((dy, dx))
+        out.extend((dy, dx) for dx in range(-span, span + 1) if (dy, dx) != (0, 0))
     return out
 
 
@@ -35,11 +33,15 @@ def reference_step(state, params, drivers, words):
     """One step of every grid; returns (fields dict of (G, H, W) arrays, record dict)."""
     occ = np.array(state.occupant)
     grids, height, width = occ.shape
-    result_fields = {name: np.array(getattr(state, name)) for name in
-                     ("occupant", "status", "jail_steps", "hardship", "risk_aversion", "duty_rank")}
+    result_fields = {
+        name: np.array(getattr(state, name))
+        for name in ("occupant", "status", "jail_steps", "hardship", "risk_aversion", "duty_rank")
+    }
     record = {"quiet": [], "active": [], "jailed": [], "arrests": [], "moves": []}
     for g in range(grids):
-        fields, arrests, moves = _step_grid({k: v[g].copy() for k, v in result_fields.items()}, params, drivers, words, g, grids)
+        fields, arrests, moves = _step_grid(
+            {k: v[g].copy() for k, v in result_fields.items()}, params, drivers, words, g, grids
+        )
         for k in result_fields:
             result_fields[k][g] = fields[k]
         record["arrests"].append(arrests)
@@ -85,9 +87,17 @@ def _step_grid(f, params, drivers, words, g, grids):
             if kind == EMPTY:
                 continue
             agent = {
-                "kind": kind, "status": int(f["status"][y, x]), "jail": int(f["jail_steps"][y, x]),
-                "hardship": f["hardship"][y, x], "risk": f["risk_aversion"][y, x], "duty": int(f["duty_rank"][y, x]),
-                "start": (y, x), "pos": (y, x), "key": word(0, y, x), "to_move": False, "attempts": 0,
+                "kind": kind,
+                "status": int(f["status"][y, x]),
+                "jail": int(f["jail_steps"][y, x]),
+                "hardship": f["hardship"][y, x],
+                "risk": f["risk_aversion"][y, x],
+                "duty": int(f["duty_rank"][y, x]),
+                "start": (y, x),
+                "pos": (y, x),
+                "key": word(0, y, x),
+                "to_move": False,
+                "attempts": 0,
             }
             agent["turn"] = scaled(agent["key"], turns)
             agent["priority"] = (agent["key"] << 32) | flat(y, x)
@@ -137,9 +147,14 @@ def _step_grid(f, params, drivers, words, g, grids):
         for row in (1, 2):
             claims = {}
             for officer in pending:
-                visible = [c for c in neighbours(officer["pos"], params.police_vision)
-                           if c not in taken and grid.get(c) is not None and grid[c]["kind"] == CITIZEN
-                           and grid[c]["status"] == ACTIVE]
+                visible = [
+                    c
+                    for c in neighbours(officer["pos"], params.police_vision)
+                    if c not in taken
+                    and grid.get(c) is not None
+                    and grid[c]["kind"] == CITIZEN
+                    and grid[c]["status"] == ACTIVE
+                ]
                 if not visible:
                     continue
                 target = visible[scaled(word(row, *officer["start"]), len(visible))]

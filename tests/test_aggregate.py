@@ -9,20 +9,22 @@ from offramp import aggregate
 
 
 def test_aggregate_shares_and_means_on_a_known_table():
-    frame = pd.DataFrame({
-        "sample": [0, 0, 0, 0, 1, 1],
-        "replication": [0, 1, 0, 1, 0, 1],
-        "world": [0, 1, 0, 1, 2, 3],
-        "strategy": ["a", "a", "b", "b", "a", "a"],
-        "seed": 0,
-        "leader.emboldening": [0.1, 0.1, 0.1, 0.1, 0.2, 0.2],
-        "outcome": ["settlement", "ongoing", "direct_conflict", "direct_conflict", "uprising", "settlement"],
-        "end_week": [10, 104, 5, 7, 20, 30],
-        "war_deaths": [100.0, 900.0, 50.0, 70.0, 200.0, 300.0],
-        "periphery_casualties": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
-        "direct_conflict": [False, False, True, True, False, False],
-        "peak_tension": [0.1, 0.2, 2.0, 3.0, 0.5, 0.5],
-    })
+    frame = pd.DataFrame(
+        {
+            "sample": [0, 0, 0, 0, 1, 1],
+            "replication": [0, 1, 0, 1, 0, 1],
+            "world": [0, 1, 0, 1, 2, 3],
+            "strategy": ["a", "a", "b", "b", "a", "a"],
+            "seed": 0,
+            "leader.emboldening": [0.1, 0.1, 0.1, 0.1, 0.2, 0.2],
+            "outcome": ["settlement", "ongoing", "direct_conflict", "direct_conflict", "uprising", "settlement"],
+            "end_week": [10, 104, 5, 7, 20, 30],
+            "war_deaths": [100.0, 900.0, 50.0, 70.0, 200.0, 300.0],
+            "periphery_casualties": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "direct_conflict": [False, False, True, True, False, False],
+            "peak_tension": [0.1, 0.2, 2.0, 3.0, 0.5, 0.5],
+        }
+    )
     out = aggregate(frame).set_index(["sample", "strategy"])
     assert len(out) == 3
     row = out.loc[(0, "a")]

@@ -33,8 +33,14 @@ def test_every_part_is_a_dataframe_with_its_columns(analysis):
     study = analysis.study
     strategies = list(study.strategies)
     assert analysis.outcomes["strategy"].tolist() == strategies
-    assert {"settlement_share", "settlement_low", "settlement_high", "direct_conflict_share",
-            "any_escalation_share", "median_end_week"} <= set(analysis.outcomes.columns)
+    assert {
+        "settlement_share",
+        "settlement_low",
+        "settlement_high",
+        "direct_conflict_share",
+        "any_escalation_share",
+        "median_end_week",
+    } <= set(analysis.outcomes.columns)
     assert len(analysis.per_sample) == 24 * len(strategies)
     assert (analysis.per_sample["replications"] == 2).all()
     assert set(analysis.spread["outcome"]) == set(offramp.run.runner.OUTCOME_LABELS)
@@ -48,8 +54,9 @@ def test_every_part_is_a_dataframe_with_its_columns(analysis):
     assert sentences and all(isinstance(s, str) and s for s in sentences)
     # The summary's numbers come from the tables.
     top = analysis.robustness.sort_values("rank").iloc[0]
-    assert any(f"{top['strategy']} satisfices most often: in {100 * top['satisficing_share']:.0f}%" in s
-               for s in sentences)
+    assert any(
+        f"{top['strategy']} satisfices most often: in {100 * top['satisficing_share']:.0f}%" in s for s in sentences
+    )
 
 
 def test_analysis_is_deterministic(run_dir, analysis):
@@ -79,7 +86,7 @@ def test_without_ema_workbench_the_other_parts_still_run(run_dir, monkeypatch):
 def test_missing_chunks_are_noted_not_fatal(run_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(run_dir, copy)
-    first = sorted((copy / "chunks").glob("chunk-*.parquet"))[0]
+    first = min((copy / "chunks").glob("chunk-*.parquet"))
     first.write_bytes(first.read_bytes()[:100])  # truncated: invalid, so missing
     study = Study.from_directory(copy)
     assert study.missing_chunks == 1 and not study.is_complete
@@ -89,11 +96,24 @@ def test_missing_chunks_are_noted_not_fatal(run_dir, tmp_path):
 
 def test_cli_writes_the_report_and_tables(run_dir, tmp_path, capsys):
     criteria = tmp_path / "criteria.toml"
-    criteria.write_text('[objective]\ncolumn = "war_deaths"\nsense = "minimize"\n\n'
-                        '[[satisficing]]\noutcome = "direct_conflict"\nat_most = 0.5\n')
+    criteria.write_text(
+        '[objective]\ncolumn = "war_deaths"\nsense = "minimize"\n\n'
+        '[[satisficing]]\noutcome = "direct_conflict"\nat_most = 0.5\n'
+    )
     report, tables = tmp_path / "out" / "report.html", tmp_path / "tables"
-    code = main(["analyze", str(run_dir), "--criteria", str(criteria), "--report", str(report),
-                 "--tables", str(tables), "--no-progress"])
+    code = main(
+        [
+            "analyze",
+            str(run_dir),
+            "--criteria",
+            str(criteria),
+            "--report",
+            str(report),
+            "--tables",
+            str(tables),
+            "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "mean war deaths" in out and "P(direct conflict) ≤ 0.5" in out
@@ -104,19 +124,25 @@ def test_cli_writes_the_report_and_tables(run_dir, tmp_path, capsys):
     assert (regret["regret"] >= 0).all()
 
 
-@pytest.mark.parametrize(("argv", "expected"), [
-    (["analyze", "no/such/dir"], "no/such/dir: no such directory"),
-    (["analyze", "scenarios"], "no manifest.json"),
-    (["analyze", "{run}", "--criteria", "{tmp}/absent.toml"], "absent.toml: no such file"),
-    (["analyze", "{run}", "--criteria", "{tmp}/typo.toml"], "typo.toml: objective.outcom: Extra inputs"),
-    (["analyze", "{run}", "--report", "{tmp}/report.txt"], "--report: 'report.txt' is not HTML"),
-    (["analyze", "{run}", "--discover", "nosuch"], "--discover: 'nosuch' was not run; one of sanctions_only, conciliation"),
-    (["analyze", "{run}", "--seed", "-1"], "--seed: must be at least 0, got -1"),
-])
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["analyze", "no/such/dir"], "no/such/dir: no such directory"),
+        (["analyze", "scenarios"], "no manifest.json"),
+        (["analyze", "{run}", "--criteria", "{tmp}/absent.toml"], "absent.toml: no such file"),
+        (["analyze", "{run}", "--criteria", "{tmp}/typo.toml"], "typo.toml: objective.outcom: Extra inputs"),
+        (["analyze", "{run}", "--report", "{tmp}/report.txt"], "--report: 'report.txt' is not HTML"),
+        (
+            ["analyze", "{run}", "--discover", "nosuch"],
+            "--discover: 'nosuch' was not run; one of sanctions_only, conciliation",
+        ),
+        (["analyze", "{run}", "--seed", "-1"], "--seed: must be at least 0, got -1"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, capsys, argv, expected):
     (tmp_path / "typo.toml").write_text('[objective]\noutcom = "settlement"\n')
     argv = [a.replace("{run}", str(run_dir)).replace("{tmp}", str(tmp_path)) for a in argv]
-    assert main(argv + ["--no-progress"]) == 2
+    assert main([*argv, "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert expected in err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -147,7 +173,9 @@ def test_options_mirror_the_function_and_the_command():
     assert set(AnalyzeCommandOptions.model_fields) == set(AnalyzeOptions.model_fields) | {"report"}
     command = next(c for c in app.registered_commands if c.name == "analyze")
     assert set(inspect.signature(command.callback).parameters) == set(AnalyzeCommandOptions.model_fields) | {
-        "directory", "criteria"}
+        "directory",
+        "criteria",
+    }
     seed = inspect.signature(offramp.analyze).parameters["seed"].default
     assert seed == AnalyzeOptions.model_fields["seed"].default
 
@@ -168,6 +196,7 @@ def test_the_progress_bar_ends_full(run_dir, tmp_path, monkeypatch, discover):
 
         def advance(n=1, description=None):
             seen["done"] += n
+
         yield advance
 
     monkeypatch.setattr(module, "progress_bar", bar)
@@ -195,8 +224,16 @@ def test_a_sobol_design_gets_sobol_indices_end_to_end(tmp_path):
     from offramp.explore.experiments import explore
 
     quick = Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml"
-    explore(quick, design="sobol", samples=8, seed=1, out=tmp_path / "run", strategy=["sanctions_only", "conciliation"],
-            workers=1, progress=False)
+    explore(
+        quick,
+        design="sobol",
+        samples=8,
+        seed=1,
+        out=tmp_path / "run",
+        strategy=["sanctions_only", "conciliation"],
+        workers=1,
+        progress=False,
+    )
     criteria = Criteria(objective=Objective(column="war_deaths", sense="minimize"))
     analysis = offramp.analyze(tmp_path / "run", criteria, progress=False)
     write_report(analysis, tmp_path / "report.html")

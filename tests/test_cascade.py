@@ -132,7 +132,11 @@ def _inputs(n_worlds=B) -> tuple[InnerCircleState, CascadeParams, InnerCircleDri
     params = CascadeParams(contact_rate=np.linspace(0.1, 0.9, n_worlds), purge_rate=np.linspace(0.0, 0.5, n_worlds))
     state = init_inner_circle(params, WorldStreams.for_worlds(SEED, range(n_worlds), Stream.INNER_CIRCLE, 99))
     draws = WorldStreams.for_worlds(SEED, range(n_worlds), Stream.INNER_CIRCLE, 98).uniform((params.n_elites + 3,))
-    status = np.select([draws[:, :-3] < 0.1, draws[:, :-3] < 0.2, draws[:, :-3] < 0.4], [Elite.PURGED, Elite.DEFECTED, Elite.WAVERING], Elite.LOYAL)
+    status = np.select(
+        [draws[:, :-3] < 0.1, draws[:, :-3] < 0.2, draws[:, :-3] < 0.4],
+        [Elite.PURGED, Elite.DEFECTED, Elite.WAVERING],
+        Elite.LOYAL,
+    )
     state = dataclasses.replace(state, status=status.astype(np.int8))
     drivers = InnerCircleDrivers(outreach=draws[:, -3], survival_threat=draws[:, -2], paranoia=draws[:, -1])
     return state, params, drivers

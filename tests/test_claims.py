@@ -38,8 +38,7 @@ _RANGES = {
 
 
 def _claims(ids):
-    return tuple(Claim(i, f"claim {i}", {_RANGES[i][0]: _RANGES[i][1]}, {_RANGES[i][0]: _RANGES[i][2]})
-                 for i in ids)
+    return tuple(Claim(i, f"claim {i}", {_RANGES[i][0]: _RANGES[i][1]}, {_RANGES[i][0]: _RANGES[i][2]}) for i in ids)
 
 
 def _claims_study(rng, ids, per_combination, replications, settle_probability):
@@ -60,13 +59,15 @@ def _claims_study(rng, ids, per_combination, replications, settle_probability):
     for strategy in strategies:
         p = np.broadcast_to(settle_probability(strategy, sides), (samples,))
         settles = rng.random((replications, samples)) < p  # (R, S)
-        block = pd.DataFrame({
-            "sample": np.tile(np.arange(samples), replications),
-            "replication": np.repeat(np.arange(replications), samples),
-            "strategy": strategy,
-            "outcome": np.where(settles.ravel(), "settlement", "ongoing"),
-            "end_week": np.where(settles.ravel(), 20, 104),
-        })
+        block = pd.DataFrame(
+            {
+                "sample": np.tile(np.arange(samples), replications),
+                "replication": np.repeat(np.arange(replications), samples),
+                "strategy": strategy,
+                "outcome": np.where(settles.ravel(), "settlement", "ongoing"),
+                "end_week": np.where(settles.ravel(), 20, 104),
+            }
+        )
         for path, values in columns.items():
             block[path] = np.tile(values, replications)
         for claim_id in ids:
@@ -74,10 +75,18 @@ def _claims_study(rng, ids, per_combination, replications, settle_probability):
         blocks.append(block)
     experiments = pd.concat(blocks, ignore_index=True)
     parameters = tuple(_RANGES[i][0] for i in ids)
-    bounds = {_RANGES[i][0]: (min(_RANGES[i][1][0], _RANGES[i][2][0]), max(_RANGES[i][1][1], _RANGES[i][2][1]))
-              for i in ids}
-    return Study(experiments=experiments, parameters=parameters, bounds=bounds, strategies=strategies,
-                 claims=_claims(ids), design="claims", replications=replications)
+    bounds = {
+        _RANGES[i][0]: (min(_RANGES[i][1][0], _RANGES[i][2][0]), max(_RANGES[i][1][1], _RANGES[i][2][1])) for i in ids
+    }
+    return Study(
+        experiments=experiments,
+        parameters=parameters,
+        bounds=bounds,
+        strategies=strategies,
+        claims=_claims(ids),
+        design="claims",
+        replications=replications,
+    )
 
 
 def _audit(study, criteria=None):
@@ -107,7 +116,7 @@ def planted_fall():
 
 
 def test_a_planted_fall_is_flagged_on_its_claim_only(planted_fall):
-    study, detail, verdicts = planted_fall
+    _, detail, verdicts = planted_fall
     a = detail[detail["strategy"] == "A"].set_index("claim")
     assert a["depends"].tolist() == [False, True, False, False]
     assert bool(a.at["C2", "falls"])
@@ -200,10 +209,25 @@ def test_claim_sides_of_a_non_claims_design_come_from_the_ranges():
     )
     p = [0.5, 2.5, 1.5, 1.0, 3.0, 0.0]
     q = [0.2, 0.8, 0.55, 0.5, 1.0, 2.0]
-    experiments = pd.DataFrame({"sample": [5, 1, 2, 3, 4, 0], "replication": 0, "strategy": "A",
-                                "outcome": "ongoing", "end_week": 104, "p": p, "q": q})
-    study = Study(experiments=experiments, parameters=("p", "q"), bounds={"p": (0, 3), "q": (0, 2)},
-                  strategies=("A",), claims=claims, design="lhs")
+    experiments = pd.DataFrame(
+        {
+            "sample": [5, 1, 2, 3, 4, 0],
+            "replication": 0,
+            "strategy": "A",
+            "outcome": "ongoing",
+            "end_week": 104,
+            "p": p,
+            "q": q,
+        }
+    )
+    study = Study(
+        experiments=experiments,
+        parameters=("p", "q"),
+        bounds={"p": (0, 3), "q": (0, 2)},
+        strategies=("A",),
+        claims=claims,
+        design="lhs",
+    )
     sides = claim_sides(study)
     assert list(sides.index) == [0, 1, 2, 3, 4, 5]
     assert list(sides.columns) == ["C1", "C2", "C3"]
@@ -223,10 +247,10 @@ def test_claim_sides_take_a_claims_designs_columns():
 
 def test_overlapping_sides_are_neither():
     claims = (Claim("C1", "one", {"p": (0.0, 0.6)}, {"p": (0.4, 1.0)}),)
-    experiments = pd.DataFrame({"sample": [0, 1, 2], "strategy": "A", "outcome": "ongoing", "end_week": 104,
-                                "p": [0.2, 0.5, 0.8]})
-    study = Study(experiments=experiments, parameters=("p",), bounds={"p": (0, 1)}, strategies=("A",),
-                  claims=claims)
+    experiments = pd.DataFrame(
+        {"sample": [0, 1, 2], "strategy": "A", "outcome": "ongoing", "end_week": 104, "p": [0.2, 0.5, 0.8]}
+    )
+    study = Study(experiments=experiments, parameters=("p",), bounds={"p": (0, 1)}, strategies=("A",), claims=claims)
     assert claim_sides(study)["C1"].tolist() == ["essay", "neither", "sceptic"]
 
 
@@ -238,8 +262,14 @@ def test_too_few_samples_give_no_verdict():
     frame = study.experiments
     sceptic = frame.loc[frame["claims.C1"] == "sceptic", "sample"].unique()
     keep = frame["claims.C1"].eq("essay") | frame["sample"].isin(sceptic[:5])
-    study = Study(experiments=frame[keep].reset_index(drop=True), parameters=study.parameters,
-                  bounds=study.bounds, strategies=study.strategies, claims=study.claims, design="claims")
+    study = Study(
+        experiments=frame[keep].reset_index(drop=True),
+        parameters=study.parameters,
+        bounds=study.bounds,
+        strategies=study.strategies,
+        claims=study.claims,
+        design="claims",
+    )
     detail, verdicts = _audit(study)
     a1 = _row(detail, "A", "C1")
     assert a1["verdict"] == "too few samples (40 essay, 5 sceptic)"
@@ -268,7 +298,13 @@ def test_a_claims_column_that_holds_no_side_is_refused():
     rng = np.random.default_rng(2)
     study = _claims_study(rng, ["C1"], 2, 1, lambda strategy, sides: 0.5)
     frame = study.experiments.assign(**{"claims.C1": "maybe"})
-    study = Study(experiments=frame, parameters=study.parameters, bounds=study.bounds,
-                  strategies=study.strategies, claims=study.claims, design="claims")
+    study = Study(
+        experiments=frame,
+        parameters=study.parameters,
+        bounds=study.bounds,
+        strategies=study.strategies,
+        claims=study.claims,
+        design="claims",
+    )
     with pytest.raises(InputError, match="'maybe' is not a side"):
         claim_sides(study)

@@ -31,8 +31,20 @@ QUICK = Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml"
 WORLDS = 10
 SEED = 7
 # What the issue requires of every outcome table, beyond the per-region columns.
-REQUIRED_COLUMNS = ["strategy", "world", "seed", "outcome", "end_week", "war_deaths", "periphery_casualties",
-                    "direct_conflict", "peak_tension", "purges", "defections", "attributions"]
+REQUIRED_COLUMNS = [
+    "strategy",
+    "world",
+    "seed",
+    "outcome",
+    "end_week",
+    "war_deaths",
+    "periphery_casualties",
+    "direct_conflict",
+    "peak_tension",
+    "purges",
+    "defections",
+    "attributions",
+]
 OUTCOMES = {"settlement", "insider_removal", "uprising", "direct_conflict", "ongoing"}
 # Two strategies that use different levers, for the runs that need only a few.
 PAIR = ("full_pressure", "conciliation")
@@ -41,8 +53,20 @@ PAIR = ("full_pressure", "conciliation")
 def _run(tmp: Path, name: str, *arguments: str, worlds: int = WORLDS, seed: int = SEED) -> pd.DataFrame:
     """Run quick.toml through the command line and read back the outcome table."""
     out = tmp / f"{name}.parquet"
-    code = main(["run", str(QUICK), "--worlds", str(worlds), "--seed", str(seed), "--out", str(out),
-                 "--no-progress", *arguments])
+    code = main(
+        [
+            "run",
+            str(QUICK),
+            "--worlds",
+            str(worlds),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+            "--no-progress",
+            *arguments,
+        ]
+    )
     assert code == 0
     return pd.read_parquet(out)
 
@@ -65,13 +89,29 @@ def full_run(tmp_path_factory):
     """Every strategy on the same worlds, with a trace of world 3 and a figure."""
     tmp = tmp_path_factory.mktemp("full-run")
     out, plot = tmp / "outcomes.parquet", tmp / "shares.png"
-    code = main(["run", str(QUICK), "--worlds", str(WORLDS), "--seed", str(SEED), "--out", str(out),
-                 "--trace", "3", "--plot", str(plot), "--no-progress"])
+    code = main(
+        [
+            "run",
+            str(QUICK),
+            "--worlds",
+            str(WORLDS),
+            "--seed",
+            str(SEED),
+            "--out",
+            str(out),
+            "--trace",
+            "3",
+            "--plot",
+            str(plot),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     return {"out": out, "plot": plot, "trace": tmp / "trace-world-3.csv", "table": pd.read_parquet(out)}
 
 
 # ---------------------------------------------------------------- the command's contract
+
 
 def test_run_options_are_the_options_models_fields():
     """The command's options are exactly RunOptions' fields (which run_campaign takes as
@@ -107,10 +147,12 @@ def test_help_shows_the_options_models_defaults(capsys):
 
 # ---------------------------------------------------------------- the outcome table
 
+
 def test_one_row_per_strategy_and_world_with_required_columns(full_run, scenario):
     table = full_run["table"]
-    region_columns = [f"{prefix}_{region}" for region in scenario.region_names
-                      for prefix in ("peak_unrest", "residual_armed")]
+    region_columns = [
+        f"{prefix}_{region}" for region in scenario.region_names for prefix in ("peak_unrest", "residual_armed")
+    ]
     assert set(REQUIRED_COLUMNS + region_columns) <= set(table.columns)
     assert len(table) == len(scenario.strategies) * WORLDS
     assert list(table["strategy"].unique()) == list(scenario.strategies)
@@ -171,6 +213,7 @@ def test_trace_out_chooses_where_the_trace_goes(tmp_path):
 
 # ---------------------------------------------------------------- choosing strategies
 
+
 def test_strategy_option_runs_only_those_named(tmp_path):
     table = _run(tmp_path, "pair", "--strategy", PAIR[0], "--strategy", PAIR[1])
     assert list(table["strategy"].unique()) == list(PAIR)
@@ -179,25 +222,41 @@ def test_strategy_option_runs_only_those_named(tmp_path):
 
 def test_unknown_strategy_is_a_one_line_error(tmp_path, capsys):
     out = tmp_path / "never.parquet"
-    code = main(["run", str(QUICK), "--worlds", "2", "--strategy", "full_pressure", "--strategy", "no_such_thing",
-                 "--out", str(out), "--no-progress"])
+    code = main(
+        [
+            "run",
+            str(QUICK),
+            "--worlds",
+            "2",
+            "--strategy",
+            "full_pressure",
+            "--strategy",
+            "no_such_thing",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     line = _one_line_error(capsys)
     assert code == 2
     assert "--strategy" in line and "no_such_thing" in line
     assert not out.exists()
 
 
-@pytest.mark.parametrize(("arguments", "option"), [
-    (["--worlds", "0"], "--worlds"),
-    (["--seed", "-1"], "--seed"),
-    (["--chunk-size", "0"], "--chunk-size"),
-    (["--trace", "5"], "--trace"),  # only worlds 0 .. 1 exist
-    (["--out", "outcomes.xlsx"], "--out"),
-    (["--trace", "0", "--trace-out", "trace.txt"], "--trace-out"),
-    (["--trace-out", "trace.csv"], "--trace-out"),  # a trace file without a world to trace
-    (["--plot", "shares.xlsx"], "--plot"),
-    (["--worlds", "many"], "--worlds"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "option"),
+    [
+        (["--worlds", "0"], "--worlds"),
+        (["--seed", "-1"], "--seed"),
+        (["--chunk-size", "0"], "--chunk-size"),
+        (["--trace", "5"], "--trace"),  # only worlds 0 .. 1 exist
+        (["--out", "outcomes.xlsx"], "--out"),
+        (["--trace", "0", "--trace-out", "trace.txt"], "--trace-out"),
+        (["--trace-out", "trace.csv"], "--trace-out"),  # a trace file without a world to trace
+        (["--plot", "shares.xlsx"], "--plot"),
+        (["--worlds", "many"], "--worlds"),
+    ],
+)
 def test_bad_options_are_one_line_errors(arguments, option, tmp_path, capsys, monkeypatch):
     """Every bad option: one line naming the flag, exit 2, before anything is run or written."""
     monkeypatch.chdir(tmp_path)
@@ -234,6 +293,7 @@ def test_every_accepted_figure_suffix_is_one_matplotlib_writes():
 
 
 # ---------------------------------------------------------------- reproducibility
+
 
 @pytest.fixture(scope="module")
 def pair_runs(tmp_path_factory):
@@ -277,6 +337,7 @@ def test_common_random_numbers_rows_do_not_depend_on_other_strategies(alone, ful
 
 # ---------------------------------------------------------------- results already written stay intact
 
+
 def _parquet_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
@@ -307,8 +368,7 @@ def test_existing_results_survive_an_interrupted_write(full_run, tmp_path, monke
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pq, "write_table", interrupted_write)
-    code = main(["run", str(QUICK), "--worlds", "2", "--strategy", "conciliation", "--out", str(out),
-                 "--no-progress"])
+    code = main(["run", str(QUICK), "--worlds", "2", "--strategy", "conciliation", "--out", str(out), "--no-progress"])
     assert code == 130
     assert "intact" in capsys.readouterr().err
     assert out.read_bytes() == before

@@ -60,7 +60,12 @@ def _swept_adaptive() -> AdaptiveRule:
 ALL_STRATEGIES = {
     **SHIPPED_STRATEGIES,
     "swept_adaptive": _swept_adaptive(),
-    "paced_swept": PaceRegulator(inner=_swept_adaptive(), tension_ceiling=np.linspace(0, 2, B), paranoia_ceiling=np.linspace(0.2, 1, B), throttle=np.linspace(0, 1, B)),
+    "paced_swept": PaceRegulator(
+        inner=_swept_adaptive(),
+        tension_ceiling=np.linspace(0, 2, B),
+        paranoia_ceiling=np.linspace(0.2, 1, B),
+        throttle=np.linspace(0, 1, B),
+    ),
     "per_region_static": StaticSchedule(covert_support=(((0, 0.0), (20, 1.0)), ((0, 1.0),), ((5, 0.2), (6, 0.4)))),
 }
 
@@ -88,8 +93,13 @@ def test_shipped_strategies_cover_the_model():
     """MODEL.md's list: sanctions only, conciliation, full pressure with and without the
     pace regulator, and the single-lever ablations; all satisfy the Strategy protocol."""
     assert set(SHIPPED_STRATEGIES) == {
-        "sanctions_only", "conciliation", "full_pressure", "full_pressure_paced",
-        "covert_only", "outreach_only", "information_only",
+        "sanctions_only",
+        "conciliation",
+        "full_pressure",
+        "full_pressure_paced",
+        "covert_only",
+        "outreach_only",
+        "information_only",
     }
     assert all(isinstance(s, Strategy) for s in SHIPPED_STRATEGIES.values())
     assert isinstance(SHIPPED_STRATEGIES["full_pressure_paced"], PaceRegulator)
@@ -100,7 +110,11 @@ def test_single_lever_ablations_use_one_lever():
     """Each ablation moves only its own lever, at the full campaign's level."""
     obs = _observation()
     full = SHIPPED_STRATEGIES["full_pressure"].levers(obs)
-    for name, lever in [("covert_only", "covert_support"), ("outreach_only", "outreach"), ("information_only", "information")]:
+    for name, lever in [
+        ("covert_only", "covert_support"),
+        ("outreach_only", "outreach"),
+        ("information_only", "information"),
+    ]:
         levers = SHIPPED_STRATEGIES[name].levers(obs)
         for field in dataclasses.fields(Levers):
             value = getattr(levers, field.name)
@@ -131,9 +145,9 @@ def test_static_schedule_interpolates_and_holds():
 
 def test_static_schedule_rejects_bad_data():
     """Unordered weeks or an empty schedule fail at construction, with the field named."""
-    with pytest.raises(InputError, match="static.sanctions"):
+    with pytest.raises(InputError, match=r"static\.sanctions"):
         StaticSchedule(sanctions=((5, 0.1), (2, 0.3)))
-    with pytest.raises(InputError, match="static.outreach"):
+    with pytest.raises(InputError, match=r"static\.outreach"):
         StaticSchedule(outreach=())
 
 
@@ -142,8 +156,10 @@ def test_static_schedule_rejects_bad_data():
     [
         ({"kind": "static", "covert_support": [[[0, 1.0]], [[0, 1.0]]]}, "strategies.x.covert_support"),
         ({"kind": "adaptive", "covert_regions": [True, False]}, "strategies.x.covert_regions"),
-        ({"kind": "paced", "inner": {"kind": "adaptive", "covert_regions": [True] * (K + 1)}},
-         "strategies.x.inner.covert_regions"),
+        (
+            {"kind": "paced", "inner": {"kind": "adaptive", "covert_regions": [True] * (K + 1)}},
+            "strategies.x.inner.covert_regions",
+        ),
     ],
 )
 def test_per_region_parameters_are_checked_when_built_not_each_week(spec, field):
@@ -168,8 +184,13 @@ def test_per_region_parameters_are_checked_when_built_not_each_week(spec, field)
 def test_adaptive_rule_ramps_and_supports_regions_above_the_trigger():
     """Sanctions = min(cap, initial + step * week); covert support only where unrest is
     above the trigger (strictly)."""
-    rule = AdaptiveRule(sanctions_initial=0.2, sanctions_step_per_week=0.05, sanctions_cap=0.7,
-                        covert_support=0.4, covert_unrest_trigger=0.1)
+    rule = AdaptiveRule(
+        sanctions_initial=0.2,
+        sanctions_step_per_week=0.05,
+        sanctions_cap=0.7,
+        covert_support=0.4,
+        covert_unrest_trigger=0.1,
+    )
     unrest = np.tile([0.05, 0.1, 0.3], (B, 1))
     early = rule.levers(dataclasses.replace(_observation(week=2), unrest=unrest))
     late = rule.levers(dataclasses.replace(_observation(week=40), unrest=unrest))
@@ -207,7 +228,9 @@ def test_pace_regulator_lowers_peak_tension():
         for week in range(52):
             obs = Observation(week, state.tension, np.zeros(B), np.full((B, K), 0.1), np.zeros(B))
             levers = strategy.levers(obs)
-            state, _ = step_escalation(state, params, EscalationDrivers(np.zeros(B, bool), levers.covert_support), streams)
+            state, _ = step_escalation(
+                state, params, EscalationDrivers(np.zeros(B, bool), levers.covert_support), streams
+            )
             peak = np.maximum(peak, state.tension)
         return peak
 
@@ -223,9 +246,16 @@ def test_build_strategy_from_plain_data():
     spec = {
         "kind": "paced",
         "tension_ceiling": 1.0,
-        "inner": {"kind": "adaptive", "sanctions_initial": 0.2, "sanctions_step_per_week": 0.01,
-                  "sanctions_cap": 0.8, "covert_support": 0.6, "covert_unrest_trigger": 0.02,
-                  "information": 0.6, "outreach": 0.5},
+        "inner": {
+            "kind": "adaptive",
+            "sanctions_initial": 0.2,
+            "sanctions_step_per_week": 0.01,
+            "sanctions_cap": 0.8,
+            "covert_support": 0.6,
+            "covert_unrest_trigger": 0.02,
+            "information": 0.6,
+            "outreach": 0.5,
+        },
     }
     assert build_strategy(spec) == SHIPPED_STRATEGIES["full_pressure_paced"]
     static = build_strategy({"kind": "static", "sanctions": [[0, 0.2], [26, 0.0]], "concessions": [[0, 0.6]]})
@@ -246,9 +276,18 @@ def test_registry_holds_the_built_in_kinds_and_refuses_duplicates():
 
 @pytest.mark.parametrize(
     "function",
-    [StaticSchedule.levers, AdaptiveRule.levers, PaceRegulator.levers, StaticSchedule.check_regions,
-     AdaptiveRule.check_regions, PaceRegulator.check_regions, build_strategy, check_regions, shipped_strategies,
-     register_strategy_kind],
+    [
+        StaticSchedule.levers,
+        AdaptiveRule.levers,
+        PaceRegulator.levers,
+        StaticSchedule.check_regions,
+        AdaptiveRule.check_regions,
+        PaceRegulator.check_regions,
+        build_strategy,
+        check_regions,
+        shipped_strategies,
+        register_strategy_kind,
+    ],
 )
 def test_docstrings_match_signatures(function):
     """Documented parameter names equal the signature's."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,13 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 QUICK_TEXT = (SCENARIOS / "quick.toml").read_text()
 QUICK = parse_scenario(QUICK_TEXT, "quick.toml")
 # quick.toml with two integer parameters among its uncertainties.
-INTEGERS = parse_scenario(QUICK_TEXT.replace(
-    "[uncertainties]\n",
-    '[uncertainties]\n"periphery.uprising_weeks" = [2, 7]\n"regions.core.max_jail_steps" = [0.5, 3.5]\n',
-), "integers.toml")
+INTEGERS = parse_scenario(
+    QUICK_TEXT.replace(
+        "[uncertainties]\n",
+        '[uncertainties]\n"periphery.uprising_weeks" = [2, 7]\n"regions.core.max_jail_steps" = [0.5, 3.5]\n',
+    ),
+    "integers.toml",
+)
 SAMPLES = {"lhs": 16, "sobol": 8, "morris": 4, "factorial": 1, "claims": 5}
 
 
@@ -88,8 +92,10 @@ def test_the_global_numpy_generator_is_neither_used_nor_disturbed():
 
 
 def test_fingerprint_depends_on_the_settings():
-    assert (make_design(QUICK, "sobol", 8, 1).fingerprint()
-            != make_design(QUICK, "sobol", 8, 1, second_order=True).fingerprint())
+    assert (
+        make_design(QUICK, "sobol", 8, 1).fingerprint()
+        != make_design(QUICK, "sobol", 8, 1, second_order=True).fingerprint()
+    )
 
 
 def test_lhs_puts_exactly_one_sample_in_each_of_s_bins_per_dimension():
@@ -201,18 +207,23 @@ def test_claims_on_one_parameter_intersect():
 
 def test_claims_whose_ranges_cannot_meet_are_refused():
     scenario = parse_scenario(QUICK_TEXT + _OVERLAP.format(essay="[0.05, 0.08]"), "disjoint.toml")
-    with pytest.raises(InputError, match="claims.C2.essay.leader.emboldening does not overlap claims.C1.essay") as caught:
+    with pytest.raises(
+        InputError, match=re.escape("claims.C2.essay.leader.emboldening does not overlap claims.C1.essay")
+    ) as caught:
         make_design(scenario, "claims", 4, 0)
     assert caught.value.where == "--design" and "\n" not in str(caught.value)
 
 
 def test_claims_parameters_outside_the_uncertainties_become_columns():
-    text = QUICK_TEXT + """
+    text = (
+        QUICK_TEXT
+        + """
 [claims.C3]
 claim = "a claim on a parameter the uncertainties leave fixed"
 essay = { "leader.face_saving" = [0.5, 1.0] }
 sceptic = { "leader.face_saving" = [0.0, 0.2] }
 """
+    )
     design = make_design(parse_scenario(text, "extra.toml"), "claims", 3, 0)
     assert list(design.samples.columns)[-1] == "leader.face_saving"
     assert design.problem["bounds"][-1] == [0.0, 1.0]  # the hull of the two sides
@@ -270,15 +281,18 @@ def test_a_swept_integer_parameter_runs_through_the_engine():
     assert len(columns["outcome"]) == 3
 
 
-@pytest.mark.parametrize(("call", "where"), [
-    (lambda: make_design(QUICK, "grid", 8, 0), "--design"),
-    (lambda: make_design(QUICK, "lhs", 0, 0), "--samples"),
-    (lambda: make_design(QUICK, "lhs", 2.5, 0), "--samples"),
-    (lambda: make_design(QUICK, "lhs", 8, -1), "--seed"),
-    (lambda: make_design(QUICK, "lhs", 8, 0, levels=3), "--levels"),
-    (lambda: make_design(QUICK, "morris", 8, 0, levels=1), "--levels"),
-    (lambda: make_design(QUICK, "sobol", 8, 0, second_order="yes"), "--second-order"),
-])
+@pytest.mark.parametrize(
+    ("call", "where"),
+    [
+        (lambda: make_design(QUICK, "grid", 8, 0), "--design"),
+        (lambda: make_design(QUICK, "lhs", 0, 0), "--samples"),
+        (lambda: make_design(QUICK, "lhs", 2.5, 0), "--samples"),
+        (lambda: make_design(QUICK, "lhs", 8, -1), "--seed"),
+        (lambda: make_design(QUICK, "lhs", 8, 0, levels=3), "--levels"),
+        (lambda: make_design(QUICK, "morris", 8, 0, levels=1), "--levels"),
+        (lambda: make_design(QUICK, "sobol", 8, 0, second_order="yes"), "--second-order"),
+    ],
+)
 def test_bad_input_is_one_line_naming_the_option(call, where):
     with pytest.raises(InputError) as caught:
         call()

@@ -165,8 +165,12 @@ def test_more_exposure_more_paranoia():
       z > 3.09 (one-sided alpha = 0.001) over n = 200 worlds.
     """
     n = 200
-    low = simulate(QUICK, AdaptiveRule(outreach=0.5), n, overrides={"inner_circle.exposure_probability": np.full(n, 0.05)})
-    high = simulate(QUICK, AdaptiveRule(outreach=0.5), n, overrides={"inner_circle.exposure_probability": np.full(n, 0.4)})
+    low = simulate(
+        QUICK, AdaptiveRule(outreach=0.5), n, overrides={"inner_circle.exposure_probability": np.full(n, 0.05)}
+    )
+    high = simulate(
+        QUICK, AdaptiveRule(outreach=0.5), n, overrides={"inner_circle.exposure_probability": np.full(n, 0.4)}
+    )
     np.testing.assert_array_equal(high.contacts[0], low.contacts[0])
     assert np.all(high.exposures[0] >= low.exposures[0]) and np.any(high.exposures[0] > low.exposures[0])
     assert np.all(high.paranoia[0] >= low.paranoia[0]) and np.any(high.paranoia[0] > low.paranoia[0])
@@ -205,7 +209,9 @@ def test_pace_regulator_lowers_peak_tension_where_it_binds():
     binding = on.is_throttled[on.is_running].mean()
     assert binding > 0.2, f"the regulator binds in only {binding:.1%} of world-weeks"
     z = paired_z(_peak_tension(on), _peak_tension(off))
-    assert z < -Z_ONE_SIDED_0001, f"paired z = {z:.2f}, mean peak {_peak_tension(on).mean():.3f} vs {_peak_tension(off).mean():.3f}"
+    assert z < -Z_ONE_SIDED_0001, (
+        f"paired z = {z:.2f}, mean peak {_peak_tension(on).mean():.3f} vs {_peak_tension(off).mean():.3f}"
+    )
 
 
 @pytest.mark.slow

@@ -31,16 +31,18 @@ def _public_functions():
             if inspect.isfunction(member):
                 yield f"{module.__name__}.{name}", member
             elif inspect.isclass(member):
-                for method_name, method in vars(member).items():
-                    if isinstance(method, (classmethod, staticmethod)):
-                        method = method.__func__
+                for method_name, attribute in vars(member).items():
+                    method = attribute.__func__ if isinstance(attribute, (classmethod, staticmethod)) else attribute
                     if inspect.isfunction(method) and not method_name.startswith("_"):
                         yield f"{module.__name__}.{name}.{method_name}", method
 
 
 def _documented(doc: str) -> list[str] | None:
-    match = re.search(r"\n\s*Parameters\n\s*-{5,}\n(.*?)(\n\s*\n\s*(Returns|Raises|Yields|Notes|References|Examples)\n|\Z)",
-                      doc, re.S)
+    match = re.search(
+        r"\n\s*Parameters\n\s*-{5,}\n(.*?)(\n\s*\n\s*(Returns|Raises|Yields|Notes|References|Examples)\n|\Z)",
+        doc,
+        re.DOTALL,
+    )
     if not match:
         return None
     names = []
@@ -61,10 +63,7 @@ def test_there_are_functions_to_check():
 @pytest.mark.parametrize("qualified", sorted(FUNCTIONS))
 def test_documented_parameters_match_the_signature(qualified):
     function = FUNCTIONS[qualified]
-    actual = [
-        name for name, p in inspect.signature(function).parameters.items()
-        if name not in ("self", "cls")
-    ]
+    actual = [name for name, p in inspect.signature(function).parameters.items() if name not in ("self", "cls")]
     documented = _documented(inspect.getdoc(function) or "")
     if documented is None:
         assert not actual, f"{qualified}: takes {actual} but its docstring has no Parameters section"

@@ -42,7 +42,7 @@ def _arguments(row) -> dict:
 def test_the_model_is_built_from_the_scenario(model):
     assert [u.name for u in model.uncertainties] == [ema_name(p) for p in QUICK.uncertainties]
     assert [u.variable_name for u in model.uncertainties] == [[p] for p in QUICK.uncertainties]
-    for uncertainty, (low, high) in zip(model.uncertainties, QUICK.uncertainties.values()):
+    for uncertainty, (low, high) in zip(model.uncertainties, QUICK.uncertainties.values(), strict=True):
         assert isinstance(uncertainty, ema_workbench.RealParameter)
         assert (uncertainty.lower_bound, uncertainty.upper_bound) == (low, high)
     (lever,) = model.levers
@@ -94,8 +94,10 @@ def test_the_horizon_can_be_shortened():
 
 
 def test_integer_parameters_become_integer_uncertainties_and_one_strategy_a_constant():
-    scenario = parse_scenario(QUICK_TEXT.replace(
-        "[uncertainties]\n", '[uncertainties]\n"periphery.uprising_weeks" = [2.5, 7]\n'), "integers.toml")
+    scenario = parse_scenario(
+        QUICK_TEXT.replace("[uncertainties]\n", '[uncertainties]\n"periphery.uprising_weeks" = [2.5, 7]\n'),
+        "integers.toml",
+    )
     model = ema_model(scenario, strategies=["conciliation"])
     weeks = model.uncertainties[ema_name("periphery.uprising_weeks")]
     assert isinstance(weeks, ema_workbench.IntegerParameter)
@@ -103,12 +105,15 @@ def test_integer_parameters_become_integer_uncertainties_and_one_strategy_a_cons
     assert len(model.levers) == 0 and model.constants["strategy"].value == "conciliation"
 
 
-@pytest.mark.parametrize(("settings", "where"), [
-    ({"replications": 0}, "replications"),
-    ({"seed": -1}, "seed"),
-    ({"horizon_weeks": 0}, "horizon_weeks"),
-    ({"strategies": ["nope"]}, "strategy"),
-])
+@pytest.mark.parametrize(
+    ("settings", "where"),
+    [
+        ({"replications": 0}, "replications"),
+        ({"seed": -1}, "seed"),
+        ({"horizon_weeks": 0}, "horizon_weeks"),
+        ({"strategies": ["nope"]}, "strategy"),
+    ],
+)
 def test_bad_settings_are_refused(settings, where):
     with pytest.raises(InputError) as caught:
         ema_model(QUICK, **settings)

@@ -114,8 +114,9 @@ def test_attribution_probability_scales_with_support():
 def test_tension_decays_and_rises_with_escalations_and_attributions():
     """Expectation: tension decays by exp(-1/tau) without events; an escalation adds
     escalation_tension; each attributed region adds attribution_tension."""
-    params = EscalationParams(tension_decay_weeks=4.0, escalation_tension=0.5, attribution_tension=0.25,
-                              attribution_rate=1.0)
+    params = EscalationParams(
+        tension_decay_weeks=4.0, escalation_tension=0.5, attribution_tension=0.25, attribution_rate=1.0
+    )
     state = EscalationState(tension=np.full(B, 2.0), is_direct_conflict=np.zeros(B, bool))
     quiet, _ = step_escalation(state, params, _drivers(), _streams())
     np.testing.assert_allclose(quiet.tension, 2.0 * np.exp(-0.25))
@@ -133,7 +134,11 @@ def test_direct_conflict_is_absorbing_and_follows_the_hazard():
     out = _run(init_escalation(B), certain, [_drivers()] * 3)
     assert out[0][0].is_direct_conflict.all() and out[0][1].is_conflict_onset.all()
     assert all(state.is_direct_conflict.all() and not record.is_conflict_onset.any() for state, record in out[1:])
-    never = _run(init_escalation(B), EscalationParams(baseline_hazard=0.0, tension_hazard=0.0), [_drivers(covert=1.0, is_escalation=True)] * 20)
+    never = _run(
+        init_escalation(B),
+        EscalationParams(baseline_hazard=0.0, tension_hazard=0.0),
+        [_drivers(covert=1.0, is_escalation=True)] * 20,
+    )
     assert not any(state.is_direct_conflict.any() for state, _ in never)
 
 

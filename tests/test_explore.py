@@ -47,8 +47,9 @@ EXPERIMENTS = SAMPLES * REPLICATIONS * len(PAIR)
 
 
 def _explore(out: Path, **options) -> offramp.explore.experiments.ExploreResult:
-    settings = dict(samples=SAMPLES, replications=REPLICATIONS, seed=SEED, strategy=PAIR, workers=1, chunk_size=2,
-                    progress=False)
+    settings = dict(
+        samples=SAMPLES, replications=REPLICATIONS, seed=SEED, strategy=PAIR, workers=1, chunk_size=2, progress=False
+    )
     settings.update(options)
     return explore(QUICK, out=out, **settings)
 
@@ -62,6 +63,7 @@ def reference(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- rows and the dataset
+
 
 def test_rows_describe_themselves(reference):
     frame, result = reference["frame"], reference["result"]
@@ -123,13 +125,16 @@ def test_dataset_reads_without_offramp(reference):
     plain = pd.read_parquet(out / "chunks")
     for other in (table, plain):
         assert len(other) == EXPERIMENTS
-        other = other.sort_values(["strategy", "world"], key=lambda c: c.map(PAIR.index) if c.name == "strategy" else c)
-        assert_frame_equal(other.reset_index(drop=True), frame, check_dtype=False)
+        ordered = other.sort_values(
+            ["strategy", "world"], key=lambda c: c.map(PAIR.index) if c.name == "strategy" else c
+        )
+        assert_frame_equal(ordered.reset_index(drop=True), frame, check_dtype=False)
 
 
 # ---------------------------------------------------------------- determinism
 
-@pytest.mark.parametrize("workers, chunk_size", [(2, 3), (2, 5), (1, 16), (2, 1)])
+
+@pytest.mark.parametrize(("workers", "chunk_size"), [(2, 3), (2, 5), (1, 16), (2, 1)])
 def test_results_do_not_depend_on_workers_or_chunk_size(reference, tmp_path, workers, chunk_size):
     _explore(tmp_path / "run", workers=workers, chunk_size=chunk_size)
     assert_frame_equal(offramp.load(tmp_path / "run"), reference["frame"], check_exact=True)
@@ -138,10 +143,16 @@ def test_results_do_not_depend_on_workers_or_chunk_size(reference, tmp_path, wor
 def test_chunk_ids_are_stable():
     chunks = plan_chunks(7, ["a", "b"], 3)
     assert [(c.id, c.strategy, c.start, c.stop) for c in chunks] == [
-        (0, "a", 0, 3), (1, "b", 0, 3), (2, "a", 3, 6), (3, "b", 3, 6), (4, "a", 6, 7), (5, "b", 6, 7)]
+        (0, "a", 0, 3),
+        (1, "b", 0, 3),
+        (2, "a", 3, 6),
+        (3, "b", 3, 6),
+        (4, "a", 6, 7),
+        (5, "b", 6, 7),
+    ]
 
 
-@pytest.mark.parametrize("worlds, chunk_size", [(7, 3), (16, 5), (4, 4), (1, 50)])
+@pytest.mark.parametrize(("worlds", "chunk_size"), [(7, 3), (16, 5), (4, 4), (1, 50)])
 def test_chunks_cut_the_worlds_as_offramp_run_does(worlds, chunk_size):
     """One chunking: each strategy's chunks are run/chunks.py's world ranges."""
     chunks = plan_chunks(worlds, ["a", "b"], chunk_size)
@@ -151,6 +162,7 @@ def test_chunks_cut_the_worlds_as_offramp_run_does(worlds, chunk_size):
 
 
 # ---------------------------------------------------------------- resume and refusals
+
 
 def test_a_complete_run_is_not_run_again(reference, tmp_path):
     out = tmp_path / "run"
@@ -162,14 +174,17 @@ def test_a_complete_run_is_not_run_again(reference, tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in (out / "chunks").iterdir()} == before
 
 
-@pytest.mark.parametrize("change, word", [
-    ({"seed": SEED + 1}, "seed"),
-    ({"replications": REPLICATIONS + 1}, "replications"),
-    ({"strategy": ["full_pressure"]}, "strategies"),
-    ({"samples": SAMPLES + 1}, "samples"),
-    ({"design": "claims", "samples": 1}, "design"),
-    ({"chunk_size": 4}, "chunk size"),
-])
+@pytest.mark.parametrize(
+    ("change", "word"),
+    [
+        ({"seed": SEED + 1}, "seed"),
+        ({"replications": REPLICATIONS + 1}, "replications"),
+        ({"strategy": ["full_pressure"]}, "strategies"),
+        ({"samples": SAMPLES + 1}, "samples"),
+        ({"design": "claims", "samples": 1}, "design"),
+        ({"chunk_size": 4}, "chunk size"),
+    ],
+)
 def test_resume_refuses_another_run(reference, tmp_path, change, word):
     out = tmp_path / "run"
     shutil.copytree(reference["out"], out)
@@ -187,8 +202,16 @@ def test_resume_refuses_another_scenario(reference, tmp_path):
     other = tmp_path / "other.toml"
     other.write_text(QUICK.read_text().replace("horizon_weeks = 26", "horizon_weeks = 25"))
     with pytest.raises(InputError, match="scenario"):
-        explore(other, out=out, samples=SAMPLES, replications=REPLICATIONS, seed=SEED, strategy=PAIR, resume=True,
-                progress=False)
+        explore(
+            other,
+            out=out,
+            samples=SAMPLES,
+            replications=REPLICATIONS,
+            seed=SEED,
+            strategy=PAIR,
+            resume=True,
+            progress=False,
+        )
 
 
 def test_a_foreign_or_unfinished_directory_is_refused(reference, tmp_path):
@@ -252,7 +275,9 @@ def test_damaged_chunks_are_quarantined_not_deleted_and_run_again(reference, tmp
         partial = offramp.load(out)
     assert {i: (chunks / f"chunk-{i:05d}.parquet").read_bytes() for i in damaged} == damaged  # load moves nothing
     expected = reference["frame"]
-    kept = expected[expected.set_index(["world", "strategy"]).index.isin(partial.set_index(["world", "strategy"]).index)]
+    kept = expected[
+        expected.set_index(["world", "strategy"]).index.isin(partial.set_index(["world", "strategy"]).index)
+    ]
     assert_frame_equal(partial, kept.reset_index(drop=True))
 
     result = _explore(out, resume=True, chunk_size=None, workers=2)
@@ -262,7 +287,8 @@ def test_damaged_chunks_are_quarantined_not_deleted_and_run_again(reference, tmp
     assert not list(chunks.glob(".*"))
     quarantine = out / QUARANTINE
     assert sorted(p.name for p in quarantine.iterdir()) == sorted(
-        name for i in damaged for name in (f"chunk-{i:05d}.parquet", f"chunk-{i:05d}.parquet.reason.txt"))
+        name for i in damaged for name in (f"chunk-{i:05d}.parquet", f"chunk-{i:05d}.parquet.reason.txt")
+    )
     for i, data in damaged.items():
         assert (quarantine / f"chunk-{i:05d}.parquet").read_bytes() == data
         reason = (quarantine / f"chunk-{i:05d}.parquet.reason.txt").read_text()
@@ -328,12 +354,31 @@ def test_resume_shows_one_progress_bar_from_the_kept_experiments(reference, tmp_
 
 # ---------------------------------------------------------------- kill -9 and Ctrl-C
 
+
 def _start_cli(out: Path, *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "offramp.cli", "explore", str(QUICK), "--samples", "6", "--replications", "2",
-               "--seed", str(SEED), "--out", str(out), "--workers", "1", "--chunk-size", "1", "--no-progress",
-               *(f"--strategy={name}" for name in PAIR), *extra]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "offramp.cli",
+        "explore",
+        str(QUICK),
+        "--samples",
+        "6",
+        "--replications",
+        "2",
+        "--seed",
+        str(SEED),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--chunk-size",
+        "1",
+        "--no-progress",
+        *(f"--strategy={name}" for name in PAIR),
+        *extra,
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def _wait_for_chunks(process: subprocess.Popen, out: Path, count: int, timeout: float = 60.0) -> int:
@@ -352,8 +397,9 @@ def _wait_for_chunks(process: subprocess.Popen, out: Path, count: int, timeout: 
 def long_reference(tmp_path_factory):
     """The uninterrupted run of the kill and Ctrl-C tests, in other chunks (size 5)."""
     out = tmp_path_factory.mktemp("long") / "run"
-    explore(QUICK, out=out, samples=6, replications=2, seed=SEED, strategy=PAIR, workers=2, chunk_size=5,
-            progress=False)
+    explore(
+        QUICK, out=out, samples=6, replications=2, seed=SEED, strategy=PAIR, workers=2, chunk_size=5, progress=False
+    )
     return offramp.load(out)
 
 
@@ -374,8 +420,9 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(long_reference, tmp_path
     assert process.returncode == -signal.SIGKILL
     total = len(read_manifest(out).chunks)
     assert 3 <= len(valid_chunks(out, read_manifest(out))) < total  # the run really was cut short
-    result = explore(QUICK, out=out, samples=6, replications=2, seed=SEED, strategy=PAIR, workers=2, resume=True,
-                     progress=False)
+    result = explore(
+        QUICK, out=out, samples=6, replications=2, seed=SEED, strategy=PAIR, workers=2, resume=True, progress=False
+    )
     assert result.chunks_kept >= 3 and result.chunks_kept + result.chunks_run == total
     _assert_complete_and_equal(out, long_reference)
 
@@ -394,13 +441,32 @@ def test_ctrl_c_stops_cleanly_and_resume_completes(long_reference, tmp_path):
     manifest = read_manifest(out)
     on_disk = {int(p.stem.split("-")[1]) for p in (out / "chunks").glob("chunk-*.parquet")}
     assert on_disk == valid_chunks(out, manifest)  # every file left is a finished chunk
-    code = main(["explore", str(QUICK), "--samples", "6", "--replications", "2", "--seed", str(SEED), "--out",
-                 str(out), "--strategy", PAIR[0], "--strategy", PAIR[1], "--resume", "--no-progress"])
+    code = main(
+        [
+            "explore",
+            str(QUICK),
+            "--samples",
+            "6",
+            "--replications",
+            "2",
+            "--seed",
+            str(SEED),
+            "--out",
+            str(out),
+            "--strategy",
+            PAIR[0],
+            "--strategy",
+            PAIR[1],
+            "--resume",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     _assert_complete_and_equal(out, long_reference)
 
 
 # ---------------------------------------------------------------- the command's contract
+
 
 def test_explore_options_mirror_explore():
     """The command's options, explore's keywords and ExploreOptions' fields are one set,
@@ -416,37 +482,79 @@ def test_explore_options_mirror_explore():
             assert signature[name].default is inspect.Parameter.empty, name
         else:
             assert signature[name].default == field.default, name
-    assert DESIGN_NAMES == tuple(DESIGNS)
-    assert ExploreOptions.model_fields["executor"].default in get_args(ExploreOptions.model_fields["executor"].annotation)
+    assert tuple(DESIGNS) == DESIGN_NAMES
+    assert ExploreOptions.model_fields["executor"].default in get_args(
+        ExploreOptions.model_fields["executor"].annotation
+    )
 
 
 def test_cli_writes_the_same_dataset(reference, tmp_path, capsys):
     out = tmp_path / "run"
-    code = main(["explore", str(QUICK), "--samples", str(SAMPLES), "--replications", str(REPLICATIONS), "--seed",
-                 str(SEED), "--out", str(out), "--strategy", PAIR[0], "--strategy", PAIR[1], "--workers", "2",
-                 "--chunk-size", "4", "--no-progress"])
+    code = main(
+        [
+            "explore",
+            str(QUICK),
+            "--samples",
+            str(SAMPLES),
+            "--replications",
+            str(REPLICATIONS),
+            "--seed",
+            str(SEED),
+            "--out",
+            str(out),
+            "--strategy",
+            PAIR[0],
+            "--strategy",
+            PAIR[1],
+            "--workers",
+            "2",
+            "--chunk-size",
+            "4",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     assert f"{EXPERIMENTS} experiments" in capsys.readouterr().out
     assert_frame_equal(offramp.load(out), reference["frame"], check_exact=True)
-    code = main(["explore", str(QUICK), "--samples", str(SAMPLES), "--replications", str(REPLICATIONS), "--seed",
-                 str(SEED), "--out", str(out), "--strategy", PAIR[0], "--strategy", PAIR[1], "--no-progress"])
+    code = main(
+        [
+            "explore",
+            str(QUICK),
+            "--samples",
+            str(SAMPLES),
+            "--replications",
+            str(REPLICATIONS),
+            "--seed",
+            str(SEED),
+            "--out",
+            str(out),
+            "--strategy",
+            PAIR[0],
+            "--strategy",
+            PAIR[1],
+            "--no-progress",
+        ]
+    )
     assert code == 0 and "already complete" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("arguments, where", [
-    (["--samples", "0"], "--samples"),
-    (["--replications", "0"], "--replications"),
-    (["--seed", "-1"], "--seed"),
-    (["--workers", "0"], "--workers"),
-    (["--chunk-size", "0"], "--chunk-size"),
-    (["--executor", "spark"], "--executor"),
-    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
-    (["--executor", "dask", "--scheduler", "127.0.0.1"], "--scheduler"),
-    (["--design", "nope"], "--design"),
-    (["--design", "sobol", "--samples", "3"], "--samples"),
-    (["--strategy", "nope"], "--strategy"),
-    (["--samples", "many"], "--samples"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "where"),
+    [
+        (["--samples", "0"], "--samples"),
+        (["--replications", "0"], "--replications"),
+        (["--seed", "-1"], "--seed"),
+        (["--workers", "0"], "--workers"),
+        (["--chunk-size", "0"], "--chunk-size"),
+        (["--executor", "spark"], "--executor"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+        (["--executor", "dask", "--scheduler", "127.0.0.1"], "--scheduler"),
+        (["--design", "nope"], "--design"),
+        (["--design", "sobol", "--samples", "3"], "--samples"),
+        (["--strategy", "nope"], "--strategy"),
+        (["--samples", "many"], "--samples"),
+    ],
+)
 def test_bad_options_give_one_line(tmp_path, capsys, arguments, where):
     code = main(["explore", str(QUICK), "--out", str(tmp_path / "run"), "--no-progress", *arguments])
     err = capsys.readouterr().err
@@ -456,22 +564,25 @@ def test_bad_options_give_one_line(tmp_path, capsys, arguments, where):
     assert not (tmp_path / "run" / MANIFEST).exists()
 
 
-@pytest.mark.parametrize("options, option", [
-    ({"samples": 0}, "samples"),
-    ({"samples": 2.5}, "samples"),
-    ({"samples": True}, "samples"),
-    ({"replications": 0}, "replications"),
-    ({"seed": -1}, "seed"),
-    ({"workers": 0}, "workers"),
-    ({"chunk_size": 0}, "chunk_size"),
-    ({"executor": "spark"}, "executor"),
-    ({"scheduler": "tcp://127.0.0.1:1"}, "scheduler"),
-    ({"executor": "dask", "scheduler": "127.0.0.1"}, "scheduler"),
-    ({"design": "nope"}, "design"),
-    ({"design": "sobol", "samples": 3}, "samples"),
-    ({"strategy": ["nope"]}, "strategy"),
-    ({"strategy": "conciliation"}, "strategy"),
-])
+@pytest.mark.parametrize(
+    ("options", "option"),
+    [
+        ({"samples": 0}, "samples"),
+        ({"samples": 2.5}, "samples"),
+        ({"samples": True}, "samples"),
+        ({"replications": 0}, "replications"),
+        ({"seed": -1}, "seed"),
+        ({"workers": 0}, "workers"),
+        ({"chunk_size": 0}, "chunk_size"),
+        ({"executor": "spark"}, "executor"),
+        ({"scheduler": "tcp://127.0.0.1:1"}, "scheduler"),
+        ({"executor": "dask", "scheduler": "127.0.0.1"}, "scheduler"),
+        ({"design": "nope"}, "design"),
+        ({"design": "sobol", "samples": 3}, "samples"),
+        ({"strategy": ["nope"]}, "strategy"),
+        ({"strategy": "conciliation"}, "strategy"),
+    ],
+)
 def test_bad_options_name_their_keyword(tmp_path, options, option):
     """Python callers get OptionError with the keyword as data (``chunk_size``, not a
     flag), before anything is written."""
@@ -500,8 +611,18 @@ def test_out_is_required(capsys):
 
 def test_a_claims_design_labels_each_row_with_its_sides(tmp_path):
     out = tmp_path / "run"
-    explore(QUICK, out=out, design="claims", samples=1, replications=2, seed=SEED, strategy=["conciliation"],
-            workers=1, chunk_size=3, progress=False)
+    explore(
+        QUICK,
+        out=out,
+        design="claims",
+        samples=1,
+        replications=2,
+        seed=SEED,
+        strategy=["conciliation"],
+        workers=1,
+        chunk_size=3,
+        progress=False,
+    )
     frame = offramp.load(out)
     design = make_design(load_scenario(QUICK).scenario, "claims", 1, SEED)
     assert len(frame) == len(design.samples) * 2

@@ -41,9 +41,23 @@ def _free_port() -> int:
 
 def _start_worker(address: str, name: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [*DASK, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
-         "--name", name, "--death-timeout", "30"],
-        stdout=log.open("w"), stderr=subprocess.STDOUT,
+        [
+            *DASK,
+            "worker",
+            address,
+            "--nthreads",
+            "1",
+            "--no-nanny",
+            "--no-dashboard",
+            "--host",
+            "127.0.0.1",
+            "--name",
+            name,
+            "--death-timeout",
+            "30",
+        ],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -70,10 +84,13 @@ def cluster(tmp_path_factory):
     logs = tmp_path_factory.mktemp("dask-logs")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    processes = [subprocess.Popen(
-        [*DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-        stdout=(logs / "scheduler.log").open("w"), stderr=subprocess.STDOUT,
-    )]
+    processes = [
+        subprocess.Popen(
+            [*DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=(logs / "scheduler.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+    ]
     try:
         processes += [_start_worker(address, f"worker-{i}", logs / f"worker-{i}.log") for i in range(2)]
         _wait_for_workers(address, 2)

@@ -32,7 +32,8 @@ def test_results_equal_the_golden_files(case, tmp_path):
         for column in want.columns:
             a, b = got[column].to_numpy(), want[column].to_numpy()
             if want[column].dtype.kind == "f" or got[column].dtype.kind == "f":
-                np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-12, atol=0,
-                                           err_msg=f"{table}.{column}")
+                np.testing.assert_allclose(
+                    a.astype(float), b.astype(float), rtol=1e-12, atol=0, err_msg=f"{table}.{column}"
+                )
             else:
                 assert (a == b).all(), f"{table}.{column}: {np.flatnonzero(a != b)[:5]} differ"

@@ -73,8 +73,9 @@ def test_both_routes_to_a_target_agree(vision):
     counts = count_in_vision(mask, vision).reshape(-1)
     asking = np.flatnonzero(~mask.reshape(-1) & (counts > 0))
     rank = (rng.random(asking.size) * counts[asking]).astype(np.int64)
-    few = np.concatenate([unrest._target_in_vision(mask, asking[i : i + 3], rank[i : i + 3], vision)
-                          for i in range(0, asking.size, 3)])
+    few = np.concatenate(
+        [unrest._target_in_vision(mask, asking[i : i + 3], rank[i : i + 3], vision) for i in range(0, asking.size, 3)]
+    )
     many = unrest._target_in_vision(mask, asking, rank, vision)
     np.testing.assert_array_equal(few, many)
     assert mask.reshape(-1)[many].all()

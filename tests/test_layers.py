@@ -31,8 +31,8 @@ def _layer(module: str) -> str | None:
     return parts[1]
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+def _module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -45,12 +45,14 @@ def _type_checking_lines(tree: ast.AST) -> set[int]:
     return lines
 
 
-def imports_of(path: Path) -> list[tuple[int, str]]:
-    """(line, absolute module) of every import in a file, relative ones resolved, and of
-    every ``importlib.import_module("offramp...")`` call with a literal name."""
+def imports_of(path: Path, root: Path = PACKAGE) -> list[tuple[int, str]]:
+    """(line, absolute module) of every import in a file of the package at ``root``,
+    relative ones resolved, and of every ``importlib.import_module("offramp...")`` call
+    with a literal name."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     guarded = _type_checking_lines(tree)
-    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    name = _module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = []
     for node in ast.walk(tree):
         if getattr(node, "lineno", None) in guarded:
@@ -63,29 +65,39 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            found += [(node.lineno, f"{module}.{alias.name}" if module == "offramp" else module) for alias in node.names]
-        elif (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("import_module") and node.args
-              and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("offramp")):
+            found += [
+                (node.lineno, f"{module}.{alias.name}" if module == "offramp" else module) for alias in node.names
+            ]
+        elif (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func).endswith("import_module")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and str(node.args[0].value).startswith("offramp")
+        ):
             found.append((node.lineno, str(node.args[0].value)))
     return found
 
 
-def upward_imports() -> list[str]:
+def upward_imports(root: Path = PACKAGE) -> list[str]:
+    """The imports against the layer order in the package at ``root``, one line each."""
     problems = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        me = _layer(_module_name(path))
+    for path in sorted(root.rglob("*.py")):
+        me = _layer(_module_name(path, root))
         if me is None:
             continue  # offramp/__init__.py: the facade, whose names load lazily on first use
         if me not in RANK:
-            problems.append(f"{path.relative_to(PACKAGE)}: module outside the layers {LAYERS}")
+            problems.append(f"{path.relative_to(root)}: module outside the layers {LAYERS}")
             continue
-        for line, module in imports_of(path):
+        for line, module in imports_of(path, root):
             other = _layer(module)
             if other is not None and other in RANK and RANK[other] > RANK[me]:
-                problems.append(f"{path.relative_to(PACKAGE)}:{line}: {me} imports {module} (a layer above)")
+                problems.append(f"{path.relative_to(root)}:{line}: {me} imports {module} (a layer above)")
             if module == "offramp":
-                problems.append(f"{path.relative_to(PACKAGE)}:{line}: imports the package facade 'offramp' "
-                                "(take what it offers from its layer; __version__ is the one name to import from it)")
+                problems.append(
+                    f"{path.relative_to(root)}:{line}: imports the package facade 'offramp' "
+                    "(take what it offers from its layer; __version__ is the one name to import from it)"
+                )
     return problems
 
 
@@ -105,13 +117,8 @@ def test_the_checker_sees_lazy_relative_and_guarded_imports(tmp_path):
         "def f():\n    from ..run import runner\n    import offramp.report.html\n",
         encoding="utf-8",
     )
-    global PACKAGE
-    saved, PACKAGE = PACKAGE, tmp_path / "offramp"
-    try:
-        modules = [module for _, module in imports_of(source)]
-        problems = upward_imports()
-    finally:
-        PACKAGE = saved
+    modules = [module for _, module in imports_of(source, tmp_path / "offramp")]
+    problems = upward_imports(tmp_path / "offramp")
     assert "offramp.run" in modules and "offramp.report.html" in modules
     assert "offramp.analyse.analysis" not in modules
     assert len(problems) == 2
@@ -119,15 +126,30 @@ def test_the_checker_sees_lazy_relative_and_guarded_imports(tmp_path):
 
 # What the command line's start-up (--version, --help) must not load: the tables, the
 # analysis and the figures are slow to import. (A job's options model may load: pydantic.)
-_NOT_AT_START = ("pandas", "pyarrow", "scipy", "matplotlib", "SALib", "ema_workbench", "offramp.analyse.analysis",
-                 "offramp.report.html", "offramp.explore.experiments")
+_NOT_AT_START = (
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "matplotlib",
+    "SALib",
+    "ema_workbench",
+    "offramp.analyse.analysis",
+    "offramp.report.html",
+    "offramp.explore.experiments",
+)
 
 
 @pytest.mark.parametrize(
     ("statement", "forbidden"),
     [
-        ("import offramp.model.unrest", ("offramp.run", "offramp.explore", "offramp.analyse", "offramp.report", "pandas")),
-        ("import offramp.model.world", ("offramp.run", "offramp.explore", "offramp.analyse", "offramp.report", "pandas")),
+        (
+            "import offramp.model.unrest",
+            ("offramp.run", "offramp.explore", "offramp.analyse", "offramp.report", "pandas"),
+        ),
+        (
+            "import offramp.model.world",
+            ("offramp.run", "offramp.explore", "offramp.analyse", "offramp.report", "pandas"),
+        ),
         ("from offramp.cli import main; main(['--version'])", _NOT_AT_START),
         ("from offramp.cli import main; main(['--help'])", _NOT_AT_START),
         ("from offramp.cli import main; main(['run', '--help'])", _NOT_AT_START),
@@ -139,6 +161,6 @@ def test_importing_a_layer_loads_nothing_above_it(statement, forbidden):
     analysis, so ``offramp --version`` stays fast)."""
     code = f"import sys\n{statement}\nprint('MODULES', *sorted(sys.modules))"
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    loaded = shown[shown.index("MODULES"):].split()[1:]
+    loaded = shown[shown.index("MODULES") :].split()[1:]
     bad = [m for m in loaded if any(m == f or m.startswith(f + ".") for f in forbidden)]
     assert not bad, f"{statement} loads {bad[:10]}"

@@ -100,7 +100,18 @@ def _streams(worlds=range(B), seed=SEED) -> WorldStreams:
     return WorldStreams.for_worlds(seed, worlds, Stream.LEADER)
 
 
-def _drivers(n_worlds=B, n_regions=K, *, sanctions=0.5, concessions=0.0, unrest=0.05, defected=0.0, exposures=0, attributions=0, purges=0):
+def _drivers(
+    n_worlds=B,
+    n_regions=K,
+    *,
+    sanctions=0.5,
+    concessions=0.0,
+    unrest=0.05,
+    defected=0.0,
+    exposures=0,
+    attributions=0,
+    purges=0,
+):
     full = lambda v, dtype=np.float64: np.full(n_worlds, v, dtype)  # noqa: E731
     return LeaderDrivers(
         sanctions=full(sanctions),
@@ -165,7 +176,7 @@ def test_more_sanctions_more_economic_pain():
     every world and every week (common random numbers)."""
     low = _run(LeaderParams(), [_drivers(sanctions=0.3)] * 52)
     high = _run(LeaderParams(), [_drivers(sanctions=0.7)] * 52)
-    for (_, a), (_, b) in zip(low, high):
+    for (_, a), (_, b) in zip(low, high, strict=True):
         assert np.all(b.economic_pain > a.economic_pain)
 
 
@@ -222,9 +233,15 @@ def test_concessions_enter_twice():
 def test_desperation_favours_escalation():
     """Expectation: high paranoia x survival threat raises escalation's utility over
     continuing; with desperation 0 the gap is minus the weighted cost."""
-    kwargs = dict(resolve=np.full(2, 0.5), war_capacity=np.full(2, 0.5), economic_pain=np.full(2, 0.2),
-                  perceived_coercer_resolve=np.full(2, 0.5), survival_threat=np.array([0.1, 0.9]),
-                  paranoia=np.array([0.1, 0.9]), concessions=np.zeros(2))
+    kwargs = dict(
+        resolve=np.full(2, 0.5),
+        war_capacity=np.full(2, 0.5),
+        economic_pain=np.full(2, 0.2),
+        perceived_coercer_resolve=np.full(2, 0.5),
+        survival_threat=np.array([0.1, 0.9]),
+        paranoia=np.array([0.1, 0.9]),
+        concessions=np.zeros(2),
+    )
     u = action_utilities(**kwargs, params=LeaderParams(desperation=2.0, escalation_cost=1.0))
     gap = u[:, Action.ESCALATE] - u[:, Action.CONTINUE]
     np.testing.assert_allclose(gap, 0.25 * (2.0 * np.array([0.01, 0.81]) - 1.0))
@@ -233,24 +250,42 @@ def test_desperation_favours_escalation():
 
 def test_utilities_match_the_documented_forms():
     """The three utilities equal the module docstring's formulas on one hand-made case."""
-    params = LeaderParams(money_weight=1.0, ideology_weight=2.0, coercion_weight=3.0, ego_weight=4.0,
-                          face_saving=0.5, face_loss=1.2, desperation=2.0, escalation_cost=1.0,
-                          settlement_threat_share=0.5)
+    params = LeaderParams(
+        money_weight=1.0,
+        ideology_weight=2.0,
+        coercion_weight=3.0,
+        ego_weight=4.0,
+        face_saving=0.5,
+        face_loss=1.2,
+        desperation=2.0,
+        escalation_cost=1.0,
+        settlement_threat_share=0.5,
+    )
     r, w, m, rho, theta, pi, kappa = 0.6, 0.7, 0.4, 0.2, 0.3, 0.5, 0.25
-    u = action_utilities(resolve=np.array([r]), war_capacity=np.array([w]), economic_pain=np.array([m]),
-                         perceived_coercer_resolve=np.array([rho]), survival_threat=np.array([theta]),
-                         paranoia=np.array([pi]), concessions=np.array([kappa]), params=params)[0]
+    u = action_utilities(
+        resolve=np.array([r]),
+        war_capacity=np.array([w]),
+        economic_pain=np.array([m]),
+        perceived_coercer_resolve=np.array([rho]),
+        survival_threat=np.array([theta]),
+        paranoia=np.array([pi]),
+        concessions=np.array([kappa]),
+        params=params,
+    )[0]
     wm, wi, wc, we = 0.1, 0.2, 0.3, 0.4
     u_continue = wi * r * w - wm * m * (1 + rho) / 2 - wc * theta
-    np.testing.assert_allclose(u, [u_continue, u_continue + wc * (2 * pi * theta - 1), we * (0.5 * kappa - 1.2) - wc * 0.5 * theta])
+    np.testing.assert_allclose(
+        u, [u_continue, u_continue + wc * (2 * pi * theta - 1), we * (0.5 * kappa - 1.2) - wc * 0.5 * theta]
+    )
 
 
 def test_escalation_raises_resolve():
     """Expectation: where the leader escalates, resolve ends higher than the same world
     with escalation impossible (cost so high that its probability is 0)."""
     state, params, drivers = _inputs()
-    params = dataclasses.replace(params, precision=np.inf, desperation=100.0, escalation_cost=0.0,
-                                 escalation_resolve_gain=0.2)
+    params = dataclasses.replace(
+        params, precision=np.inf, desperation=100.0, escalation_cost=0.0, escalation_resolve_gain=0.2
+    )
     escalated, record = step_leader(state, params, drivers, _streams())
     assert record.is_escalation.any()
     blocked, blocked_record = step_leader(state, dataclasses.replace(params, escalation_cost=1e9), drivers, _streams())

@@ -41,14 +41,24 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 # skipping them, so the report is always seen rendered before it lands.
 if CHROMIUM is None and os.environ.get("OFFRAMP_REQUIRE_BROWSER"):
     raise RuntimeError("OFFRAMP_REQUIRE_BROWSER is set but chromium is not installed")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed here (.ci/run installs "
-                                                              "it: apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed here (.ci/run installs it: apt-get install chromium)"
+)
 
 # Flags for a quiet, offline, single-use browser: no sandbox (CI runs as root), no GPU, no
 # background traffic, a profile of its own.
-_BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--hide-scrollbars")
+_BROWSER_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +143,7 @@ def test_nothing_is_fetched_and_figures_are_png_data_uris(page):
 
 def test_instrument_note_at_top_and_bottom(page):
     assert page.count(INSTRUMENT_NOTE) == 2
-    body = page[page.index("<body"):]
+    body = page[page.index("<body") :]
     assert body.index(INSTRUMENT_NOTE) < body.index("<h1")
     assert body.rindex(INSTRUMENT_NOTE) > body.index("<footer")
 
@@ -165,8 +175,14 @@ def test_summary_and_numbers_from_the_tables_appear(study, page):
     for claim in analysis.study.claims:
         assert claim.text in text
     scenario = analysis.study.scenario
-    for fact in (scenario["hash"], scenario["file"], offramp.__version__, analysis.study.offramp_version,
-                 analysis.criteria.text, "lhs (samples = 24)"):
+    for fact in (
+        scenario["hash"],
+        scenario["file"],
+        offramp.__version__,
+        analysis.study.offramp_version,
+        analysis.criteria.text,
+        "lhs (samples = 24)",
+    ):
         assert fact in text
     assert str(escape(scenario["text"])) in page  # the TOML, escaped, in a <pre>
 
@@ -184,8 +200,14 @@ def test_empty_parts_show_their_notes_and_depends_is_highlighted(study):
     first_claim = analysis.study.claims[0].id
     verdicts.loc[0, first_claim], verdicts.loc[0, "depends_on"] = "depends", first_claim
     notes = {"discovery": "no strategy both fails and succeeds <here>", "sensitivity": "EMA Workbench is missing"}
-    hollow = dataclasses.replace(analysis, discoveries=(), sensitivity=pd.DataFrame(), regret=analysis.regret.iloc[:0],
-                                 claim_verdicts=verdicts, notes=notes)
+    hollow = dataclasses.replace(
+        analysis,
+        discoveries=(),
+        sensitivity=pd.DataFrame(),
+        regret=analysis.regret.iloc[:0],
+        claim_verdicts=verdicts,
+        notes=notes,
+    )
     page = render_report(hollow)
     text = _text(page)
     assert "no strategy both fails and succeeds &lt;here&gt;" in page  # notes are escaped, not markup
@@ -233,10 +255,15 @@ def test_every_section_builder_returns_a_section(study, tmp_path):
     """One type for every section (choice 7), in the order of SECTIONS."""
     analysis, _ = study
     figure = report_html._Figures(tmp_path)
-    built = [report_html._summary(analysis), report_html._outcomes(analysis, figure),
-             report_html._robustness(analysis, figure), report_html._discovery(analysis, figure),
-             report_html._sensitivity(analysis, figure), report_html._claims(analysis, figure),
-             report_html._provenance(analysis, datetime.now(UTC))]
+    built = [
+        report_html._summary(analysis),
+        report_html._outcomes(analysis, figure),
+        report_html._robustness(analysis, figure),
+        report_html._discovery(analysis, figure),
+        report_html._sensitivity(analysis, figure),
+        report_html._claims(analysis, figure),
+        report_html._provenance(analysis, datetime.now(UTC)),
+    ]
     assert {type(section) for section in built} == {report_html._Section}
     assert [(section.anchor, section.heading) for section in built] == list(SECTIONS)
     assert all(section.blocks for section in built)
@@ -264,19 +291,41 @@ def test_write_is_atomic(study, tmp_path, monkeypatch):
     assert sorted(p.name for p in target.parent.iterdir()) == ["report.html"]  # no temporary file left
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (0.08333, "0.0833"), (20.833, "20.8"), (11223.688, "11,200"), (0.5, "0.5"), (9.996, "10"), (999.6, "1,000"),
-    (-0.3218, "-0.322"), (0, "0"), (48, "48"), (float("nan"), "\u2013"), (None, "\u2013"), (pd.NA, "\u2013"),
-    (3e-7, "3.00e-07"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.08333, "0.0833"),
+        (20.833, "20.8"),
+        (11223.688, "11,200"),
+        (0.5, "0.5"),
+        (9.996, "10"),
+        (999.6, "1,000"),
+        (-0.3218, "-0.322"),
+        (0, "0"),
+        (48, "48"),
+        (float("nan"), "\u2013"),
+        (None, "\u2013"),
+        (pd.NA, "\u2013"),
+        (3e-7, "3.00e-07"),
+    ],
+)
 def test_format_number(value, expected):
     assert format_number(value) == expected
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (0.208333, "20.8%"), (0.0416667, "4.17%"), (1.0, "100%"), (0.0, "0%"), (1e-17, "0%"), (0.00003, "<0.01%"),
-    (0.00369, "0.369%"), (float("nan"), "\u2013"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.208333, "20.8%"),
+        (0.0416667, "4.17%"),
+        (1.0, "100%"),
+        (0.0, "0%"),
+        (1e-17, "0%"),
+        (0.00003, "<0.01%"),
+        (0.00369, "0.369%"),
+        (float("nan"), "\u2013"),
+    ],
+)
 def test_format_percent(value, expected):
     assert format_percent(value) == expected
 
@@ -286,8 +335,13 @@ def test_format_percent(value, expected):
 
 def _chromium(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    return subprocess.run([CHROMIUM, *_BROWSER_FLAGS, f"--user-data-dir={profile}", *arguments],
-                          capture_output=True, text=True, timeout=90, check=False)
+    return subprocess.run(
+        [CHROMIUM, *_BROWSER_FLAGS, f"--user-data-dir={profile}", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
 
 
 @needs_chromium
@@ -317,11 +371,13 @@ def test_browser_dom_has_every_section_and_decodes_every_image(study, page, tmp_
     writes on <body> how many images there are and how many decoded (complete, with a
     natural width), so --dump-dom can tell.
     """
-    probe = ("<script>window.addEventListener('load', () => {"
-             "const images = Array.from(document.images);"
-             "document.body.dataset.images = images.length;"
-             "document.body.dataset.decoded = images.filter((i) => i.complete && i.naturalWidth > 0).length;"
-             "});</script>")
+    probe = (
+        "<script>window.addEventListener('load', () => {"
+        "const images = Array.from(document.images);"
+        "document.body.dataset.images = images.length;"
+        "document.body.dataset.decoded = images.filter((i) => i.complete && i.naturalWidth > 0).length;"
+        "});</script>"
+    )
     copy = tmp_path / "probe.html"
     copy.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
     done = _chromium(tmp_path, "--enable-logging=stderr", "--v=0", "--dump-dom", copy.as_uri())

@@ -59,8 +59,11 @@ BAD_FILES = [
     ("typo-in-key", _before_strategies("[leader]\nprecison = 3"), "leader.precison"),
     ("nan", _before_strategies("[leader]\nprecision = nan"), "leader.precision"),
     ("infinity", _before_strategies("[escalation]\nbaseline_hazard = inf"), "escalation.baseline_hazard"),
-    ("probability-above-1", _before_strategies("[inner_circle]\nexposure_probability = 1.5"),
-     "inner_circle.exposure_probability"),
+    (
+        "probability-above-1",
+        _before_strategies("[inner_circle]\nexposure_probability = 1.5"),
+        "inner_circle.exposure_probability",
+    ),
     ("wrong-type", _edit("horizon_weeks = 26", 'horizon_weeks = "long"'), "scenario.horizon_weeks"),
     ("fractional-int", _edit("horizon_weeks = 26", "horizon_weeks = 26.5"), "scenario.horizon_weeks"),
     ("huge-int", _edit("horizon_weeks = 26", "horizon_weeks = 99999999999999999999999"), "scenario.horizon_weeks"),
@@ -69,53 +72,113 @@ BAD_FILES = [
     ("not-toml", "this is = not [ toml\n", None),
     ("not-toml-truncated", QUICK[: QUICK.index("[[regions]]") + 5], None),
     ("no-regions", _without_regions(), "regions"),
-    ("regions-key-missing", _before_strategies("").split("[[regions]]", 1)[0]
-     + "[strategies." + QUICK.split("[strategies.", 1)[1], "regions"),
+    (
+        "regions-key-missing",
+        _before_strategies("").split("[[regions]]", 1)[0] + "[strategies." + QUICK.split("[strategies.", 1)[1],
+        "regions",
+    ),
     ("no-strategies", QUICK.split("[strategies.", 1)[0], "strategies"),
     ("unknown-strategy-kind", _edit('kind = "static"', 'kind = "magic"'), "strategies.conciliation.kind"),
     ("strategy-kind-missing", _edit('kind = "static"\n', ""), "strategies.conciliation.kind"),
-    ("unknown-strategy-parameter", _edit("outreach = 0.5\n\n[strategies.information_only]",
-                                         "outreach = 0.5\nbogus = 1\n\n[strategies.information_only]"),
-     "strategies.outreach_only.bogus"),
-    ("strategy-parameter-string", _edit("outreach = 0.5\n\n[strategies.information_only]",
-                                        'outreach = "lots"\n\n[strategies.information_only]'),
-     "strategies.outreach_only.outreach"),
-    ("strategy-parameter-nan", _edit("outreach = 0.5\n\n[strategies.information_only]",
-                                     "outreach = nan\n\n[strategies.information_only]"),
-     "strategies.outreach_only.outreach"),
+    (
+        "unknown-strategy-parameter",
+        _edit(
+            "outreach = 0.5\n\n[strategies.information_only]",
+            "outreach = 0.5\nbogus = 1\n\n[strategies.information_only]",
+        ),
+        "strategies.outreach_only.bogus",
+    ),
+    (
+        "strategy-parameter-string",
+        _edit("outreach = 0.5\n\n[strategies.information_only]", 'outreach = "lots"\n\n[strategies.information_only]'),
+        "strategies.outreach_only.outreach",
+    ),
+    (
+        "strategy-parameter-nan",
+        _edit("outreach = 0.5\n\n[strategies.information_only]", "outreach = nan\n\n[strategies.information_only]"),
+        "strategies.outreach_only.outreach",
+    ),
     ("strategy-lever-above-1", _edit("throttle = 0.25", "throttle = 2.5"), "strategies.full_pressure_paced.throttle"),
-    ("schedule-not-pairs", _edit("concessions = [[0.0, 0.6]]", "concessions = [[0.0, 0.6, 1.0]]"),
-     "strategies.conciliation.concessions"),
-    ("schedule-weeks-falling", _edit("sanctions = [[0.0, 0.2], [26.0, 0.0]]", "sanctions = [[26.0, 0.2], [0.0, 0.0]]"),
-     "strategies.conciliation.sanctions"),
-    ("schedule-value-above-1", _edit("concessions = [[0.0, 0.6]]", "concessions = [[0.0, 1.6]]"),
-     "strategies.conciliation.concessions"),
-    ("inner-strategy-unknown", _edit('inner = "full_pressure"', 'inner = "nope"'),
-     "strategies.full_pressure_paced.inner"),
-    ("inner-strategy-not-a-name", _edit('inner = "full_pressure"', "inner = 3"),
-     "strategies.full_pressure_paced.inner"),
-    ("inner-strategy-circular", _edit('inner = "full_pressure"', 'inner = "full_pressure_paced"'),
-     "strategies.full_pressure_paced.inner"),
-    ("covert-schedules-per-region", _edit("concessions = [[0.0, 0.6]]",
-                                          "concessions = [[0.0, 0.6]]\ncovert_support = [[[0, 0.1]], [[0, 0.1]], [[0, 0.1]]]"),
-     "strategies.conciliation.covert_support"),
-    ("uncertainty-path-unknown", _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.no_such" = [0.0, 0.2]'),
-     "uncertainties.leader.no_such"),
-    ("uncertainty-region-unknown", _edit('"leader.emboldening" = [0.0, 0.2]', '"regions.nowhere.weight" = [0.1, 0.2]'),
-     "uncertainties.regions.nowhere.weight"),
-    ("uncertainty-outside-range", _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.resolve_initial" = [0.5, 1.5]'),
-     "uncertainties.leader.resolve_initial"),
-    ("uncertainty-reversed", _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.emboldening" = [0.2, 0.1]'),
-     "uncertainties.leader.emboldening"),
-    ("claim-different-parameters", _edit('sceptic = { "leader.emboldening" = [0.0, 0.03] }',
-                                         'sceptic = { "leader.money_weight" = [0.1, 0.3] }'), "claims.C1"),
-    ("claim-outside-range", _edit('sceptic = { "escalation.tension_hazard" = [0.003, 0.005] }',
-                                  'sceptic = { "escalation.tension_hazard" = [0.003, 50.0] }'),
-     "claims.C9.sceptic.escalation.tension_hazard"),
+    (
+        "schedule-not-pairs",
+        _edit("concessions = [[0.0, 0.6]]", "concessions = [[0.0, 0.6, 1.0]]"),
+        "strategies.conciliation.concessions",
+    ),
+    (
+        "schedule-weeks-falling",
+        _edit("sanctions = [[0.0, 0.2], [26.0, 0.0]]", "sanctions = [[26.0, 0.2], [0.0, 0.0]]"),
+        "strategies.conciliation.sanctions",
+    ),
+    (
+        "schedule-value-above-1",
+        _edit("concessions = [[0.0, 0.6]]", "concessions = [[0.0, 1.6]]"),
+        "strategies.conciliation.concessions",
+    ),
+    (
+        "inner-strategy-unknown",
+        _edit('inner = "full_pressure"', 'inner = "nope"'),
+        "strategies.full_pressure_paced.inner",
+    ),
+    (
+        "inner-strategy-not-a-name",
+        _edit('inner = "full_pressure"', "inner = 3"),
+        "strategies.full_pressure_paced.inner",
+    ),
+    (
+        "inner-strategy-circular",
+        _edit('inner = "full_pressure"', 'inner = "full_pressure_paced"'),
+        "strategies.full_pressure_paced.inner",
+    ),
+    (
+        "covert-schedules-per-region",
+        _edit(
+            "concessions = [[0.0, 0.6]]",
+            "concessions = [[0.0, 0.6]]\ncovert_support = [[[0, 0.1]], [[0, 0.1]], [[0, 0.1]]]",
+        ),
+        "strategies.conciliation.covert_support",
+    ),
+    (
+        "uncertainty-path-unknown",
+        _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.no_such" = [0.0, 0.2]'),
+        "uncertainties.leader.no_such",
+    ),
+    (
+        "uncertainty-region-unknown",
+        _edit('"leader.emboldening" = [0.0, 0.2]', '"regions.nowhere.weight" = [0.1, 0.2]'),
+        "uncertainties.regions.nowhere.weight",
+    ),
+    (
+        "uncertainty-outside-range",
+        _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.resolve_initial" = [0.5, 1.5]'),
+        "uncertainties.leader.resolve_initial",
+    ),
+    (
+        "uncertainty-reversed",
+        _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.emboldening" = [0.2, 0.1]'),
+        "uncertainties.leader.emboldening",
+    ),
+    (
+        "claim-different-parameters",
+        _edit('sceptic = { "leader.emboldening" = [0.0, 0.03] }', 'sceptic = { "leader.money_weight" = [0.1, 0.3] }'),
+        "claims.C1",
+    ),
+    (
+        "claim-outside-range",
+        _edit(
+            'sceptic = { "escalation.tension_hazard" = [0.003, 0.005] }',
+            'sceptic = { "escalation.tension_hazard" = [0.003, 50.0] }',
+        ),
+        "claims.C9.sceptic.escalation.tension_hazard",
+    ),
     ("uprising-without-core", _edit("core = true\n", ""), "regions"),
-    ("densities-above-1", _edit("police_density = 0.07\nmax_jail_steps = 20\n\n[[regions]]",
-                                "police_density = 0.5\ncitizen_density = 0.7\nmax_jail_steps = 20\n\n[[regions]]"),
-     "regions.0.police_density"),
+    (
+        "densities-above-1",
+        _edit(
+            "police_density = 0.07\nmax_jail_steps = 20\n\n[[regions]]",
+            "police_density = 0.5\ncitizen_density = 0.7\nmax_jail_steps = 20\n\n[[regions]]",
+        ),
+        "regions.0.police_density",
+    ),
     ("vision-too-large", _edit("citizen_vision = 4", "citizen_vision = 6"), "unrest.citizen_vision"),
     ("duplicate-region", _edit('name = "core"', 'name = "periphery"'), "regions"),
 ]
@@ -144,8 +207,11 @@ def test_bad_file_gives_one_line_naming_file_and_field(text, field, command, tmp
     path = tmp_path / "broken-scenario.toml"
     path.write_text(text, encoding="utf-8")
     out = tmp_path / "outcomes.parquet"
-    argv = ["validate", str(path)] if command == "validate" else [
-        "run", str(path), "--worlds", "2", "--no-progress", "--out", str(out)]
+    argv = (
+        ["validate", str(path)]
+        if command == "validate"
+        else ["run", str(path), "--worlds", "2", "--no-progress", "--out", str(out)]
+    )
     code, _, err = _call(argv, capsys)
     _assert_one_line_naming(code, err, path.name, field)
     assert not out.exists()
@@ -176,10 +242,32 @@ _KEY_LINE = re.compile(r'^\s*(?:[A-Za-z_][\w]*|"[^"]*")\s*=', re.MULTILINE)
 _NUMBER = re.compile(r"(?<![\w.\"-])-?\d+(?:\.\d+)?(?![\w.])")
 _TABLE = re.compile(r"^\[\[?[^\]]+\]\]?\s*$", re.MULTILINE)
 _ODD_VALUES = st.one_of(
-    st.sampled_from(["nan", "inf", "-inf", "-1", "-0.5", "1.5", "2", "0", "1e308", "-1e308", "1e-320",
-                     "99999999999999999999999", "-99999999999999999999999", '"long"', '""', "true",
-                     "false", "[]", "{}", "[1, 2, 3]", "1979-05-27"]),
-    st.integers(min_value=-10**6, max_value=10**6).map(str),
+    st.sampled_from(
+        [
+            "nan",
+            "inf",
+            "-inf",
+            "-1",
+            "-0.5",
+            "1.5",
+            "2",
+            "0",
+            "1e308",
+            "-1e308",
+            "1e-320",
+            "99999999999999999999999",
+            "-99999999999999999999999",
+            '"long"',
+            '""',
+            "true",
+            "false",
+            "[]",
+            "{}",
+            "[1, 2, 3]",
+            "1979-05-27",
+        ]
+    ),
+    st.integers(min_value=-(10**6), max_value=10**6).map(str),
     st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
 )
 
@@ -218,8 +306,11 @@ def _assert_levers_in_unit_interval(strategies: dict, n_regions: int) -> None:
     unrest = np.array([[0.0] * n_regions, [0.05] * n_regions, [1.0] * n_regions])
     for week in (0, 5, 200):
         observation = Observation(
-            week=np.full(n_worlds, week), tension=np.array([0.0, 1.5, 5.0]),
-            paranoia_estimate=np.array([0.0, 0.7, 1.0]), unrest=unrest, defected_share=np.zeros(n_worlds),
+            week=np.full(n_worlds, week),
+            tension=np.array([0.0, 1.5, 5.0]),
+            paranoia_estimate=np.array([0.0, 0.7, 1.0]),
+            unrest=unrest,
+            defected_share=np.zeros(n_worlds),
         )
         for name, strategy in strategies.items():
             levers = strategy.levers(observation)
@@ -257,6 +348,7 @@ def test_mutated_files_are_valid_or_one_line_naming_the_file(text, mutant_folder
 
 
 # ---------------------------------------------------------------- shipped files and schema
+
 
 @pytest.mark.parametrize("name", ["essay.toml", "quick.toml"])
 def test_shipped_scenarios_validate(name, capsys):
@@ -296,8 +388,11 @@ def test_shipped_scenarios_validate_against_the_printed_schema(printed_schema):
 SCHEMA_BAD = [
     ("typo-in-key", _before_strategies("[leader]\nprecison = 3"), ["leader"]),
     ("unknown-table", _before_strategies("[leeder]\nprecision = 3"), []),
-    ("probability-above-1", _before_strategies("[inner_circle]\nexposure_probability = 1.5"),
-     ["inner_circle", "exposure_probability"]),
+    (
+        "probability-above-1",
+        _before_strategies("[inner_circle]\nexposure_probability = 1.5"),
+        ["inner_circle", "exposure_probability"],
+    ),
     ("negative-horizon", _edit("horizon_weeks = 26", "horizon_weeks = -3"), ["scenario", "horizon_weeks"]),
     ("wrong-type", _edit("horizon_weeks = 26", 'horizon_weeks = "long"'), ["scenario", "horizon_weeks"]),
     ("no-strategies", QUICK.split("[strategies.", 1)[0], []),

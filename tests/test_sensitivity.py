@@ -70,7 +70,7 @@ def _study(design, outputs: dict[str, np.ndarray]) -> Study:
     return Study(
         experiments=pd.concat(blocks, ignore_index=True),
         parameters=tuple(names),
-        bounds={name: tuple(bounds) for name, bounds in zip(names, design.problem["bounds"])},
+        bounds={name: tuple(bounds) for name, bounds in zip(names, design.problem["bounds"], strict=True)},
         strategies=tuple(outputs),
         design=design.name,
         design_settings=design.settings,
@@ -135,7 +135,7 @@ def test_sobol_indices_refuse_wrong_lengths_and_missing_values():
 def test_sobol_indices_of_a_constant_output_are_nan_with_a_note_and_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        table = sobol_indices(np.full(20, 0.25), ["a", "b", "c"], {p: (0, 1) for p in "abc"})
+        table = sobol_indices(np.full(20, 0.25), ["a", "b", "c"], dict.fromkeys("abc", (0, 1)))
     assert list(table["parameter"]) == ["a", "b", "c"]
     assert table[["S1", "S1_conf", "ST", "ST_conf"]].isna().all().all()
     assert "constant" in table.attrs["note"]
@@ -144,7 +144,7 @@ def test_sobol_indices_of_a_constant_output_are_nan_with_a_note_and_no_warning()
 def test_sobol_indices_use_their_seed_and_leave_numpys_global_generator_alone():
     """SALib reads ``if seed:``; seed 0 must still be a seed (the style guide's SALib trap)."""
     y = np.random.default_rng(1).random(64 * 5)
-    problem = (["a", "b", "c"], {p: (0, 1) for p in "abc"})
+    problem = (["a", "b", "c"], dict.fromkeys("abc", (0, 1)))
     state = np.random.get_state()[1].copy()
     first = sobol_indices(y, *problem, seed=0)
     assert np.array_equal(np.random.get_state()[1], state)
@@ -196,8 +196,12 @@ def test_feature_scoring_classifies_0_1_outputs_and_regresses_the_rest(monkeypat
     feature_scores(x, (x["w"].to_numpy() > 0.5).astype(float))
     feature_scores(x, x["w"].to_numpy())
     feature_scores(x, np.where(x["w"].to_numpy() > 0.5, 1.0, 0.5))  # two values, but not 0/1: a share
-    assert modes == [(RuleInductionType.CLASSIFICATION, "i"), (RuleInductionType.CLASSIFICATION, "i"),
-                     (RuleInductionType.REGRESSION, "f"), (RuleInductionType.REGRESSION, "f")]
+    assert modes == [
+        (RuleInductionType.CLASSIFICATION, "i"),
+        (RuleInductionType.CLASSIFICATION, "i"),
+        (RuleInductionType.REGRESSION, "f"),
+        (RuleInductionType.REGRESSION, "f"),
+    ]
 
 
 def test_feature_scoring_refusals_constant_output_and_missing_ema(monkeypatch):
@@ -209,8 +213,12 @@ def test_feature_scoring_refusals_constant_output_and_missing_ema(monkeypatch):
     constant = feature_scores(x, np.ones(50))
     assert constant["score"].isna().all() and "constant" in constant.attrs["note"]
 
-    for name in ("ema_workbench", "ema_workbench.analysis", "ema_workbench.analysis.feature_scoring",
-                 "ema_workbench.analysis.scenario_discovery_util"):
+    for name in (
+        "ema_workbench",
+        "ema_workbench.analysis",
+        "ema_workbench.analysis.feature_scoring",
+        "ema_workbench.analysis.scenario_discovery_util",
+    ):
         monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules: the import fails
     with pytest.raises(OfframpError, match=r"pip install 'offramp\[analysis\]'"):
         feature_scores(x, x["w"].to_numpy())

@@ -17,8 +17,9 @@ QUICK = load_scenario(Path(__file__).parents[1] / "scenarios" / "quick.toml").sc
 def test_region_overrides_reach_the_grids_of_that_region_only():
     jail = np.array([3.0, 7.0, 11.0])
     legitimacy = np.array([0.6, 0.7, 0.8])
-    params = to_params(QUICK, 3, {"regions.periphery.max_jail_steps": jail,
-                                  "regions.periphery.base_legitimacy": legitimacy})
+    params = to_params(
+        QUICK, 3, {"regions.periphery.max_jail_steps": jail, "regions.periphery.base_legitimacy": legitimacy}
+    )
     k = QUICK.region_names.index("periphery")
     other = QUICK.region_names.index("core")
     grids = params.unrest.max_jail_steps.reshape(3, -1)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_unrest import reference_step
 
+from offramp.model.streams import Stream, WorldStreams
 from offramp.model.unrest import (
     Citizen,
     Occupant,
@@ -22,17 +24,26 @@ from offramp.model.unrest import (
     draw_rows,
     init_unrest,
 )
-from offramp.model.streams import Stream, WorldStreams
-from reference_unrest import reference_step
 
 FIELDS = ("occupant", "status", "jail_steps", "hardship", "risk_aversion", "duty_rank")
 
 
 def _params(**overrides) -> UnrestParams:
     base = dict(
-        height=9, width=11, citizen_density=0.6, police_density=0.1, citizen_vision=2, police_vision=3,
-        max_jail_steps=np.array([0, 3, 7]), arrest_constant=2.3, variant=Variant.MESA,
-        ratio_rounding=RatioRounding.ROUND, movement=True, turns=4, move_rounds=2, move_attempts=2,
+        height=9,
+        width=11,
+        citizen_density=0.6,
+        police_density=0.1,
+        citizen_vision=2,
+        police_vision=3,
+        max_jail_steps=np.array([0, 3, 7]),
+        arrest_constant=2.3,
+        variant=Variant.MESA,
+        ratio_rounding=RatioRounding.ROUND,
+        movement=True,
+        turns=4,
+        move_rounds=2,
+        move_attempts=2,
     )
     base.update(overrides)
     return UnrestParams(**base)
@@ -48,17 +59,23 @@ def _busy_state(params: UnrestParams, seed: int) -> UnrestState:
     status = np.where(is_citizen & (draw > 0.85), Citizen.JAILED, status).astype(np.int8)
     jail = np.where(status == Citizen.JAILED, rng.integers(0, 3, state.occupant.shape), 0).astype(np.int16)
     return UnrestState(
-        occupant=state.occupant, status=status, jail_steps=jail, hardship=state.hardship,
-        risk_aversion=state.risk_aversion, duty_rank=state.duty_rank,
+        occupant=state.occupant,
+        status=status,
+        jail_steps=jail,
+        hardship=state.hardship,
+        risk_aversion=state.risk_aversion,
+        duty_rank=state.duty_rank,
     )
 
 
 CASES = {
     "mesa-round": {},
-    "paper-literal": dict(variant=Variant.PAPER, ratio_rounding=RatioRounding.LITERAL, turns=1, move_rounds=1,
-                          move_attempts=3),
-    "paper-floor": dict(variant=Variant.PAPER, ratio_rounding=RatioRounding.FLOOR, turns=1, move_rounds=1,
-                        move_attempts=1),
+    "paper-literal": dict(
+        variant=Variant.PAPER, ratio_rounding=RatioRounding.LITERAL, turns=1, move_rounds=1, move_attempts=3
+    ),
+    "paper-floor": dict(
+        variant=Variant.PAPER, ratio_rounding=RatioRounding.FLOOR, turns=1, move_rounds=1, move_attempts=1
+    ),
     "same-vision": dict(citizen_vision=3, police_vision=3, turns=2, move_rounds=2, move_attempts=1),
     "no-movement": dict(movement=False, turns=3),
     "dense": dict(citizen_density=0.8, police_density=0.15, turns=7, move_rounds=3, move_attempts=4),

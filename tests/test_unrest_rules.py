@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conformance import check_step
 
+from offramp.model.streams import Stream, WorldStreams
 from offramp.model.unrest import (
     Citizen,
     Occupant,
@@ -24,7 +25,6 @@ from offramp.model.unrest import (
     step_unrest,
 )
 from offramp.run.epstein import run_epstein
-from offramp.model.streams import Stream, WorldStreams
 from offramp.scenario.epstein import EpsteinConfig, to_unrest_params
 
 
@@ -66,8 +66,12 @@ def _lone_pair(risk_aversion: float, hardship: float) -> UnrestState:
     duty = np.full((1, 7, 7), -1, np.int16)
     duty[0, 3, 5] = 0
     return UnrestState(
-        occupant=occupant, status=np.zeros_like(occupant), jail_steps=np.zeros((1, 7, 7), np.int16),
-        hardship=hardship_grid, risk_aversion=risk_grid, duty_rank=duty,
+        occupant=occupant,
+        status=np.zeros_like(occupant),
+        jail_steps=np.zeros((1, 7, 7), np.int16),
+        hardship=hardship_grid,
+        risk_aversion=risk_grid,
+        duty_rank=duty,
     )
 
 
@@ -152,6 +156,7 @@ def test_world_is_the_same_in_any_batch(variant):
     np.testing.assert_array_equal(alone[0], permuted[1])
     for name in UnrestState.__slots__:
         np.testing.assert_array_equal(getattr(alone_state, name)[0], getattr(batch_state, name)[5])
+        np.testing.assert_array_equal(getattr(alone_state, name)[0], getattr(shuffled_state, name)[1])
     assert alone[0, :, Citizen.JAILED].max() > 0  # the world did something worth comparing
 
 
@@ -175,7 +180,7 @@ def test_step_does_not_touch_its_inputs():
         new_state, _ = step_unrest(state, params, drivers, streams)
         assert _digest(state) == before
         state, before = new_state, _digest(new_state)
-    for name, old in zip(UnrestDrivers.__slots__, drivers_before):
+    for name, old in zip(UnrestDrivers.__slots__, drivers_before, strict=True):
         np.testing.assert_array_equal(getattr(drivers, name), old)
 
 

@@ -40,9 +40,9 @@ from offramp.model.periphery import (
     war_cost,
     weekly_casualties,
 )
+from offramp.model.streams import Stream, WorldStreams
 from offramp.model.world import Outcome, WorldState, WorldStreamSet, _run_regions, init_world, step_world
 from offramp.run.runner import outcome_rows, run_worlds, trace_world
-from offramp.model.streams import Stream, WorldStreams
 from offramp.scenario.load import load_scenario
 from offramp.scenario.translate import build_strategies, to_params
 
@@ -79,9 +79,15 @@ def _strategy(n_worlds: int) -> PaceRegulator:
     a pace regulator whose ceilings differ per world."""
     spread = lambda low, high: np.linspace(low, high, n_worlds)  # noqa: E731
     inner = AdaptiveRule(
-        sanctions_initial=spread(0.1, 0.5), sanctions_step_per_week=0.02, sanctions_cap=0.9,
-        concessions=spread(0.0, 0.3), information=0.6, covert_support=spread(0.3, 1.0),
-        covert_unrest_trigger=0.0, covert_regions=(True, False), outreach=spread(0.2, 1.0),
+        sanctions_initial=spread(0.1, 0.5),
+        sanctions_step_per_week=0.02,
+        sanctions_cap=0.9,
+        concessions=spread(0.0, 0.3),
+        information=0.6,
+        covert_support=spread(0.3, 1.0),
+        covert_unrest_trigger=0.0,
+        covert_regions=(True, False),
+        outreach=spread(0.2, 1.0),
     )
     return PaceRegulator(inner=inner, tension_ceiling=spread(0.2, 1.5), paranoia_ceiling=0.5, throttle=0.25)
 
@@ -327,7 +333,7 @@ def test_take_then_run_equals_run_then_take(batch):
     rows = permutation(B)[:9]
     state, streams = _start(params, np.arange(B))
     got = _run(state.take(rows), params.take(rows), take_worlds(strategy, rows, B), streams.take(rows))
-    for (got_state, got_record), (full_state, full_record) in zip(got, weeks):
+    for (got_state, got_record), (full_state, full_record) in zip(got, weeks, strict=True):
         assert_trees_equal(got_state, full_state.take(rows), "state")
         assert_trees_equal(got_record, take_worlds(full_record, rows, B), "record")
 
@@ -354,10 +360,23 @@ def test_parameters_shared_by_all_worlds_fit_any_batch():
     regions = params.regions
     shared = dataclasses.replace(
         params,
-        regions=dataclasses.replace(regions, **{name: getattr(regions, name)[0] for name in (
-            "weight", "base_legitimacy", "hardship_scale", "citizen_density", "police_density", "max_jail_steps")}),
-        unrest=dataclasses.replace(params.unrest, citizen_density=0.6, police_density=0.05, max_jail_steps=20,
-                                   arrest_constant=2.3),
+        regions=dataclasses.replace(
+            regions,
+            **{
+                name: getattr(regions, name)[0]
+                for name in (
+                    "weight",
+                    "base_legitimacy",
+                    "hardship_scale",
+                    "citizen_density",
+                    "police_density",
+                    "max_jail_steps",
+                )
+            },
+        ),
+        unrest=dataclasses.replace(
+            params.unrest, citizen_density=0.6, police_density=0.05, max_jail_steps=20, arrest_constant=2.3
+        ),
         leader=dataclasses.replace(params.leader, region_weights=1.0),
     )
     assert shared.n_worlds is None
@@ -409,13 +428,18 @@ def _regions_inputs() -> tuple[WorldState, object, Levers]:
         economic_pain=draws[:, 3, 0],
         arrested_share=draws[:, 4] * 0.1,
         leader=dataclasses.replace(
-            state.leader, war_capacity=draws[:, 3, 1], diverted_share=draws[:, 5, 0] * 0.3,
+            state.leader,
+            war_capacity=draws[:, 3, 1],
+            diverted_share=draws[:, 5, 0] * 0.3,
             security_allocation=allocation / allocation.sum(axis=1, keepdims=True),
         ),
     )
     levers = Levers(
-        sanctions=draws[:, 7, 0], concessions=draws[:, 7, 1], information=draws[:, 8, 0],
-        covert_support=draws[:, 5], outreach=draws[:, 8, 1],
+        sanctions=draws[:, 7, 0],
+        concessions=draws[:, 7, 1],
+        information=draws[:, 8, 0],
+        covert_support=draws[:, 5],
+        outreach=draws[:, 8, 1],
     )
     return state, params, levers
 
@@ -441,7 +465,9 @@ def test_regions_stay_in_bounds_under_extreme_drivers():
     state, streams = _start(params, np.arange(B))
     assert state.periphery.legitimacy.dtype == np.float64 and state.periphery.uprising_weeks.dtype == np.int64
     state = dataclasses.replace(
-        state, economic_pain=np.ones(B), arrested_share=np.ones((B, K)),
+        state,
+        economic_pain=np.ones(B),
+        arrested_share=np.ones((B, K)),
         leader=dataclasses.replace(state.leader, war_capacity=np.zeros(B)),
     )
     levers = Levers(np.ones(B), np.ones(B), np.ones(B), np.ones((B, K)), np.ones(B))
@@ -479,8 +505,14 @@ def test_outcome_rows_report_the_armed_share_left():
     """``residual_armed_<region>`` is the armed share of the final opposition, with the
     worlds' own arming levels (it moved with the worlds when the batch was cut down)."""
     n_worlds = 12
-    params = to_params(QUICK, n_worlds, overrides={"periphery.arming_level": np.linspace(0.0, 0.3, n_worlds),
-                                                   "periphery.opposition_growth": np.linspace(0.05, 0.2, n_worlds)})
+    params = to_params(
+        QUICK,
+        n_worlds,
+        overrides={
+            "periphery.arming_level": np.linspace(0.0, 0.3, n_worlds),
+            "periphery.opposition_growth": np.linspace(0.05, 0.2, n_worlds),
+        },
+    )
     strategy = build_strategies(QUICK, ["full_pressure"])["full_pressure"]
     state, streams = _start(params, np.arange(n_worlds))
     for _ in range(params.horizon_weeks):
@@ -495,8 +527,15 @@ def test_outcome_rows_report_the_armed_share_left():
 
 def test_periphery_documented_parameters():
     """Where a periphery function documents its parameters, the list equals the signature."""
-    functions = (init_periphery, war_cost, step_legitimacy, police_on_duty, armed_share,
-                 weekly_casualties, _run_regions)
+    functions = (
+        init_periphery,
+        war_cost,
+        step_legitimacy,
+        police_on_duty,
+        armed_share,
+        weekly_casualties,
+        _run_regions,
+    )
     documented = [f for f in functions if documented_parameters(f)]
     assert len(documented) == len(functions)
     for function in documented:
@@ -506,7 +545,9 @@ def test_periphery_documented_parameters():
 def test_static_strategy_through_step_world():
     """A static schedule (scalar strategy, no per-world arrays) is batch invariant too."""
     params = to_params(QUICK, B)
-    strategy = StaticSchedule(sanctions=((0.0, 0.1), (10.0, 0.9)), outreach=((0.0, 0.5),), covert_support=(((0.0, 0.4),),))
+    strategy = StaticSchedule(
+        sanctions=((0.0, 0.1), (10.0, 0.9)), outreach=((0.0, 0.5),), covert_support=(((0.0, 0.4),),)
+    )
     state, streams = _start(params, np.arange(B))
     full = _run(state, params, strategy, streams, n_weeks=3)
     i = 17

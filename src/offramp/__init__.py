@@ -8,14 +8,14 @@ Actors are roles, not dossiers.
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("offramp")
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "Analysis", "aggregate", "analyze", "cascade", "choice_probabilities", "load",
-           "write_report"]
+__all__ = ["__version__", "Analysis", "aggregate", "analyze", "cascade", "choice_probabilities", "load", "write_report"]
 
 # The public names, imported on first use: ``import offramp.model.unrest`` (or the command
 # line's ``--version``) must not load the exploration's pandas or the analysis's SciPy.
@@ -30,7 +30,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:  # Any: the lazy names are functions and a class
     if name in _LAZY:
         import importlib
 

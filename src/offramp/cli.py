@@ -99,9 +99,9 @@ def epstein(
     arrest_prob_constant: Annotated[float | None, typer.Option(help=_help(_CONFIG, "arrest_prob_constant"))] = None,
     variant: Annotated[str | None, typer.Option(help=_help(_CONFIG, "variant"))] = None,
     ratio_rounding: Annotated[str | None, typer.Option(help=_help(_CONFIG, "ratio_rounding"))] = None,
-    movement: Annotated[
-        bool, typer.Option("--movement/--no-movement", help=_help(_CONFIG, "movement"))
-    ] = _default(_CONFIG, "movement"),
+    movement: Annotated[bool, typer.Option("--movement/--no-movement", help=_help(_CONFIG, "movement"))] = _default(
+        _CONFIG, "movement"
+    ),
     turns: Annotated[int | None, typer.Option(help=_help(_CONFIG, "turns"))] = None,
     move_rounds: Annotated[int | None, typer.Option(help=_help(_CONFIG, "move_rounds"))] = None,
     move_attempts: Annotated[int | None, typer.Option(help=_help(_CONFIG, "move_attempts"))] = None,
@@ -114,9 +114,9 @@ def epstein(
     seed: Annotated[int | None, typer.Option(help=_help(_EPSTEIN, "seed"))] = None,
     out: Annotated[Path | None, typer.Option(help=_help(_EPSTEIN, "out"))] = None,
     plot: Annotated[Path | None, typer.Option(help=_figure_help("figure of the shares over time"))] = None,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help=_help(_EPSTEIN, "progress"))
-    ] = _default(_EPSTEIN, "progress"),
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_help(_EPSTEIN, "progress"))] = _default(
+        _EPSTEIN, "progress"
+    ),
 ) -> None:
     """Run Epstein's civil-violence model on its own (Mesa's parameter names and defaults)."""
     from offramp.report.figures import plot_epstein
@@ -125,12 +125,25 @@ def epstein(
 
     config = EpsteinConfig.check(
         **_given(
-            width=width, height=height, citizen_density=citizen_density, cop_density=cop_density,
-            citizen_vision=citizen_vision, cop_vision=cop_vision, legitimacy=legitimacy,
-            max_jail_term=max_jail_term, active_threshold=active_threshold,
-            arrest_prob_constant=arrest_prob_constant, variant=variant, ratio_rounding=ratio_rounding,
-            movement=movement, turns=turns, move_rounds=move_rounds, move_attempts=move_attempts,
-            legitimacy_change=legitimacy_change, legitimacy_to=legitimacy_to, change_start=change_start,
+            width=width,
+            height=height,
+            citizen_density=citizen_density,
+            cop_density=cop_density,
+            citizen_vision=citizen_vision,
+            cop_vision=cop_vision,
+            legitimacy=legitimacy,
+            max_jail_term=max_jail_term,
+            active_threshold=active_threshold,
+            arrest_prob_constant=arrest_prob_constant,
+            variant=variant,
+            ratio_rounding=ratio_rounding,
+            movement=movement,
+            turns=turns,
+            move_rounds=move_rounds,
+            move_attempts=move_attempts,
+            legitimacy_change=legitimacy_change,
+            legitimacy_to=legitimacy_to,
+            change_start=change_start,
             change_end=change_end,
         )
     )
@@ -154,9 +167,9 @@ def run(
     trace: Annotated[int | None, typer.Option(help=_help(RunOptions, "trace"))] = None,
     trace_out: Annotated[Path | None, typer.Option(help=_help(RunOptions, "trace_out"))] = None,
     plot: Annotated[Path | None, typer.Option(help=_figure_help("figure of the outcome shares per strategy"))] = None,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help=_help(RunOptions, "progress"))
-    ] = _default(RunOptions, "progress"),
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_help(RunOptions, "progress"))] = _default(
+        RunOptions, "progress"
+    ),
 ) -> None:
     """Run every strategy of a scenario on the same worlds and summarise how they end."""
     from offramp.report.figures import plot_campaign
@@ -164,8 +177,15 @@ def run(
     from offramp.run.campaign import run_campaign
 
     options = RunOptions.check(
-        **_given(worlds=worlds, seed=seed, strategy=strategy or None, chunk_size=chunk_size, out=out, trace=trace,
-                 trace_out=trace_out),
+        **_given(
+            worlds=worlds,
+            seed=seed,
+            strategy=strategy or None,
+            chunk_size=chunk_size,
+            out=out,
+            trace=trace,
+            trace_out=trace_out,
+        ),
         progress=progress,
     )
     figure = FigureOptions.check(plot=plot)
@@ -213,7 +233,7 @@ def _explore_help(name: str) -> str:
     return f"{info.description} [default: {default}]" if shown else str(info.description)
 
 
-def _explore_default(name: str):
+def _explore_default(name: str) -> Any:
     from offramp.explore.options import ExploreOptions
 
     return ExploreOptions.model_fields[name].get_default()
@@ -244,16 +264,29 @@ def explore_command(
         # Options left out take ExploreOptions' defaults; explore checks them all, once.
         result = explore(
             scenario,
-            **_given(design=design, samples=samples, replications=replications, seed=seed, strategy=strategy or None,
-                     workers=workers, chunk_size=chunk_size, executor=executor, scheduler=scheduler),
-            out=out, resume=resume, progress=progress,
+            **_given(
+                design=design,
+                samples=samples,
+                replications=replications,
+                seed=seed,
+                strategy=strategy or None,
+                workers=workers,
+                chunk_size=chunk_size,
+                executor=executor,
+                scheduler=scheduler,
+            ),
+            out=out,
+            resume=resume,
+            progress=progress,
         )
     except ExploreInterrupted as stop:
         console.print(stop.message)  # the one-line error on stderr comes from main()
         raise typer.Exit(130) from None
     if result.already_complete:
-        console.print(f"{result.directory}: already complete ({result.experiments:,} experiments in "
-                      f"{result.chunks} chunks); nothing to run")
+        console.print(
+            f"{result.directory}: already complete ({result.experiments:,} experiments in "
+            f"{result.chunks} chunks); nothing to run"
+        )
         return
     console.print(
         f"{result.directory}: {result.experiments:,} experiments ({result.samples} samples x "
@@ -262,9 +295,13 @@ def explore_command(
         + f", {result.experiments_per_second:,.1f} experiments/s"
     )
     if result.chunks_quarantined:
-        console.print(f"{result.chunks_quarantined} damaged chunk file(s) were moved to "
-                      f"{result.directory / 'quarantine'} (each with a .reason.txt) and run again")
-    console.print(f"read it with offramp.load({str(result.directory)!r}) or pyarrow.dataset.dataset('{result.directory}/chunks')")
+        console.print(
+            f"{result.chunks_quarantined} damaged chunk file(s) were moved to "
+            f"{result.directory / 'quarantine'} (each with a .reason.txt) and run again"
+        )
+    console.print(
+        f"read it with offramp.load({str(result.directory)!r}) or pyarrow.dataset.dataset('{result.directory}/chunks')"
+    )
 
 
 def _analyze_help(name: str, default: str | None = None) -> str:
@@ -284,15 +321,20 @@ def _analyze_help(name: str, default: str | None = None) -> str:
 def analyze_command(
     directory: Annotated[Path, typer.Argument(help="an offramp explore directory (its --out)")],
     criteria: Annotated[
-        Path | None, typer.Option(help="criteria file (TOML): objective, satisficing, discovery, claim audit "
-                                          "[default: settlement within 52 weeks >= 0.25, direct conflict <= 0.05]")
+        Path | None,
+        typer.Option(
+            help="criteria file (TOML): objective, satisficing, discovery, claim audit "
+            "[default: settlement within 52 weeks >= 0.25, direct conflict <= 0.05]"
+        ),
     ] = None,
     report: Annotated[Path | None, typer.Option(help=_analyze_help("report"))] = None,
     tables: Annotated[Path | None, typer.Option(help=_analyze_help("tables"))] = None,
     discover: Annotated[
-        list[str] | None, typer.Option(help=_analyze_help("discover", "the criteria's, or the best-ranked "
-                                                                         "strategy that fails somewhere")
-                                          + " (repeat for several)")
+        list[str] | None,
+        typer.Option(
+            help=_analyze_help("discover", "the criteria's, or the best-ranked strategy that fails somewhere")
+            + " (repeat for several)"
+        ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help=_analyze_help("seed"))] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_analyze_help("progress"))] = True,
@@ -309,8 +351,14 @@ def analyze_command(
         **_given(report=report, tables=tables, discover=tuple(discover) if discover else None, seed=seed),
         progress=progress,
     )
-    analysis = analyze(directory, criteria, tables=options.tables, discover=options.discover, seed=options.seed,
-                       progress=options.progress)
+    analysis = analyze(
+        directory,
+        criteria,
+        tables=options.tables,
+        discover=options.discover,
+        seed=options.seed,
+        progress=options.progress,
+    )
     if options.report is not None:
         with progress_bar("writing the report", total=1, enabled=options.progress) as advance:
             write_report(analysis, options.report)

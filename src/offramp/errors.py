@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 __all__ = ["OfframpError", "InputError", "OptionError", "describe_validation_error"]
 
 
@@ -49,7 +55,7 @@ class OptionError(InputError):
         return "--" + self.option.replace("_", "-")
 
 
-def describe_validation_error(error, name_field) -> str:
+def describe_validation_error(error: ValidationError, name_field: Callable[[tuple[str | int, ...]], str]) -> str:
     """One line for a pydantic ``ValidationError``: where, what, and how many more.
 
     Parameters
@@ -70,8 +76,7 @@ def describe_validation_error(error, name_field) -> str:
     location = tuple(first.get("loc", ()))
     # Cross-field rules name their field at the start of the message: "field: problem";
     # rules of the whole file (empty location) name a dotted path ("uncertainties.x.y").
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+    message = message.removeprefix("Value error, ")
     head, sep, rest = message.partition(": ")
     is_path = not location and head.split(".", 1)[0].isidentifier()
     if sep and (head.isidentifier() or is_path):

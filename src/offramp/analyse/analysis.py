@@ -114,10 +114,16 @@ class Analysis:
         dict of str to pandas.DataFrame
         """
         tables = {
-            "outcomes": self.outcomes, "spread": self.spread, "distributions": self.distributions,
-            "per_sample": self.per_sample, "regret": self.regret, "satisficing": self.satisficing,
-            "robustness": self.robustness, "sensitivity": self.sensitivity,
-            "claim_audit": self.claim_detail, "claim_verdicts": self.claim_verdicts,
+            "outcomes": self.outcomes,
+            "spread": self.spread,
+            "distributions": self.distributions,
+            "per_sample": self.per_sample,
+            "regret": self.regret,
+            "satisficing": self.satisficing,
+            "robustness": self.robustness,
+            "sensitivity": self.sensitivity,
+            "claim_audit": self.claim_detail,
+            "claim_verdicts": self.claim_verdicts,
         }
         for found in self.discoveries:
             tables[f"prim_trajectory_{found.strategy}"] = found.trajectory
@@ -181,8 +187,9 @@ def analyze(
         A missing or bad directory or criteria file, an unknown strategy or column in
         the criteria.
     """
-    options = AnalyzeOptions.check(tables=tables, discover=None if discover is None else tuple(discover), seed=seed,
-                                   progress=progress)
+    options = AnalyzeOptions.check(
+        tables=tables, discover=None if discover is None else tuple(discover), seed=seed, progress=progress
+    )
     started = time.perf_counter()
     criteria = criteria if isinstance(criteria, Criteria) else load_criteria(criteria)
     study = source if isinstance(source, Study) else Study.from_directory(source)
@@ -190,18 +197,23 @@ def analyze(
         for name in options.discover:
             if name not in study.strategies:
                 raise OptionError("discover", f"{name!r} was not run; one of {', '.join(study.strategies)}")
-        criteria = criteria.model_copy(update={"discovery": criteria.discovery.model_copy(
-            update={"strategies": list(options.discover)})})
+        criteria = criteria.model_copy(
+            update={"discovery": criteria.discovery.model_copy(update={"strategies": list(options.discover)})}
+        )
     criteria.check_against(study.experiments.columns, study.strategies)
     strategies = [s for s in study.strategies if (study.experiments["strategy"] == s).any()]
     notes: dict[str, str] = {}
     if study.missing_chunks:
-        notes["study"] = (f"{study.missing_chunks} chunks of the run are missing or invalid; the analysis uses "
-                          "the experiments present (complete the run with offramp explore --resume)")
+        notes["study"] = (
+            f"{study.missing_chunks} chunks of the run are missing or invalid; the analysis uses "
+            "the experiments present (complete the run with offramp explore --resume)"
+        )
     if study.replications == 1:
-        notes["robustness"] = ("one replication per sample: per-sample probabilities are 0 or 1, so satisficing "
-                               "says whether the event happened in that world (run with --replications for "
-                               "per-sample probabilities)")
+        notes["robustness"] = (
+            "one replication per sample: per-sample probabilities are 0 or 1, so satisficing "
+            "says whether the event happened in that world (run with --replications for "
+            "per-sample probabilities)"
+        )
     # One step each: outcomes, robustness, each strategy examined (or the one search that
     # found none), sensitivity, the claim audit, and writing the tables when asked.
     steps = 4 + len(criteria.discovery.strategies or [None]) + (1 if options.tables is not None else 0)
@@ -224,8 +236,11 @@ def analyze(
             try:
                 from offramp.analyse.discovery import discover_failures
 
-                discoveries.append(discover_failures(study, satisfied, strategy, criteria.discovery,
-                                                     failure=f"does not meet {criteria.text}"))
+                discoveries.append(
+                    discover_failures(
+                        study, satisfied, strategy, criteria.discovery, failure=f"does not meet {criteria.text}"
+                    )
+                )
             except OfframpError as error:
                 notes[f"discovery {strategy}"] = str(error)
             advance(1)
@@ -248,10 +263,21 @@ def analyze(
             notes["claims"] = "the scenario states no claims ([claims.Cn]) to audit"
         advance(1, description="writing the tables" if options.tables is not None else "analysed")
         analysis = Analysis(
-            study=study, criteria=criteria, outcomes=outcomes, spread=spread_, distributions=dists,
-            per_sample=per_sample, regret=regrets, satisficing=satisfied, robustness=robust,
-            discoveries=tuple(discoveries), sensitivity=sensitive, claim_detail=detail, claim_verdicts=verdicts,
-            notes=notes, seconds=time.perf_counter() - started,
+            study=study,
+            criteria=criteria,
+            outcomes=outcomes,
+            spread=spread_,
+            distributions=dists,
+            per_sample=per_sample,
+            regret=regrets,
+            satisficing=satisfied,
+            robustness=robust,
+            discoveries=tuple(discoveries),
+            sensitivity=sensitive,
+            claim_detail=detail,
+            claim_verdicts=verdicts,
+            notes=notes,
+            seconds=time.perf_counter() - started,
         )
         if options.tables is not None:
             write_tables(analysis, options.tables)

@@ -131,8 +131,9 @@ def claim_sides(study: Study) -> pd.DataFrame:
             taken = per_sample[column].astype(object).where(per_sample[column].notna(), "neither").astype(str)
             unknown = sorted(set(taken) - set(SIDES))
             if unknown:
-                raise InputError(f"{study.source}: {column}", f"{unknown[0]!r} is not a side; one of "
-                                 f"{', '.join(SIDES)}")
+                raise InputError(
+                    f"{study.source}: {column}", f"{unknown[0]!r} is not a side; one of {', '.join(SIDES)}"
+                )
             sides[claim.id] = taken.to_numpy(object)
         else:
             sides[claim.id] = _classify(claim, per_sample, study.parameters)
@@ -216,8 +217,9 @@ def _names(values: Sequence[str]) -> str:
     return ", ".join(values)
 
 
-def claim_audit(study: Study, per_sample: pd.DataFrame, satisfied: pd.DataFrame, criteria: Criteria,
-                strategies: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def claim_audit(
+    study: Study, per_sample: pd.DataFrame, satisfied: pd.DataFrame, criteria: Criteria, strategies: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For each strategy and claim: the outcome on the essay's side and on the sceptic's,
     and whether the strategy's success depends on the claim.
 
@@ -272,8 +274,11 @@ def claim_audit(study: Study, per_sample: pd.DataFrame, satisfied: pd.DataFrame,
     settings = criteria.claim_audit
     objective = criteria.objective
     if objective.key not in per_sample.columns:
-        raise InputError("per_sample", f"no {objective.key!r} column (the objective); compute it with "
-                         "sample_measures(experiments, criteria.measures)")
+        raise InputError(
+            "per_sample",
+            f"no {objective.key!r} column (the objective); compute it with "
+            "sample_measures(experiments, criteria.measures)",
+        )
     for name in strategies:
         if not (per_sample["strategy"] == name).any():
             raise InputError("strategies", f"{name!r} has no per-sample rows")
@@ -313,12 +318,19 @@ def claim_audit(study: Study, per_sample: pd.DataFrame, satisfied: pd.DataFrame,
                     p_behind = _one_sided_signed_rank(-difference[on["sceptic"]])  # t beats s if not
                     flip_p[s, c, t] = max(p_ahead, p_behind)
             rows[s, c] = {
-                "strategy": strategy, "claim": claim.id, "claim_text": claim.text,
-                "essay_samples": n["essay"], "sceptic_samples": n["sceptic"],
-                "objective_essay": summary["essay"][1][s], "objective_sceptic": summary["sceptic"][1][s],
-                "satisficing_essay": summary["essay"][0][s], "satisficing_sceptic": summary["sceptic"][0][s],
-                "rank_essay": summary["essay"][2][s], "rank_sceptic": summary["sceptic"][2][s],
-                "p_fall": p_fall, "enough": enough,
+                "strategy": strategy,
+                "claim": claim.id,
+                "claim_text": claim.text,
+                "essay_samples": n["essay"],
+                "sceptic_samples": n["sceptic"],
+                "objective_essay": summary["essay"][1][s],
+                "objective_sceptic": summary["sceptic"][1][s],
+                "satisficing_essay": summary["essay"][0][s],
+                "satisficing_sceptic": summary["sceptic"][0][s],
+                "rank_essay": summary["essay"][2][s],
+                "rank_sceptic": summary["sceptic"][2][s],
+                "p_fall": p_fall,
+                "enough": enough,
             }
 
     level, alpha = settings.level, settings.alpha
@@ -331,11 +343,17 @@ def claim_audit(study: Study, per_sample: pd.DataFrame, satisfied: pd.DataFrame,
             rivals = flips_holm[c]
             row["p_flip_holm"] = float(np.nanmin(rivals)) if np.isfinite(rivals).any() else np.nan
             if not row.pop("enough"):
-                row.update(falls=pd.NA, overtaken_by="", flips=pd.NA, depends=pd.NA,
-                           verdict=f"too few samples ({row['essay_samples']} essay, {row['sceptic_samples']} sceptic)")
+                row.update(
+                    falls=pd.NA,
+                    overtaken_by="",
+                    flips=pd.NA,
+                    depends=pd.NA,
+                    verdict=f"too few samples ({row['essay_samples']} essay, {row['sceptic_samples']} sceptic)",
+                )
                 continue
-            falls = bool(row["satisficing_essay"] >= level and row["satisficing_sceptic"] < level
-                         and falls_holm[c] <= alpha)
+            falls = bool(
+                row["satisficing_essay"] >= level and row["satisficing_sceptic"] < level and falls_holm[c] <= alpha
+            )
             overtaken = [strategies[t] for t in range(len(strategies)) if rivals[t] <= alpha]
             reasons = []
             if falls:
@@ -343,15 +361,38 @@ def claim_audit(study: Study, per_sample: pd.DataFrame, satisfied: pd.DataFrame,
                 reasons.append(f"satisficing falls {essay:.2f} \u2192 {sceptic:.2f}")
             if overtaken:
                 reasons.append(f"overtaken by {_names(overtaken)}")
-            row.update(falls=falls, overtaken_by=_names(overtaken), flips=bool(overtaken),
-                       depends=falls or bool(overtaken),
-                       verdict=("depends: " + "; ".join(reasons)) if reasons else "does not depend")
+            row.update(
+                falls=falls,
+                overtaken_by=_names(overtaken),
+                flips=bool(overtaken),
+                depends=falls or bool(overtaken),
+                verdict=("depends: " + "; ".join(reasons)) if reasons else "does not depend",
+            )
 
-    columns = ["strategy", "claim", "claim_text", "essay_samples", "sceptic_samples", "objective_essay",
-               "objective_sceptic", "satisficing_essay", "satisficing_sceptic", "rank_essay", "rank_sceptic",
-               "p_fall", "p_fall_holm", "p_flip_holm", "falls", "overtaken_by", "flips", "depends", "verdict"]
-    detail = pd.DataFrame([rows[s, c] for s in range(len(strategies)) for c in range(len(study.claims))],
-                          columns=columns)
+    columns = [
+        "strategy",
+        "claim",
+        "claim_text",
+        "essay_samples",
+        "sceptic_samples",
+        "objective_essay",
+        "objective_sceptic",
+        "satisficing_essay",
+        "satisficing_sceptic",
+        "rank_essay",
+        "rank_sceptic",
+        "p_fall",
+        "p_fall_holm",
+        "p_flip_holm",
+        "falls",
+        "overtaken_by",
+        "flips",
+        "depends",
+        "verdict",
+    ]
+    detail = pd.DataFrame(
+        [rows[s, c] for s in range(len(strategies)) for c in range(len(study.claims))], columns=columns
+    )
     for column in ("falls", "flips", "depends"):
         detail[column] = detail[column].astype("boolean")
     detail[["essay_samples", "sceptic_samples"]] = detail[["essay_samples", "sceptic_samples"]].astype(np.int64)

@@ -57,8 +57,16 @@ from offramp.errors import InputError
 from offramp.run.runner import OUTCOME_LABELS
 from offramp.scenario.load import read_data_file, validate_toml
 
-__all__ = ["Measure", "Objective", "Criterion", "DiscoverySettings", "ClaimAuditSettings", "Criteria",
-           "load_criteria", "parse_criteria"]
+__all__ = [
+    "Measure",
+    "Objective",
+    "Criterion",
+    "DiscoverySettings",
+    "ClaimAuditSettings",
+    "Criteria",
+    "load_criteria",
+    "parse_criteria",
+]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 _Outcome = Literal[OUTCOME_LABELS]  # type: ignore[valid-type]  # built from a tuple: pydantic reads it, mypy cannot
@@ -159,8 +167,10 @@ class DiscoverySettings(BaseModel):
     """``[discovery]``: which strategies scenario discovery looks at, and PRIM's settings."""
 
     model_config = _STRICT
-    strategies: list[str] = Field(default_factory=list, description="strategies to explain failure for "
-                                  "(default: the one that satisfices most often)")
+    strategies: list[str] = Field(
+        default_factory=list,
+        description="strategies to explain failure for (default: the one that satisfices most often)",
+    )
     threshold: float = Field(0.8, gt=0.0, le=1.0, description="PRIM: least density of failure in a box")
     peel_alpha: float = Field(0.05, gt=0.0, lt=0.5, description="PRIM: share of the box peeled per step")
     mass_min: float = Field(0.05, gt=0.0, lt=1.0, description="PRIM and CART: least share of samples in a box")
@@ -176,8 +186,10 @@ class ClaimAuditSettings(BaseModel):
 
 
 def _default_satisficing() -> list[Criterion]:
-    return [Criterion(outcome="settlement", within_weeks=52, at_least=0.25),
-            Criterion(outcome="direct_conflict", at_most=0.05)]
+    return [
+        Criterion(outcome="settlement", within_weeks=52, at_least=0.25),
+        Criterion(outcome="direct_conflict", at_most=0.05),
+    ]
 
 
 class Criteria(BaseModel):
@@ -221,14 +233,17 @@ class Criteria(BaseModel):
         named = [("objective", self.objective)] + [(f"satisficing[{i}]", c) for i, c in enumerate(self.satisficing)]
         usable = sorted(c for c in columns if c not in _NOT_MEASURES and "." not in c)
         for name, measure in named:
-            if measure.column is not None and (measure.column not in columns or measure.column in _NOT_MEASURES
-                                               or "." in measure.column):
-                raise InputError(f"{where}: {name}.column", f"no outcome column {measure.column!r}; "
-                                 f"one of {', '.join(usable)}")
+            if measure.column is not None and (
+                measure.column not in columns or measure.column in _NOT_MEASURES or "." in measure.column
+            ):
+                raise InputError(
+                    f"{where}: {name}.column", f"no outcome column {measure.column!r}; one of {', '.join(usable)}"
+                )
         for name in self.discovery.strategies:
             if name not in strategies:
-                raise InputError(f"{where}: discovery.strategies", f"{name!r} was not run; one of "
-                                 f"{', '.join(strategies)}")
+                raise InputError(
+                    f"{where}: discovery.strategies", f"{name!r} was not run; one of {', '.join(strategies)}"
+                )
 
 
 def _number(value: float) -> str:

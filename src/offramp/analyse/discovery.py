@@ -242,13 +242,15 @@ def _choose(trajectory: pd.DataFrame, threshold: float) -> int:
     dense = trajectory[trajectory["density"] >= threshold]
     if len(dense) == 0:
         return int(trajectory.loc[trajectory["density"].idxmax(), "box"])
-    best = dense.sort_values(["coverage", "density", "restricted", "box"], ascending=[False, False, True, True],
-                             kind="stable")
+    best = dense.sort_values(
+        ["coverage", "density", "restricted", "box"], ascending=[False, False, True, True], kind="stable"
+    )
     return int(best["box"].iloc[0])
 
 
-def _box_table(limits: pd.DataFrame, initial: pd.DataFrame, qp: Mapping[str, list],
-               ranges: Mapping[str, tuple[float, float]]) -> pd.DataFrame:
+def _box_table(
+    limits: pd.DataFrame, initial: pd.DataFrame, qp: Mapping[str, list], ranges: Mapping[str, tuple[float, float]]
+) -> pd.DataFrame:
     """One row per restricted parameter of a box given as EMA limits (choices 3 and 5)."""
     rows = []
     for parameter in limits.columns:
@@ -261,16 +263,18 @@ def _box_table(limits: pd.DataFrame, initial: pd.DataFrame, qp: Mapping[str, lis
         # EMA marks a side without a restriction by a quasi-p-value of -1.
         qp_low = float(qp_low) if is_low and qp_low >= 0 else np.nan
         qp_high = float(qp_high) if is_high and qp_high >= 0 else np.nan
-        rows.append({
-            "parameter": parameter,
-            "low": float(limits.loc[0, parameter]) if is_low else range_low,
-            "high": float(limits.loc[1, parameter]) if is_high else range_high,
-            "range_low": range_low,
-            "range_high": range_high,
-            "qp_low": qp_low,
-            "qp_high": qp_high,
-            "qp": float(np.nanmax([qp_low, qp_high])) if not (np.isnan(qp_low) and np.isnan(qp_high)) else np.nan,
-        })
+        rows.append(
+            {
+                "parameter": parameter,
+                "low": float(limits.loc[0, parameter]) if is_low else range_low,
+                "high": float(limits.loc[1, parameter]) if is_high else range_high,
+                "range_low": range_low,
+                "range_high": range_high,
+                "qp_low": qp_low,
+                "qp_high": qp_high,
+                "qp": float(np.nanmax([qp_low, qp_high])) if not (np.isnan(qp_low) and np.isnan(qp_high)) else np.nan,
+            }
+        )
     columns = ["parameter", "low", "high", "range_low", "range_high", "qp_low", "qp_high", "qp"]
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values("qp", kind="stable", na_position="last").reset_index(drop=True)
@@ -301,14 +305,14 @@ def _cart(x: pd.DataFrame, y: np.ndarray, mass_min: float) -> tuple[pd.DataFrame
         # EMA's build_tree, with a seed and at least one sample per leaf (choice 6).
         cart.clf = DecisionTreeClassifier(min_samples_leaf=max(1, int(mass_min * len(x))), random_state=_CART_SEED)
         cart.clf.fit(x.to_numpy(), y)
-    text = export_text(cart.clf, feature_names=list(cart.feature_names), class_names=["success", "failure"],
-                       decimals=4)
+    text = export_text(cart.clf, feature_names=list(cart.feature_names), class_names=["success", "failure"], decimals=4)
     columns = ["leaf", "coverage", "density", "mass", "restricted", "rule"]
     tree = cart.clf.tree_
     if tree.node_count == 1:
         # No split: EMA's boxes would look for the root's parent and fail.
-        leaves = [{"leaf": 0, "coverage": 1.0, "density": float(y.mean()), "mass": 1.0, "restricted": 0,
-                   "rule": "any sample"}]
+        leaves = [
+            {"leaf": 0, "coverage": 1.0, "density": float(y.mean()), "mass": 1.0, "restricted": 0, "rule": "any sample"}
+        ]
         return pd.DataFrame(leaves, columns=columns), text
     with _quiet_upstream():
         boxes, stats = cart.boxes, cart.stats
@@ -316,21 +320,30 @@ def _cart(x: pd.DataFrame, y: np.ndarray, mass_min: float) -> tuple[pd.DataFrame
     leaf_ids = np.flatnonzero(tree.children_left == -1)  # EMA's order of boxes and stats
     rows = []
     for leaf, limits, leaf_stats in zip(leaf_ids, boxes, stats, strict=True):
-        rows.append({
-            "leaf": int(leaf),
-            "coverage": float(leaf_stats["coverage"]),
-            "density": float(leaf_stats["density"]),
-            "mass": float(leaf_stats["mass"]),
-            "restricted": int(leaf_stats["res dim"]),
-            "rule": _leaf_rule(limits, initial),
-        })
+        rows.append(
+            {
+                "leaf": int(leaf),
+                "coverage": float(leaf_stats["coverage"]),
+                "density": float(leaf_stats["density"]),
+                "mass": float(leaf_stats["mass"]),
+                "restricted": int(leaf_stats["res dim"]),
+                "rule": _leaf_rule(limits, initial),
+            }
+        )
     leaves = pd.DataFrame(rows, columns=columns)
     leaves = leaves.sort_values(["density", "coverage", "leaf"], ascending=[False, False, True], kind="stable")
     return leaves.reset_index(drop=True), text
 
 
-def discover(x: pd.DataFrame, y: np.ndarray, settings: DiscoverySettings, *, strategy: str = "",
-             failure: str = "", bounds: Mapping[str, tuple[float, float]] | None = None) -> Discovery:
+def discover(
+    x: pd.DataFrame,
+    y: np.ndarray,
+    settings: DiscoverySettings,
+    *,
+    strategy: str = "",
+    failure: str = "",
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+) -> Discovery:
     """Find the region of parameter space where failures concentrate, with PRIM and CART.
 
     Parameters
@@ -376,13 +389,15 @@ def discover(x: pd.DataFrame, y: np.ndarray, settings: DiscoverySettings, *, str
         prim = Prim(values, y, threshold=_ACCEPT_ANY_BOX, peel_alpha=settings.peel_alpha, mass_min=settings.mass_min)
         found = prim.find_box()
     steps = found.peeling_trajectory
-    trajectory = pd.DataFrame({
-        "box": steps["id"].astype(np.int64).to_numpy(),
-        "coverage": steps["coverage"].astype(np.float64).to_numpy(),
-        "density": steps["density"].astype(np.float64).to_numpy(),
-        "mass": steps["mass"].astype(np.float64).to_numpy(),
-        "restricted": steps["res_dim"].astype(np.int64).to_numpy(),
-    })
+    trajectory = pd.DataFrame(
+        {
+            "box": steps["id"].astype(np.int64).to_numpy(),
+            "coverage": steps["coverage"].astype(np.float64).to_numpy(),
+            "density": steps["density"].astype(np.float64).to_numpy(),
+            "mass": steps["mass"].astype(np.float64).to_numpy(),
+            "restricted": steps["res_dim"].astype(np.int64).to_numpy(),
+        }
+    )
     chosen = _choose(trajectory, settings.threshold)
     box = _box_table(found.box_lims[chosen], prim.box_init, found.qp[chosen], ranges)
     leaves, text = _cart(values, y, settings.mass_min)
@@ -405,8 +420,9 @@ def discover(x: pd.DataFrame, y: np.ndarray, settings: DiscoverySettings, *, str
     )
 
 
-def discover_failures(study: Study, satisfied: pd.DataFrame, strategy: str, settings: DiscoverySettings,
-                      failure: str) -> Discovery:
+def discover_failures(
+    study: Study, satisfied: pd.DataFrame, strategy: str, settings: DiscoverySettings, failure: str
+) -> Discovery:
     """Scenario discovery for one strategy of a study: where does it not satisfice?
 
     Parameters

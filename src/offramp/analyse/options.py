@@ -40,7 +40,8 @@ class AnalyzeOptions(JobOptions):
 
     tables: Path | None = Field(None, description="write every table as Parquet into this directory")
     discover: tuple[str, ...] | None = Field(
-        None, description="explain the failures of these strategies (replaces the criteria's discovery.strategies)")
+        None, description="explain the failures of these strategies (replaces the criteria's discovery.strategies)"
+    )
     seed: int = Field(0, ge=0, lt=2**32, description="seed of the bootstraps, the extra trees and CART")
     progress: bool = Field(True, description="show a progress bar")
 

@@ -129,9 +129,17 @@ def outcome_spread(per_sample: pd.DataFrame, strategies: Sequence[str], outcomes
         for outcome in outcomes:
             values = mine[f"p_{outcome}"].to_numpy(np.float64)
             q = np.quantile(values, _QUANTILES) if len(values) else np.full(3, np.nan)
-            rows.append({"strategy": strategy, "outcome": outcome, "samples": len(values),
-                         "mean": float(values.mean()) if len(values) else np.nan,
-                         "p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])})
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "outcome": outcome,
+                    "samples": len(values),
+                    "mean": float(values.mean()) if len(values) else np.nan,
+                    "p10": float(q[0]),
+                    "p50": float(q[1]),
+                    "p90": float(q[2]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -157,8 +165,9 @@ def distributions(experiments: pd.DataFrame, strategies: Sequence[str]) -> pd.Da
     import pandas as pd
 
     regional = [c for c in experiments.columns if c.startswith("casualties_")]
-    quantities = [q for q in ("end_week", *COST_COLUMNS, *regional, "peak_tension", "escalations")
-                  if q in experiments.columns]
+    quantities = [
+        q for q in ("end_week", *COST_COLUMNS, *regional, "peak_tension", "escalations") if q in experiments.columns
+    ]
     rows = []
     for strategy in strategies:
         mine = experiments[experiments["strategy"] == strategy]
@@ -169,8 +178,13 @@ def distributions(experiments: pd.DataFrame, strategies: Sequence[str]) -> pd.Da
                 values = values[ended]
             if len(values):
                 q = np.quantile(values, _QUANTILES)
-                stats = {"mean": float(values.mean()), "p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2]),
-                         "max": float(values.max())}
+                stats = {
+                    "mean": float(values.mean()),
+                    "p10": float(q[0]),
+                    "p50": float(q[1]),
+                    "p90": float(q[2]),
+                    "max": float(values.max()),
+                }
             else:
                 stats = dict.fromkeys(("mean", "p10", "p50", "p90", "max"), np.nan)
             rows.append({"strategy": strategy, "quantity": quantity, "worlds": len(values), **stats})

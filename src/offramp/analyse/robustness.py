@@ -88,8 +88,9 @@ def sample_measures(experiments: pd.DataFrame, measures: Sequence[Measure] = ())
     out.insert(0, "replications", groups.size())
     out = out.reset_index()
     order = {name: i for i, name in enumerate(pd.unique(experiments["strategy"]))}
-    out = out.sort_values(["strategy", "sample"], key=lambda c: c.map(order) if c.name == "strategy" else c,
-                          kind="stable")
+    out = out.sort_values(
+        ["strategy", "sample"], key=lambda c: c.map(order) if c.name == "strategy" else c, kind="stable"
+    )
     return out.reset_index(drop=True)
 
 
@@ -153,8 +154,9 @@ def regret_table(per_sample: pd.DataFrame, criteria: Criteria, strategies: Seque
     long["best"] = best.reindex(long["sample"]).to_numpy()
     long["best_strategy"] = best_strategy.reindex(long["sample"]).to_numpy()
     order = {name: i for i, name in enumerate(strategies)}
-    long = long.sort_values(["strategy", "sample"], key=lambda c: c.map(order) if c.name == "strategy" else c,
-                            kind="stable")
+    long = long.sort_values(
+        ["strategy", "sample"], key=lambda c: c.map(order) if c.name == "strategy" else c, kind="stable"
+    )
     return long[["strategy", "sample", "objective", "best", "regret", "best_strategy"]].reset_index(drop=True)
 
 
@@ -210,18 +212,20 @@ def robustness_summary(per_sample: pd.DataFrame, criteria: Criteria, strategies:
         met = satisfied.loc[satisfied["strategy"] == strategy, "satisfices"].to_numpy()
         low, high = wilson_interval(met.sum(), len(met))
         r = mine["regret"].to_numpy()
-        rows.append({
-            "strategy": strategy,
-            "samples": len(mine),
-            "mean_objective": float(mine["objective"].mean()) if len(mine) else np.nan,
-            "mean_regret": float(r.mean()) if len(r) else np.nan,
-            "p90_regret": float(np.quantile(r, 0.9)) if len(r) else np.nan,
-            "max_regret": float(r.max()) if len(r) else np.nan,
-            "share_best": float(np.mean(r == 0)) if len(r) else np.nan,
-            "satisficing_share": float(met.mean()) if len(met) else np.nan,
-            "satisficing_low": float(low),
-            "satisficing_high": float(high),
-        })
+        rows.append(
+            {
+                "strategy": strategy,
+                "samples": len(mine),
+                "mean_objective": float(mine["objective"].mean()) if len(mine) else np.nan,
+                "mean_regret": float(r.mean()) if len(r) else np.nan,
+                "p90_regret": float(np.quantile(r, 0.9)) if len(r) else np.nan,
+                "max_regret": float(r.max()) if len(r) else np.nan,
+                "share_best": float(np.mean(r == 0)) if len(r) else np.nan,
+                "satisficing_share": float(met.mean()) if len(met) else np.nan,
+                "satisficing_low": float(low),
+                "satisficing_high": float(high),
+            }
+        )
     table = pd.DataFrame(rows)
     ranked = table.sort_values(["satisficing_share", "mean_regret"], ascending=[False, True], kind="stable")
     table["rank"] = pd.Series(np.arange(1, len(table) + 1), index=ranked.index)

@@ -91,11 +91,16 @@ SOBOL_COLUMNS: tuple[str, ...] = ("parameter", "S1", "S1_conf", "ST", "ST_conf")
 SENSITIVITY_COLUMNS: tuple[str, ...] = ("strategy", "method", "parameter", "S1", "S1_conf", "ST", "ST_conf", "score")
 
 
-
 def _check_seed(seed: object) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise InputError("seed", f"must be a whole number in [0, 2**32), got {seed!r}")
     return int(seed)
+
+
+def _check_num_resamples(num_resamples: object) -> int:
+    if isinstance(num_resamples, bool) or not isinstance(num_resamples, (int, np.integer)) or num_resamples < 2:
+        raise InputError("num_resamples", f"must be a whole number >= 2, got {num_resamples!r}")
+    return int(num_resamples)
 
 
 def _salib_seed(seed: int) -> int:
@@ -164,8 +169,7 @@ def sobol_indices(
         if name not in bounds:
             raise InputError("bounds", f"no range for parameter {name!r}")
     seed = _check_seed(seed)
-    if isinstance(num_resamples, bool) or not isinstance(num_resamples, (int, np.integer)) or num_resamples < 2:
-        raise InputError("num_resamples", f"must be a whole number >= 2, got {num_resamples!r}")
+    num_resamples = _check_num_resamples(num_resamples)
     if not 0.0 < conf_level < 1.0:
         raise InputError("conf_level", f"must be within (0, 1), got {conf_level!r}")
     y = np.asarray(values, dtype=np.float64)
@@ -174,13 +178,18 @@ def sobol_indices(
     step = 2 * d + 2 if second_order else d + 2
     if y.size == 0 or y.size % step:
         layout = "N (2D + 2), second order" if second_order else "N (D + 2)"
-        raise InputError("values", f"Sobol indices need {layout} values in the design's order; with D = {d} "
-                                   f"parameters that is a multiple of {step}, got {y.size}")
+        raise InputError(
+            "values",
+            f"Sobol indices need {layout} values in the design's order; with D = {d} "
+            f"parameters that is a multiple of {step}, got {y.size}",
+        )
     missing = int(np.isnan(y).sum())
     if missing:
         raise InputError("values", f"Sobol indices need every sample of the design; {missing} of {y.size} are missing")
     if not np.isfinite(y).all():
-        raise InputError("values", f"Sobol indices need finite values; {int(np.isinf(y).sum())} of {y.size} are infinite")
+        raise InputError(
+            "values", f"Sobol indices need finite values; {int(np.isinf(y).sum())} of {y.size} are infinite"
+        )
 
     # Each block of `step` rows is A, AB_1 .. AB_D, (BA_1 .. BA_D,) B; the variance the
     # indices are shares of is estimated from the A and B rows alone (choice 2).
@@ -193,8 +202,14 @@ def sobol_indices(
         return table
 
     problem = {"num_vars": d, "names": parameters, "bounds": [[float(v) for v in bounds[p]] for p in parameters]}
-    result = sobol.analyze(problem, y, calc_second_order=bool(second_order), num_resamples=int(num_resamples),
-                           conf_level=float(conf_level), seed=_salib_seed(seed))
+    result = sobol.analyze(
+        problem,
+        y,
+        calc_second_order=bool(second_order),
+        num_resamples=int(num_resamples),
+        conf_level=float(conf_level),
+        seed=_salib_seed(seed),
+    )
     return pd.DataFrame({"parameter": parameters, **{c: np.asarray(result[c], np.float64) for c in SOBOL_COLUMNS[1:]}})
 
 
@@ -241,8 +256,9 @@ def feature_scores(x: pd.DataFrame, y: np.ndarray, *, seed: int = 0) -> pd.DataF
     target = target.astype(np.float64)
     if not np.isfinite(target).all():
         bad = int((~np.isfinite(target)).sum())
-        raise InputError("y", f"feature scoring needs a value for every sample; {bad} of {len(target)} are missing "
-                              "or infinite")
+        raise InputError(
+            "y", f"feature scoring needs a value for every sample; {bad} of {len(target)} are missing or infinite"
+        )
     parameters = [str(c) for c in x.columns]
     if np.ptp(target) == 0.0:
         table = pd.DataFrame({"parameter": parameters, "score": np.full(len(parameters), np.nan)})
@@ -251,20 +267,19 @@ def feature_scores(x: pd.DataFrame, y: np.ndarray, *, seed: int = 0) -> pd.DataF
 
     require_ema("feature scoring")
     from ema_workbench.analysis import feature_scoring as scoring
-    from ema_workbench.analysis.scenario_discovery_util import RuleInductionType as mode
+    from ema_workbench.analysis.scenario_discovery_util import RuleInductionType
 
     is_binary = bool(np.isin(target, (0.0, 1.0)).all())
     scores, _ = scoring.get_ex_feature_scores(
         x.reset_index(drop=True),
         target.astype(np.int64) if is_binary else target,
-        mode=mode.CLASSIFICATION if is_binary else mode.REGRESSION,
+        mode=RuleInductionType.CLASSIFICATION if is_binary else RuleInductionType.REGRESSION,
         # EMA's default round(D / 3) is 0 for one parameter, which scikit-learn refuses (choice 5).
-        max_features=max(1, int(round(x.shape[1] / 3))),
+        max_features=max(1, round(x.shape[1] / 3)),
         oob_score=False,
         random_state=seed,
     )
-    table = pd.DataFrame({"parameter": [str(p) for p in scores.index],
-                          "score": scores.iloc[:, 0].to_numpy(np.float64)})
+    table = pd.DataFrame({"parameter": [str(p) for p in scores.index], "score": scores.iloc[:, 0].to_numpy(np.float64)})
     # Re-sort in column order first, so ties do not depend on EMA's sort.
     table["_column"] = table["parameter"].map({p: i for i, p in enumerate(parameters)})
     table = table.sort_values(["score", "_column"], ascending=[False, True], kind="stable")
@@ -273,8 +288,14 @@ def feature_scores(x: pd.DataFrame, y: np.ndarray, *, seed: int = 0) -> pd.DataF
 
 def _empty_rows(strategy: str, method: str, parameters: Sequence[str]) -> pd.DataFrame:
     nan = np.full(len(parameters), np.nan)
-    return pd.DataFrame({"strategy": strategy, "method": method, "parameter": list(parameters),
-                         **{c: nan for c in SENSITIVITY_COLUMNS[3:]}})
+    return pd.DataFrame(
+        {
+            "strategy": strategy,
+            "method": method,
+            "parameter": list(parameters),
+            **dict.fromkeys(SENSITIVITY_COLUMNS[3:], nan),
+        }
+    )
 
 
 def sensitivity(
@@ -332,13 +353,15 @@ def sensitivity(
     notes: dict[str, str] = {}
     for strategy in strategies:
         if strategy not in study.strategies:
-            raise InputError("strategies", f"{strategy!r} is not one of the study's strategies "
-                                           f"({', '.join(study.strategies)})")
+            raise InputError(
+                "strategies", f"{strategy!r} is not one of the study's strategies ({', '.join(study.strategies)})"
+            )
         rows = per_sample.loc[per_sample["strategy"] == strategy, ["sample", key]].sort_values("sample", kind="stable")
         samples = rows["sample"].to_numpy(np.int64)
         if len(np.unique(samples)) != len(samples):
-            raise InputError("per_sample", f"strategy {strategy!r} has a sample more than once; "
-                                           "give one row per (strategy, sample)")
+            raise InputError(
+                "per_sample", f"strategy {strategy!r} has a sample more than once; give one row per (strategy, sample)"
+            )
         y = rows[key].to_numpy(np.float64)
         defined = ~np.isnan(y)  # a sample whose measure is undefined counts as missing (choice 1)
         samples, y = samples[defined], y[defined]
@@ -353,14 +376,22 @@ def sensitivity(
             table["score"] = np.nan
         else:
             if study.design == "sobol":
-                notes[strategy] = (f"sobol design, but {study.samples - len(y)} of {study.samples} samples are "
-                                   "missing or undefined: feature scores instead")
+                notes[strategy] = (
+                    f"sobol design, but {study.samples - len(y)} of {study.samples} samples are "
+                    "missing or undefined: feature scores instead"
+                )
             unknown = np.setdiff1d(samples, design.index.to_numpy())
             if len(unknown):
                 raise InputError("per_sample", f"sample {int(unknown[0])} is not among the study's experiments")
             scores = feature_scores(design.loc[samples, parameters], y, seed=seed)
-            table = pd.DataFrame({"method": "feature_scoring", "parameter": scores["parameter"],
-                                  **{c: np.nan for c in SOBOL_COLUMNS[1:]}, "score": scores["score"]})
+            table = pd.DataFrame(
+                {
+                    "method": "feature_scoring",
+                    "parameter": scores["parameter"],
+                    **dict.fromkeys(SOBOL_COLUMNS[1:], np.nan),
+                    "score": scores["score"],
+                }
+            )
             table.attrs = scores.attrs
         if "note" in table.attrs:
             notes[strategy] = table.attrs["note"]
@@ -370,6 +401,10 @@ def sensitivity(
     if blocks:
         out = pd.concat(blocks, ignore_index=True)[list(SENSITIVITY_COLUMNS)]
     else:
-        out = pd.DataFrame({c: pd.Series(dtype=str if c in ("strategy", "method", "parameter") else np.float64)
-                            for c in SENSITIVITY_COLUMNS})
+        out = pd.DataFrame(
+            {
+                c: pd.Series(dtype=str if c in ("strategy", "method", "parameter") else np.float64)
+                for c in SENSITIVITY_COLUMNS
+            }
+        )
     return out, notes

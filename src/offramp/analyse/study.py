@@ -183,12 +183,17 @@ class Study:
         design = dict(data.get("design", {}))
         parameters = tuple(design.get("parameters", ()))
         claims = tuple(
-            Claim(claim_id, section.claim, {p: _float_pair(r) for p, r in section.essay.items()},
-                  {p: _float_pair(r) for p, r in section.sceptic.items()})
+            Claim(
+                claim_id,
+                section.claim,
+                {p: _float_pair(r) for p, r in section.essay.items()},
+                {p: _float_pair(r) for p, r in section.sceptic.items()},
+            )
             for claim_id, section in sorted(scenario.claims.items(), key=lambda item: int(item[0][1:]))
         )
-        bounds = {path: _float_pair(scenario.uncertainties[path]) for path in parameters
-                  if path in scenario.uncertainties}
+        bounds = {
+            path: _float_pair(scenario.uncertainties[path]) for path in parameters if path in scenario.uncertainties
+        }
         for path in parameters:
             if path not in bounds:  # a claims design's parameter outside the uncertainties
                 column = frame[path]

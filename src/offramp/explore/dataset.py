@@ -35,20 +35,39 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offramp.errors import InputError
 from offramp.run.record import write_bytes_atomic
 
-__all__ = ["CHUNKS", "FORMAT", "MANIFEST", "QUARANTINE", "ChunkRead", "ChunkSpec", "Manifest", "aggregate",
-           "chunk_path", "chunk_table_bytes", "load", "load_counting", "quarantine_chunk", "read_chunk", "read_manifest",
-           "valid_chunks", "write_bytes_atomic", "write_manifest"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "CHUNKS",
+    "FORMAT",
+    "MANIFEST",
+    "QUARANTINE",
+    "ChunkRead",
+    "ChunkSpec",
+    "Manifest",
+    "aggregate",
+    "chunk_path",
+    "chunk_table_bytes",
+    "load",
+    "load_counting",
+    "quarantine_chunk",
+    "read_chunk",
+    "read_manifest",
+    "valid_chunks",
+    "write_bytes_atomic",
+    "write_manifest",
+]
 
 MANIFEST = "manifest.json"
 CHUNKS = "chunks"
@@ -185,8 +204,9 @@ def read_manifest(directory: str | Path, option: str = "directory") -> Manifest:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(option, f"{path}: not an {FORMAT} manifest")
     try:
-        chunks = tuple(ChunkSpec(int(c["id"]), str(c["strategy"]), int(c["start"]), int(c["stop"]))
-                       for c in data["chunks"])
+        chunks = tuple(
+            ChunkSpec(int(c["id"]), str(c["strategy"]), int(c["start"]), int(c["stop"])) for c in data["chunks"]
+        )
         if not isinstance(data["identity"], dict) or not isinstance(data["run_key"], str):
             raise TypeError("identity and run_key")
         list(data["strategies"])
@@ -195,7 +215,7 @@ def read_manifest(directory: str | Path, option: str = "directory") -> Manifest:
     return Manifest(data=data, chunks=chunks)
 
 
-def _digest(frame) -> str:
+def _digest(frame: pd.DataFrame) -> str:
     """SHA-256 of a chunk's column names and row hashes (pandas' stable value hashes)."""
     import pandas as pd
 
@@ -204,7 +224,7 @@ def _digest(frame) -> str:
     return digest.hexdigest()
 
 
-def chunk_table_bytes(frame, run: str, chunk: ChunkSpec) -> bytes:
+def chunk_table_bytes(frame: pd.DataFrame, run: str, chunk: ChunkSpec) -> bytes:
     """A chunk's rows as Parquet bytes, with page checksums and the run's key in the
     schema metadata (choice 2).
 
@@ -224,8 +244,12 @@ def chunk_table_bytes(frame, run: str, chunk: ChunkSpec) -> bytes:
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    metadata = {b"offramp.run_key": run.encode(), b"offramp.chunk": str(chunk.id).encode(),
-                b"offramp.rows": str(chunk.rows).encode(), b"offramp.digest": _digest(frame).encode()}
+    metadata = {
+        b"offramp.run_key": run.encode(),
+        b"offramp.chunk": str(chunk.id).encode(),
+        b"offramp.rows": str(chunk.rows).encode(),
+        b"offramp.digest": _digest(frame).encode(),
+    }
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, write_page_checksum=True)
@@ -302,8 +326,10 @@ def read_chunk(directory: str | Path, manifest: Manifest, chunk: ChunkSpec) -> C
     if found_key != manifest.run_key.encode():
         return _damaged("written by another run (its run key is not the manifest's)")
     if metadata.get(b"offramp.chunk") != str(chunk.id).encode():
-        return _damaged(f"its metadata names chunk {metadata.get(b'offramp.chunk', b'(none)').decode(errors='replace')}, "
-                        f"not chunk {chunk.id}")
+        return _damaged(
+            f"its metadata names chunk {metadata.get(b'offramp.chunk', b'(none)').decode(errors='replace')}, "
+            f"not chunk {chunk.id}"
+        )
     if table.num_rows != chunk.rows:
         return _damaged(f"{table.num_rows} rows; the chunk has {chunk.rows}")
     if "world" not in table.column_names or "strategy" not in table.column_names:
@@ -373,10 +399,12 @@ def quarantine_chunk(directory: str | Path, chunk: ChunkSpec, problem: str) -> P
         copy += 1
         target = folder / f"{stem}.{copy}{suffix}"
     # Both paths are inside the run's directory: one file system, so the move is a rename.
-    os.rename(source, target)
+    source.rename(target)
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    line = f"{chunk.file} (chunk {chunk.id}, {chunk.strategy}, worlds {chunk.start}..{chunk.stop - 1}): " \
-           f"{' '.join(problem.split())}; moved here by resume at {when}\n"
+    line = (
+        f"{chunk.file} (chunk {chunk.id}, {chunk.strategy}, worlds {chunk.start}..{chunk.stop - 1}): "
+        f"{' '.join(problem.split())}; moved here by resume at {when}\n"
+    )
     write_bytes_atomic(_reason_path(target), line.encode())
     return target
 
@@ -385,7 +413,7 @@ def _reason_path(path: Path) -> Path:
     return path.with_name(path.name + ".reason.txt")
 
 
-def load(directory: str | Path):
+def load(directory: str | Path) -> pd.DataFrame:
     """The experiments of an ``offramp explore`` directory as one DataFrame.
 
     Only valid chunk files are read (a truncated, corrupted or foreign file is skipped,
@@ -407,13 +435,16 @@ def load(directory: str | Path):
     """
     frame, missing, total = load_counting(directory)
     if missing:
-        warnings.warn(f"{directory}: {missing} of {total} chunks are missing or invalid; "
-                      "their experiments are not in the table (complete them with --resume)",
-                      UserWarning, stacklevel=2)
+        warnings.warn(
+            f"{directory}: {missing} of {total} chunks are missing or invalid; "
+            "their experiments are not in the table (complete them with --resume)",
+            UserWarning,
+            stacklevel=2,
+        )
     return frame
 
 
-def load_counting(directory: str | Path, option: str = "directory"):
+def load_counting(directory: str | Path, option: str = "directory") -> tuple[pd.DataFrame, int, int]:
     """:func:`load`'s table, with how many of the manifest's chunks were missing or invalid.
 
     Parameters
@@ -442,8 +473,9 @@ def load_counting(directory: str | Path, option: str = "directory"):
         return pd.DataFrame(columns=list(KEY_COLUMNS)), missing, len(manifest.chunks)
     frame = pd.concat(frames, ignore_index=True)
     order = {name: i for i, name in enumerate(manifest.strategies)}
-    frame = frame.sort_values(["strategy", "world"], key=lambda c: c.map(order) if c.name == "strategy" else c,
-                              kind="stable")
+    frame = frame.sort_values(
+        ["strategy", "world"], key=lambda c: c.map(order) if c.name == "strategy" else c, kind="stable"
+    )
     return frame.reset_index(drop=True), missing, len(manifest.chunks)
 
 
@@ -451,7 +483,7 @@ _OUTCOMES = ("settlement", "insider_removal", "uprising", "direct_conflict", "on
 _MEANS = ("end_week", "war_deaths", "periphery_casualties", "peak_tension", "purges", "defections", "attributions")
 
 
-def aggregate(frame):
+def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     """Per (sample, strategy): outcome shares over the replications, and means.
 
     Computed on demand from :func:`load`'s table, so the dataset keeps every number and

@@ -142,13 +142,20 @@ class Design:
             Hex digest; equal digests mean the same design, bit for bit.
         """
         digest = hashlib.sha256()
-        header = {"name": self.name, "settings": self.settings, "seed": self.seed,
-                  "columns": [str(c) for c in self.samples.columns], "rows": len(self.samples)}
+        header = {
+            "name": self.name,
+            "settings": self.settings,
+            "seed": self.seed,
+            "columns": [str(c) for c in self.samples.columns],
+            "rows": len(self.samples),
+        }
         digest.update(json.dumps(header, sort_keys=True).encode("utf-8"))
         digest.update(np.ascontiguousarray(self.samples.to_numpy(np.float64)).tobytes())
         if self.claims is not None:
-            sides = {"columns": [str(c) for c in self.claims.columns],
-                     "sides": [[str(v) for v in row] for row in self.claims.to_numpy()]}
+            sides = {
+                "columns": [str(c) for c in self.claims.columns],
+                "sides": [[str(v) for v in row] for row in self.claims.to_numpy()],
+            }
             digest.update(json.dumps(sides).encode("utf-8"))
         return digest.hexdigest()
 
@@ -197,8 +204,10 @@ def _dimension(scenario: Scenario, where: str, path: str, low: float, high: floa
 
 
 def _uncertainty_dimensions(scenario: Scenario) -> list[_Dimension]:
-    return [_dimension(scenario, f"uncertainties.{path}", path, low, high)
-            for path, (low, high) in scenario.uncertainties.items()]
+    return [
+        _dimension(scenario, f"uncertainties.{path}", path, low, high)
+        for path, (low, high) in scenario.uncertainties.items()
+    ]
 
 
 def _scale(
@@ -248,8 +257,11 @@ def _frame(values: np.ndarray, dimensions: list[_Dimension]) -> pd.DataFrame:
 
 
 def _arrays(dimensions: list[_Dimension]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (np.array([d.low for d in dimensions]), np.array([d.high for d in dimensions]),
-            np.array([d.is_integer for d in dimensions], bool))
+    return (
+        np.array([d.low for d in dimensions]),
+        np.array([d.high for d in dimensions]),
+        np.array([d.is_integer for d in dimensions], bool),
+    )
 
 
 def _need_uncertainties(scenario: Scenario, name: str) -> list[_Dimension]:
@@ -269,8 +281,11 @@ def _sobol(scenario: Scenario, samples: int, seed: int, second_order: bool) -> t
     from SALib.sample import sobol
 
     if samples & (samples - 1):
-        raise InputError("--samples", f"the sobol design needs a power of two (e.g. {1 << samples.bit_length() - 1} "
-                                      f"or {1 << samples.bit_length()}), got {samples}")
+        raise InputError(
+            "--samples",
+            f"the sobol design needs a power of two (e.g. {1 << samples.bit_length() - 1} "
+            f"or {1 << samples.bit_length()}), got {samples}",
+        )
     dimensions = _need_uncertainties(scenario, "sobol")
     unit = sobol.sample(_unit_problem(len(dimensions)), samples, calc_second_order=second_order, seed=seed)
     return _frame(_scale(unit, *_arrays(dimensions), grid=False), dimensions), _problem(dimensions)
@@ -288,8 +303,11 @@ def _factorial(scenario: Scenario, levels: int) -> tuple[pd.DataFrame, dict]:
     dimensions = _need_uncertainties(scenario, "factorial")
     rows = levels ** len(dimensions)
     if rows > _FACTORIAL_LIMIT:
-        raise InputError("--design", f"factorial: {levels}**{len(dimensions)} = {rows:,} grid points is more than "
-                                     f"{_FACTORIAL_LIMIT:,}; use lhs, or fewer levels or uncertainties")
+        raise InputError(
+            "--design",
+            f"factorial: {levels}**{len(dimensions)} = {rows:,} grid points is more than "
+            f"{_FACTORIAL_LIMIT:,}; use lhs, or fewer levels or uncertainties",
+        )
     unit = np.linspace(0.0, 1.0, levels)
     axes = []
     for d in dimensions:
@@ -316,9 +334,12 @@ def _combination_ranges(
             if path in named_by:
                 low, high = max(low, ranges[path][0]), min(high, ranges[path][1])
                 if low > high:
-                    raise InputError("--design", f"claims: claims.{claim_id}.{side}.{path} does not overlap "
-                                     f"{' and '.join(named_by[path])}, so that combination of sides is empty "
-                                     "(the claims design needs every combination)")
+                    raise InputError(
+                        "--design",
+                        f"claims: claims.{claim_id}.{side}.{path} does not overlap "
+                        f"{' and '.join(named_by[path])}, so that combination of sides is empty "
+                        "(the claims design needs every combination)",
+                    )
             ranges[path] = (low, high)
             named_by.setdefault(path, []).append(f"claims.{claim_id}.{side}")
     return ranges

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -46,14 +47,37 @@ from offramp.explore.designs import is_integer_parameter
 from offramp.model.world import Outcome
 from offramp.scenario.schema import Scenario
 
+if TYPE_CHECKING:
+    from ema_workbench import Model
+
+    from offramp.model.coercer import Strategy
+
 __all__ = ["ema_model", "ema_name", "SHARE_OUTCOMES", "MEAN_OUTCOMES"]
 
 #: Outcomes that are the share of the replications ending in that state.
 SHARE_OUTCOMES: tuple[str, ...] = tuple(outcome.label for outcome in Outcome)
 #: Outcomes that are means over the replications of the runner's column of that name.
 MEAN_OUTCOMES: tuple[str, ...] = (
-    "end_week", "war_deaths", "periphery_casualties", "peak_tension", "final_resolve", "final_war_capacity",
+    "end_week",
+    "war_deaths",
+    "periphery_casualties",
+    "peak_tension",
+    "final_resolve",
+    "final_war_capacity",
 )
+
+
+def _check_whole(where: str, value: object, low: int, high: int | None = None) -> int:
+    """``value`` as an int, or an InputError naming ``where`` (bools and fractions are refused)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < low
+        or (high is not None and value > high)
+    ):
+        span = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise InputError(where, f"must be a whole number {span}, got {value!r}")
+    return int(value)
 
 
 def ema_name(path: str) -> str:
@@ -92,7 +116,7 @@ class _Experiment:
             self._cache["scenario"] = Scenario.model_validate_json(self.scenario_json)
         return self._cache["scenario"]
 
-    def _strategy(self, name: str):
+    def _strategy(self, name: str) -> Strategy:
         from offramp.scenario.translate import build_strategies
 
         key = ("strategy", name)
@@ -100,7 +124,7 @@ class _Experiment:
             self._cache[key] = build_strategies(self._scenario(), [name])[name]
         return self._cache[key]
 
-    def __call__(self, **values) -> dict[str, float]:
+    def __call__(self, **values: float | str) -> dict[str, float]:
         from offramp.run.runner import run_worlds
         from offramp.scenario.translate import to_params
 
@@ -108,8 +132,11 @@ class _Experiment:
         name = str(values["strategy"])
         overrides = {path: np.full(self.replications, float(values[path])) for path in self.paths}
         columns = run_worlds(
-            to_params(scenario, self.replications, overrides), self._strategy(name), name,
-            np.arange(self.replications), self.seed,
+            to_params(scenario, self.replications, overrides),
+            self._strategy(name),
+            name,
+            np.arange(self.replications),
+            self.seed,
         )
         results = {label: float(np.mean(columns["outcome"] == label)) for label in SHARE_OUTCOMES}
         results.update({column: float(np.mean(columns[column])) for column in MEAN_OUTCOMES})
@@ -122,7 +149,7 @@ def ema_model(
     seed: int = 0,
     horizon_weeks: int | None = None,
     strategies: Sequence[str] | None = None,
-):
+) -> Model:
     """An EMA Workbench model of a scenario (see the module's choices).
 
     Parameters
@@ -152,19 +179,15 @@ def ema_model(
 
     from offramp.scenario.translate import build_strategies
 
-    for where, value, low in (("replications", replications, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise InputError(where, f"must be a whole number >= {low}, got {value!r}")
+    _check_whole("replications", replications, 1)
+    _check_whole("seed", seed, 0)
     if horizon_weeks is not None:
         field = type(scenario.scenario).model_fields["horizon_weeks"]
         limits = {bound: getattr(c, bound) for c in field.metadata for bound in ("ge", "le") if hasattr(c, bound)}
-        low, high = limits["ge"], limits["le"]  # the schema's range, so the two cannot disagree
-        if isinstance(horizon_weeks, bool) or not isinstance(horizon_weeks, (int, np.integer)) or not (
-            low <= horizon_weeks <= high
-        ):
-            raise InputError("horizon_weeks", f"must be a whole number in [{low}, {high}], got {horizon_weeks!r}")
+        # The schema's range, so the two cannot disagree.
+        horizon = _check_whole("horizon_weeks", horizon_weeks, limits["ge"], limits["le"])
         data = scenario.model_dump(mode="json")
-        data["scenario"]["horizon_weeks"] = int(horizon_weeks)
+        data["scenario"]["horizon_weeks"] = horizon
         scenario = Scenario.model_validate(data)
     names = list(build_strategies(scenario, list(strategies) if strategies else None))
     paths = tuple(scenario.uncertainties)
@@ -173,7 +196,9 @@ def ema_model(
     for path in paths:
         lower, upper = scenario.uncertainties[path]
         if is_integer_parameter(scenario, path):
-            uncertainties.append(IntegerParameter(ema_name(path), math.ceil(lower), math.floor(upper), variable_name=path))
+            uncertainties.append(
+                IntegerParameter(ema_name(path), math.ceil(lower), math.floor(upper), variable_name=path)
+            )
         else:
             uncertainties.append(RealParameter(ema_name(path), float(lower), float(upper), variable_name=path))
     model.uncertainties = uncertainties

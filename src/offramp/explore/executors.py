@@ -39,14 +39,28 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from offramp.errors import OfframpError, OptionError
 from offramp.explore.dataset import KEY_COLUMNS, ChunkSpec, chunk_path, chunk_table_bytes, write_bytes_atomic
 from offramp.explore.options import EXECUTORS
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
+
+    import pandas as pd
+    from distributed import Client
+
+    from offramp.model.coercer import Strategy
+    from offramp.scenario.schema import Scenario
+
+_Item = TypeVar("_Item")
 
 __all__ = [
     "EXECUTORS",
@@ -131,20 +145,20 @@ class ChunkDone:
 
 
 @functools.lru_cache(maxsize=4)
-def _scenario(text: str, name: str):
+def _scenario(text: str, name: str) -> Scenario:
     from offramp.scenario.load import parse_scenario
 
     return parse_scenario(text, name)
 
 
 @functools.lru_cache(maxsize=32)
-def _strategy(text: str, name: str, strategy: str):
+def _strategy(text: str, name: str, strategy: str) -> Strategy:
     from offramp.scenario.translate import build_strategies
 
     return build_strategies(_scenario(text, name), [strategy])[strategy]
 
 
-def chunk_frame(task: ChunkTask):
+def chunk_frame(task: ChunkTask) -> pd.DataFrame:
     """Run a chunk's experiments and return its rows.
 
     Parameters
@@ -170,15 +184,18 @@ def chunk_frame(task: ChunkTask):
 
     overrides = {path: values[:, j] for j, path in enumerate(task.parameters)}
     outcomes = run_worlds(to_params(scenario, worlds.size, overrides), strategy, task.chunk.strategy, worlds, task.seed)
-    columns = {"sample": sample, "replication": replication, "world": worlds,
-               "strategy": outcomes["strategy"], "seed": outcomes["seed"]}
+    columns = {
+        "sample": sample,
+        "replication": replication,
+        "world": worlds,
+        "strategy": outcomes["strategy"],
+        "seed": outcomes["seed"],
+    }
     for j, path in enumerate(task.parameters):
         columns[path] = values[:, j].astype(np.float64)
     for j, claim in enumerate(task.claims):
         columns[f"claims.{claim}"] = task.sides[sample - task.first_sample, j].astype(object)
-    for name, column in outcomes.items():
-        if name not in KEY_COLUMNS:
-            columns[name] = column
+    columns |= {name: column for name, column in outcomes.items() if name not in KEY_COLUMNS}
     return pd.DataFrame(columns)
 
 
@@ -206,7 +223,7 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _context():
+def _context() -> BaseContext:
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
@@ -217,7 +234,7 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def _stop_workers(pool) -> None:
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """Stop a process pool at once: cancel what is queued, end the running workers."""
     pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
@@ -248,7 +265,7 @@ def run_local(tasks: Iterable[ChunkTask], workers: int, on_done: Callable[[Chunk
 
     pending = iter(tasks)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_ignore_sigint)
-    running: set = set()
+    running: set[Future[ChunkDone]] = set()
     try:
         for task in _take(pending, workers * _WINDOW_PER_WORKER):
             running.add(pool.submit(run_chunk, task))
@@ -258,9 +275,11 @@ def run_local(tasks: Iterable[ChunkTask], workers: int, on_done: Callable[[Chunk
                 try:
                     done = future.result()
                 except BrokenProcessPool:
-                    raise OfframpError("a worker process died (out of memory, or a script calling explore() "
-                                       "without an `if __name__ == '__main__':` guard); finished chunks are kept: "
-                                       "run again with --resume") from None
+                    raise OfframpError(
+                        "a worker process died (out of memory, or a script calling explore() "
+                        "without an `if __name__ == '__main__':` guard); finished chunks are kept: "
+                        "run again with --resume"
+                    ) from None
                 on_done(done)
                 for task in _take(pending, 1):
                     running.add(pool.submit(run_chunk, task))
@@ -270,8 +289,8 @@ def run_local(tasks: Iterable[ChunkTask], workers: int, on_done: Callable[[Chunk
     pool.shutdown(wait=True)
 
 
-def _take(iterator: Iterator, count: int) -> list:
-    taken = []
+def _take(iterator: Iterator[_Item], count: int) -> list[_Item]:
+    taken: list[_Item] = []
     for _ in range(count):
         item = next(iterator, None)
         if item is None:
@@ -280,7 +299,7 @@ def _take(iterator: Iterator, count: int) -> list:
     return taken
 
 
-def _import_distributed():
+def _import_distributed() -> ModuleType:
     try:
         import distributed
     except ImportError:
@@ -288,7 +307,7 @@ def _import_distributed():
     return distributed
 
 
-def malloc_trim_is_set(client) -> bool:
+def malloc_trim_is_set(client: Client) -> bool:
     """Whether any worker of a cluster runs with ``MALLOC_TRIM_THRESHOLD_`` set (choice 5).
 
     Parameters
@@ -302,7 +321,7 @@ def malloc_trim_is_set(client) -> bool:
     """
     try:
         settings = client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a check of speed never stops a run, whatever the cluster raises
         return False
     return any(value is not None for value in settings.values())
 
@@ -315,13 +334,16 @@ def warn_malloc_trim(stacklevel: int) -> None:
     stacklevel : int
         As for :func:`warnings.warn`, counted from the caller.
     """
-    warnings.warn("Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows NumPy-heavy chunks "
-                  "(about 1.7x measured); see docs/exploration.md, 'Dask clusters'",
-                  PerformanceWarning, stacklevel=stacklevel + 1)
+    warnings.warn(
+        "Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows NumPy-heavy chunks "
+        "(about 1.7x measured); see docs/exploration.md, 'Dask clusters'",
+        PerformanceWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 @contextmanager
-def dask_client(scheduler: str | None, workers: int) -> Iterator:
+def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
     """A Dask client for the run: on ``scheduler``, or on a local cluster made for it.
 
     Parameters
@@ -343,16 +365,19 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator:
     if scheduler is None:
         # Choice 5: unset Dask's MALLOC_TRIM_THRESHOLD_ in the workers this cluster spawns.
         with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None)
+            cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
         client = distributed.Client(cluster)
     else:
         try:
             client = distributed.Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as error:
-            raise OptionError("scheduler", f"cannot reach a Dask scheduler at {scheduler} "
-                                           f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
-                              ) from None
+            raise OptionError(
+                "scheduler",
+                f"cannot reach a Dask scheduler at {scheduler} "
+                f"({str(error).splitlines()[0] if str(error) else type(error).__name__})",
+            ) from None
     try:
         yield client
     finally:
@@ -361,7 +386,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator:
             cluster.close()
 
 
-def run_dask(tasks: Iterable[ChunkTask], client, on_done: Callable[[ChunkDone], None]) -> None:
+def run_dask(tasks: Iterable[ChunkTask], client: Client, on_done: Callable[[ChunkDone], None]) -> None:
     """Run chunks on a Dask cluster, calling ``on_done`` in the driver as each arrives.
 
     Parameters
@@ -398,8 +423,7 @@ def run_dask(tasks: Iterable[ChunkTask], client, on_done: Callable[[ChunkDone], 
                 submit(task)
     except BaseException:
         if futures:
-            try:
-                client.cancel(list(futures), force=True)
-            except Exception:  # noqa: BLE001  (best effort while stopping)
-                pass
+            # Best effort while stopping: the error being raised is the one to report.
+            with suppress(Exception):
+                client.cancel(list(futures), force=True)  # type: ignore[no-untyped-call]  # unannotated in distributed
         raise

@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -72,6 +72,9 @@ from offramp.run.progress import progress_bar
 from offramp.scenario.load import ScenarioSource, load_scenario
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from distributed import Client
+
     from offramp.explore.designs import Design
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "ExploreInterrupted", "ExploreResult", "explore", "plan_chunks"]
@@ -163,8 +166,10 @@ def plan_chunks(worlds: int, strategies: Sequence[str], chunk_size: int) -> list
     list of ChunkSpec
     """
     pairs = [(worlds_range, strategy) for worlds_range in world_chunks(worlds, chunk_size) for strategy in strategies]
-    return [ChunkSpec(number, strategy, worlds_range.start, worlds_range.stop)
-            for number, (worlds_range, strategy) in enumerate(pairs)]
+    return [
+        ChunkSpec(number, strategy, worlds_range.start, worlds_range.stop)
+        for number, (worlds_range, strategy) in enumerate(pairs)
+    ]
 
 
 def _make_design(source: ScenarioSource, name: str, samples: int, seed: int) -> Design:
@@ -182,7 +187,11 @@ def _make_design(source: ScenarioSource, name: str, samples: int, seed: int) -> 
         raise OptionError("design", str(error)) from None
 
 
-def _jsonable(value):
+#: What the manifest's JSON holds.
+_Json = None | str | int | float | bool | list["_Json"] | dict[str, "_Json"]
+
+
+def _jsonable(value: object) -> _Json:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -232,7 +241,7 @@ def _default_workers() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
-def _design_bytes(samples_frame, claims_frame) -> bytes:
+def _design_bytes(samples_frame: pd.DataFrame, claims_frame: pd.DataFrame | None) -> bytes:
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -248,7 +257,7 @@ def _design_bytes(samples_frame, claims_frame) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _default(name: str):
+def _default(name: str) -> Any:  # Any: each option has its own type (int, str, ...)
     """An option's default, from :class:`ExploreOptions` (defaults live in one place)."""
     return ExploreOptions.model_fields[name].default
 
@@ -256,7 +265,7 @@ def _default(name: str):
 def explore(
     scenario: str | Path | ScenarioSource,
     *,
-    out: str | Path,
+    out: str | Path | None,
     design: str = _default("design"),
     samples: int = _default("samples"),
     replications: int = _default("replications"),
@@ -280,7 +289,9 @@ def explore(
         The scenario file (TOML); its ``[uncertainties]`` and ``[claims]`` define the design.
     out : str or Path
         The run's directory: ``manifest.json``, ``design.parquet`` and ``chunks/`` (and
-        ``quarantine/`` once a resume has set damaged chunk files aside).
+        ``quarantine/`` once a resume has set damaged chunk files aside). Required: None
+        (the command line without ``--out``) is refused with :class:`~offramp.errors.OptionError`, as
+        ExploreOptions says.
     design : str
         The design's name (``offramp.explore.designs.DESIGNS``: lhs, sobol, morris,
         factorial, claims).
@@ -325,8 +336,17 @@ def explore(
         Ctrl-C: pending chunks were cancelled and finished ones kept.
     """
     options = ExploreOptions.check(
-        design=design, samples=samples, replications=replications, seed=seed, out=out, strategy=strategy,
-        workers=workers, chunk_size=chunk_size, executor=executor, scheduler=scheduler, resume=resume,
+        design=design,
+        samples=samples,
+        replications=replications,
+        seed=seed,
+        out=out,
+        strategy=strategy,
+        workers=workers,
+        chunk_size=chunk_size,
+        executor=executor,
+        scheduler=scheduler,
+        resume=resume,
         progress=progress,
     )
     directory = options.out
@@ -386,23 +406,39 @@ class _Plan:
         return self.values.shape[0] * self.replications
 
     def result(self, chunks_run: int, chunks_kept: int, seconds: float, already_complete: bool) -> ExploreResult:
-        return ExploreResult(Path(), self.source.scenario.scenario.name, self.design_name, self.values.shape[0],
-                             self.replications, self.strategies, self.worlds * len(self.strategies), len(self.chunks),
-                             chunks_run, chunks_kept, seconds, already_complete)
+        return ExploreResult(
+            Path(),
+            self.source.scenario.scenario.name,
+            self.design_name,
+            self.values.shape[0],
+            self.replications,
+            self.strategies,
+            self.worlds * len(self.strategies),
+            len(self.chunks),
+            chunks_run,
+            chunks_kept,
+            seconds,
+            already_complete,
+        )
 
 
-def _plan(source: ScenarioSource, made: Design, options: ExploreOptions, strategies: tuple[str, ...],
-          directory: Path) -> _Plan:
+def _plan(
+    source: ScenarioSource, made: Design, options: ExploreOptions, strategies: tuple[str, ...], directory: Path
+) -> _Plan:
     frame = made.samples
     if len(frame) < 1:
         raise OptionError("design", f"{options.design} made no samples")
     claims_frame = getattr(made, "claims", None)
     values = frame.to_numpy(np.float64)
-    sides = claims_frame.astype(str).to_numpy(object) if claims_frame is not None else np.empty((len(values), 0), object)
+    sides = (
+        claims_frame.astype(str).to_numpy(object) if claims_frame is not None else np.empty((len(values), 0), object)
+    )
     existing = _existing_manifest(directory)
     chunk_size = options.chunk_size
     if chunk_size is None:  # the directory's, if it has one: a run keeps its chunk list
-        chunk_size = int(existing.data["identity"].get("chunk_size", DEFAULT_CHUNK_SIZE)) if existing else DEFAULT_CHUNK_SIZE
+        chunk_size = (
+            int(existing.data["identity"].get("chunk_size", DEFAULT_CHUNK_SIZE)) if existing else DEFAULT_CHUNK_SIZE
+        )
     identity = {
         "scenario_hash": source.hash,
         "design": options.design,
@@ -415,12 +451,21 @@ def _plan(source: ScenarioSource, made: Design, options: ExploreOptions, strateg
         "version": __version__,
     }
     return _Plan(
-        source=source, design=made, design_name=options.design, samples_requested=options.samples,
-        replications=options.replications, seed=options.seed, strategies=strategies,
-        parameters=tuple(str(c) for c in frame.columns), values=values,
-        claims=tuple(str(c) for c in claims_frame.columns) if claims_frame is not None else (), sides=sides,
-        identity=identity, key=run_key({"format": FORMAT, **identity}),
-        chunks=plan_chunks(len(values) * options.replications, strategies, int(chunk_size)), existing=existing,
+        source=source,
+        design=made,
+        design_name=options.design,
+        samples_requested=options.samples,
+        replications=options.replications,
+        seed=options.seed,
+        strategies=strategies,
+        parameters=tuple(str(c) for c in frame.columns),
+        values=values,
+        claims=tuple(str(c) for c in claims_frame.columns) if claims_frame is not None else (),
+        sides=sides,
+        identity=identity,
+        key=run_key({"format": FORMAT, **identity}),
+        chunks=plan_chunks(len(values) * options.replications, strategies, int(chunk_size)),
+        existing=existing,
     )
 
 
@@ -457,8 +502,11 @@ def _check_directory(directory: Path, plan: _Plan, resume: bool) -> tuple[set[in
         elif found.problem is not None:
             damaged[chunk] = found.problem
     if not resume and len(kept) < len(plan.chunks):
-        raise OptionError("out", f"{directory} holds this run unfinished ({len(kept)} of {len(plan.chunks)} chunks); "
-                                 "continue it with --resume")
+        raise OptionError(
+            "out",
+            f"{directory} holds this run unfinished ({len(kept)} of {len(plan.chunks)} chunks); "
+            "continue it with --resume",
+        )
     return kept, damaged
 
 
@@ -470,11 +518,21 @@ def _start_directory(directory: Path, plan: _Plan) -> None:
         "run_key": plan.key,
         "identity": plan.identity,
         "offramp_version": __version__,
-        "scenario": {"name": plan.source.scenario.scenario.name, "file": plan.source.name, "hash": plan.source.hash,
-                     "text": plan.source.text},
-        "design": {"name": plan.design_name, "settings": _jsonable(getattr(made, "settings", {}) or {}),
-                   "fingerprint": plan.identity["design_fingerprint"], "samples_requested": plan.samples_requested,
-                   "rows": n_samples, "parameters": list(plan.parameters), "claims": list(plan.claims)},
+        "scenario": {
+            "name": plan.source.scenario.scenario.name,
+            "file": plan.source.name,
+            "hash": plan.source.hash,
+            "text": plan.source.text,
+        },
+        "design": {
+            "name": plan.design_name,
+            "settings": _jsonable(getattr(made, "settings", {}) or {}),
+            "fingerprint": plan.identity["design_fingerprint"],
+            "samples_requested": plan.samples_requested,
+            "rows": n_samples,
+            "parameters": list(plan.parameters),
+            "claims": list(plan.claims),
+        },
         "seed": plan.seed,
         "samples": n_samples,
         "replications": plan.replications,
@@ -482,18 +540,30 @@ def _start_directory(directory: Path, plan: _Plan) -> None:
         "worlds": plan.worlds,
         "experiments": plan.worlds * len(plan.strategies),
         "world_index": "sample * replications + replication",
-        "columns": ["sample", "replication", "world", "strategy", "seed", *plan.parameters,
-                    *(f"claims.{c}" for c in plan.claims), "...the outcome columns of offramp run"],
+        "columns": [
+            "sample",
+            "replication",
+            "world",
+            "strategy",
+            "seed",
+            *plan.parameters,
+            *(f"claims.{c}" for c in plan.claims),
+            "...the outcome columns of offramp run",
+        ],
         "chunk_size": plan.identity["chunk_size"],
-        "chunks": [{"id": c.id, "strategy": c.strategy, "start": c.start, "stop": c.stop, "rows": c.rows,
-                    "file": c.file} for c in plan.chunks],
+        "chunks": [
+            {"id": c.id, "strategy": c.strategy, "start": c.start, "stop": c.stop, "rows": c.rows, "file": c.file}
+            for c in plan.chunks
+        ],
     }
     (directory / CHUNKS).mkdir(parents=True, exist_ok=True)
     write_manifest(directory, manifest)
     write_bytes_atomic(directory / "design.parquet", _design_bytes(made.samples, getattr(made, "claims", None)))
 
 
-def _run(directory: Path, plan: _Plan, kept: set[int], n_workers: int, client, progress: bool) -> ExploreResult:
+def _run(
+    directory: Path, plan: _Plan, kept: set[int], n_workers: int, client: Client | None, progress: bool
+) -> ExploreResult:
     """Run the chunks not in ``kept``, on local processes or (``client``) Dask."""
     (directory / CHUNKS).mkdir(parents=True, exist_ok=True)
     todo = [chunk for chunk in plan.chunks if chunk.id not in kept]
@@ -503,18 +573,32 @@ def _run(directory: Path, plan: _Plan, kept: set[int], n_workers: int, client, p
         for chunk in todo:
             first, last = chunk.start // plan.replications, (chunk.stop - 1) // plan.replications
             yield ChunkTask(
-                chunk=chunk, run_key=plan.key, scenario_text=plan.source.text, scenario_name=plan.source.name,
-                seed=plan.seed, replications=plan.replications, first_sample=first, parameters=plan.parameters,
-                values=plan.values[first : last + 1].copy(), claims=plan.claims,
-                sides=plan.sides[first : last + 1].copy(), directory=target,
+                chunk=chunk,
+                run_key=plan.key,
+                scenario_text=plan.source.text,
+                scenario_name=plan.source.name,
+                seed=plan.seed,
+                replications=plan.replications,
+                first_sample=first,
+                parameters=plan.parameters,
+                values=plan.values[first : last + 1].copy(),
+                claims=plan.claims,
+                sides=plan.sides[first : last + 1].copy(),
+                directory=target,
             )
 
     run_count = 0
     total = plan.worlds * len(plan.strategies)
     began = time.perf_counter()
     try:
-        with progress_bar("experiments", total, enabled=progress, unit="experiments",
-                          completed=sum(c.rows for c in plan.chunks if c.id in kept), rate_format=",.1f") as advance:
+        with progress_bar(
+            "experiments",
+            total,
+            enabled=progress,
+            unit="experiments",
+            completed=sum(c.rows for c in plan.chunks if c.id in kept),
+            rate_format=",.1f",
+        ) as advance:
 
             def on_done(done: ChunkDone) -> None:
                 nonlocal run_count
@@ -528,8 +612,9 @@ def _run(directory: Path, plan: _Plan, kept: set[int], n_workers: int, client, p
             else:
                 run_dask(tasks(), client, on_done)
     except KeyboardInterrupt:
-        raise ExploreInterrupted(f"{directory}: {len(kept) + run_count} of {len(plan.chunks)} chunks kept; "
-                                 "continue with --resume", directory) from None
+        raise ExploreInterrupted(
+            f"{directory}: {len(kept) + run_count} of {len(plan.chunks)} chunks kept; continue with --resume", directory
+        ) from None
     result = plan.result(run_count, len(kept), time.perf_counter() - began, already_complete=False)
     return _with_directory(result, directory)
 

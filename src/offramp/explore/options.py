@@ -45,7 +45,7 @@ DESIGN_NAMES: tuple[str, ...] = get_args(DesignName)
 def _whole_number(value: Any) -> Any:
     """Choice 2: a whole number as an int; anything else is left for pydantic to refuse."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"must be a whole number, got {value!r}")  # noqa: TRY004  (pydantic reports only ValueError)
+        raise ValueError(f"must be a whole number, got {value!r}")  # not TypeError: pydantic reports only ValueError
     return int(value)
 
 
@@ -97,13 +97,16 @@ class ExploreOptions(JobOptions):
         None, ge=1, description="worker processes (default: all cores); results do not depend on it"
     )
     chunk_size: WholeNumber | None = Field(
-        None, ge=1, description=f"world indices per chunk (default: {DEFAULT_CHUNK_SIZE}, or the directory's on "
-                                "resume); memory per worker and the unit of resume; results do not depend on it",
+        None,
+        ge=1,
+        description=f"world indices per chunk (default: {DEFAULT_CHUNK_SIZE}, or the directory's on "
+        "resume); memory per worker and the unit of resume; results do not depend on it",
     )
     executor: Executor = Field("local", description=f"where chunks run: {' or '.join(EXECUTORS)}")
     scheduler: str | None = Field(
-        None, description="a Dask scheduler's address, tcp://HOST:PORT, with executor dask "
-                          "(default: a local Dask cluster of the workers)",
+        None,
+        description="a Dask scheduler's address, tcp://HOST:PORT, with executor dask "
+        "(default: a local Dask cluster of the workers)",
     )
     resume: bool = Field(False, description="continue the run in out: run only the chunks missing or damaged")
     progress: bool = Field(True, description="show a progress bar (experiments, experiments/s, time left)")

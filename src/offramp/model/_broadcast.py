@@ -24,8 +24,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "REGIONAL",
@@ -45,8 +50,11 @@ REGIONAL = MappingProxyType({_AXES: "regional"})
 GRID_ROWS = MappingProxyType({_AXES: "grid_rows"})
 """Field metadata: a nested dataclass whose arrays have K rows per world (B * K)."""
 
+_Batched = TypeVar("_Batched", bound="DataclassInstance")
+"""A state or parameters dataclass: the walks below return one of the type they are given."""
 
-def per_world(value, n_worlds: int) -> np.ndarray:
+
+def per_world(value: ArrayLike, n_worlds: int) -> np.ndarray:
     """A scalar or (B,) parameter as a read-only float64 (B,) view.
 
     Parameters
@@ -63,7 +71,7 @@ def per_world(value, n_worlds: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=np.float64), (n_worlds,))
 
 
-def per_world_column(value, n_worlds: int) -> np.ndarray:
+def per_world_column(value: ArrayLike, n_worlds: int) -> np.ndarray:
     """A scalar or (B,) parameter as a read-only float64 (B, 1) view, broadcastable over
     a second axis (regions K or elites E).
 
@@ -81,7 +89,7 @@ def per_world_column(value, n_worlds: int) -> np.ndarray:
     return per_world(value, n_worlds)[:, None]
 
 
-def relax(value, target, time_constant_weeks) -> np.ndarray:
+def relax(value: np.ndarray, target: float | np.ndarray, time_constant_weeks: float | np.ndarray) -> np.ndarray:
     """One week of exponential relaxation toward a target.
 
     ``value + (target - value) (1 - exp(-1 / tau))``; ``-expm1`` keeps the step exact for
@@ -104,8 +112,12 @@ def relax(value, target, time_constant_weeks) -> np.ndarray:
 
 
 def map_world_rows(
-    function: Callable[..., np.ndarray], *items, n_worlds: int | None, n_regions: int, rows_per_world: int = 1
-):
+    function: Callable[..., np.ndarray],
+    *items: _Batched,
+    n_worlds: int | None,
+    n_regions: int,
+    rows_per_world: int = 1,
+) -> _Batched:
     """Apply ``function(rows_per_world, *arrays)`` to every per-world array of dataclasses
     of one type (states, or parameters), following the fields' declared axes.
 
@@ -139,7 +151,7 @@ def map_world_rows(
         A per-world array whose leading axis is not B times its rows per world.
     """
     last = items[-1]
-    values = {}
+    values: dict[str, object] = {}
     for field in fields(last):
         parts = [getattr(item, field.name) for item in items]
         value = parts[-1]
@@ -161,7 +173,7 @@ def map_world_rows(
     return type(last)(**values)
 
 
-def count_worlds(item, n_regions: int) -> int | None:
+def count_worlds(item: DataclassInstance, n_regions: int) -> int | None:
     """B, read off the per-world arrays of a state or of parameters.
 
     Parameters
@@ -192,7 +204,7 @@ def count_worlds(item, n_regions: int) -> int | None:
     return sizes.pop() if sizes else None
 
 
-def world_index(rows, n_worlds: int) -> np.ndarray:
+def world_index(rows: ArrayLike, n_worlds: int) -> np.ndarray:
     """Positions in the batch, from an int index array or a bool mask of shape (B,).
 
     Parameters
@@ -217,7 +229,7 @@ def world_index(rows, n_worlds: int) -> np.ndarray:
     return np.arange(n_worlds)[rows]
 
 
-def take_worlds(item, rows, n_worlds: int, n_regions: int):
+def take_worlds(item: _Batched, rows: ArrayLike, n_worlds: int, n_regions: int) -> _Batched:
     """The worlds ``rows`` of a state or of parameters; shared values stay as they are.
 
     Parameters

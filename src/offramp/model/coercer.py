@@ -45,12 +45,14 @@ Choices and deviations (numbered, referred to in the docs)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import Field, dataclass, fields
+from itertools import pairwise
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from offramp.errors import InputError
 from offramp.model._broadcast import per_world, per_world_column
@@ -114,8 +116,13 @@ class Levers:
         -------
         Levers
         """
-        return cls(np.zeros(n_worlds), np.zeros(n_worlds), np.zeros(n_worlds), np.zeros((n_worlds, n_regions)),
-                   np.zeros(n_worlds))
+        return cls(
+            np.zeros(n_worlds),
+            np.zeros(n_worlds),
+            np.zeros(n_worlds),
+            np.zeros((n_worlds, n_regions)),
+            np.zeros(n_worlds),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +179,21 @@ class Strategy(Protocol):
         ...
 
 
-STRATEGY_KINDS: dict[str, type] = {}
+class _StrategyKind(Strategy, Protocol):
+    """What a registered kind is: a strategy dataclass with a ``kind`` class attribute
+    (declared ``kind: ClassVar[str]``, set by :func:`register_strategy_kind`)."""
+
+    kind: ClassVar[str]
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
+
+_Kind = TypeVar("_Kind", bound=type[_StrategyKind])
+
+STRATEGY_KINDS: dict[str, type[_StrategyKind]] = {}
 """Registry: kind name -> strategy class. Add kinds with :func:`register_strategy_kind`."""
 
 
-def register_strategy_kind(kind: str) -> Callable[[type], type]:
+def register_strategy_kind(kind: str) -> Callable[[_Kind], _Kind]:
     """Class decorator that registers a strategy class under ``kind``.
 
     Parameters
@@ -190,35 +207,34 @@ def register_strategy_kind(kind: str) -> Callable[[type], type]:
         The decorator; it returns the class unchanged apart from its ``kind`` attribute.
     """
 
-    def register(cls: type) -> type:
+    def register(cls: _Kind) -> _Kind:
         if kind in STRATEGY_KINDS:
             raise ValueError(f"strategy kind {kind!r} is already registered")
-        # setattr: a plain `type` has no `kind` attribute for the type checker to see.
-        setattr(cls, "kind", kind)
+        cls.kind = kind
         STRATEGY_KINDS[kind] = cls
         return cls
 
     return register
 
 
-def _clip01(values) -> np.ndarray:
+def _clip01(values: ArrayLike) -> np.ndarray:
     return np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
 
 
-def _as_schedule(points, where: str) -> Schedule:
+def _as_schedule(points: Iterable[Sequence[float]], where: str) -> Schedule:
     """Normalise (week, value) points to a tuple of float pairs; weeks strictly rising."""
     schedule = tuple((float(week), float(value)) for week, value in points)
     if not schedule:
         raise InputError(where, "a schedule needs at least one (week, value) point")
     weeks = [week for week, _ in schedule]
-    if any(later <= earlier for earlier, later in zip(weeks, weeks[1:])):
+    if any(later <= earlier for earlier, later in pairwise(weeks)):
         raise InputError(where, "schedule weeks must be strictly increasing")
     return schedule
 
 
-def _interpolate(schedule: Schedule, week) -> np.ndarray:
+def _interpolate(schedule: Schedule, week: int | np.ndarray) -> np.ndarray:
     """Piecewise-linear value at ``week`` (held constant outside the points)."""
-    weeks, values = zip(*schedule)
+    weeks, values = zip(*schedule, strict=True)
     return np.interp(np.asarray(week, dtype=np.float64), weeks, values)
 
 
@@ -285,7 +301,10 @@ class StaticSchedule:
         Levers
         """
         n_worlds, n_regions = observation.n_worlds, observation.n_regions
-        lever = lambda schedule: _clip01(per_world(_interpolate(schedule, observation.week), n_worlds))  # noqa: E731
+
+        def lever(schedule: Schedule) -> np.ndarray:
+            return _clip01(per_world(_interpolate(schedule, observation.week), n_worlds))
+
         if not self.covert_support:
             covert = np.zeros((n_worlds, n_regions))
         else:  # 1 or K schedules: checked once, by check_regions, when the strategy was built
@@ -375,7 +394,10 @@ class AdaptiveRule:
         Levers
         """
         n_worlds = observation.n_worlds
-        p = lambda value: per_world(value, n_worlds)  # noqa: E731
+
+        def p(value: ArrayLike) -> np.ndarray:
+            return per_world(value, n_worlds)
+
         week = p(observation.week)
         ramp = p(self.sanctions_initial) + p(self.sanctions_step_per_week) * week
         sanctions = np.minimum(ramp, p(self.sanctions_cap))
@@ -564,7 +586,9 @@ def shipped_strategies(covert_regions: Sequence[bool] | None = None) -> dict[str
         "sanctions_only": AdaptiveRule(**_SANCTIONS_RAMP),
         "conciliation": StaticSchedule(sanctions=((0.0, 0.2), (26.0, 0.0)), concessions=((0.0, 0.6),)),
         "full_pressure": full_pressure,
-        "full_pressure_paced": PaceRegulator(inner=full_pressure, tension_ceiling=1.0, paranoia_ceiling=0.6, throttle=0.25),
+        "full_pressure_paced": PaceRegulator(
+            inner=full_pressure, tension_ceiling=1.0, paranoia_ceiling=0.6, throttle=0.25
+        ),
         "covert_only": AdaptiveRule(**_COVERT, covert_regions=mask),
         "outreach_only": AdaptiveRule(outreach=0.5),
         "information_only": AdaptiveRule(information=0.6),

@@ -296,7 +296,9 @@ def step_legitimacy(
     base = np.broadcast_to(np.asarray(regions.base_legitimacy, np.float64), legitimacy.shape)
     # L <- L + (L0 - L)(1 - e^{-1/tau}) - info mu cost - repression arrested
     relaxed = relax(legitimacy, base, per_world_column(params.legitimacy_weeks, n_worlds))
-    information_loss = per_world_column(params.information_effect, n_worlds) * (drivers.information * drivers.war_cost)[:, None]
+    information_loss = (
+        per_world_column(params.information_effect, n_worlds) * (drivers.information * drivers.war_cost)[:, None]
+    )
     repression_loss = per_world_column(params.repression_effect, n_worlds) * drivers.arrested_share
     return np.clip(relaxed - information_loss - repression_loss, 0.0, 1.0)
 

@@ -86,9 +86,7 @@ class WorldStreams:
     generators: tuple[np.random.Generator, ...]
 
     @classmethod
-    def for_worlds(
-        cls, seed: int, worlds: Sequence[int] | np.ndarray, stream: Stream, *subkey: int
-    ) -> WorldStreams:
+    def for_worlds(cls, seed: int, worlds: Sequence[int] | np.ndarray, stream: Stream, *subkey: int) -> WorldStreams:
         """Streams for the given world indices.
 
         Parameters

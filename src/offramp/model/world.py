@@ -27,10 +27,12 @@ Human costs are kept apart: war deaths (while the war goes on), periphery casual
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from offramp.model._broadcast import GRID_ROWS, count_worlds, map_world_rows, take_worlds, world_index
 from offramp.model.cascade import (
@@ -41,7 +43,13 @@ from offramp.model.cascade import (
     step_inner_circle,
 )
 from offramp.model.coercer import Levers, Observation, Strategy
-from offramp.model.escalation import EscalationDrivers, EscalationParams, EscalationState, init_escalation, step_escalation
+from offramp.model.escalation import (
+    EscalationDrivers,
+    EscalationParams,
+    EscalationState,
+    init_escalation,
+    step_escalation,
+)
 from offramp.model.leader import (
     LeaderDrivers,
     LeaderParams,
@@ -66,6 +74,7 @@ from offramp.model.periphery import (
     war_deaths,
     weekly_casualties,
 )
+from offramp.model.streams import Stream, WorldStreams
 from offramp.model.unrest import (
     Occupant,
     UnrestDrivers,
@@ -74,7 +83,6 @@ from offramp.model.unrest import (
     init_unrest,
     step_unrest,
 )
-from offramp.model.streams import Stream, WorldStreams
 
 __all__ = [
     "Outcome",
@@ -137,7 +145,7 @@ class WorldParams:
         worlds (such parameters fit a batch of any size)."""
         return count_worlds(self, self.regions.count)
 
-    def take(self, rows) -> WorldParams:
+    def take(self, rows: ArrayLike) -> WorldParams:
         """The parameters of some of the worlds, in the order of ``rows``.
 
         Per-world values (swept parameters, (B, K) region tables, the grids' (B * K,)
@@ -171,7 +179,7 @@ class WorldStreamSet:
     leader: WorldStreams
     escalation: WorldStreams
 
-    def take(self, rows) -> WorldStreamSet:
+    def take(self, rows: ArrayLike) -> WorldStreamSet:
         """The streams of some of the worlds (shared generators, not copies).
 
         Parameters
@@ -188,7 +196,7 @@ class WorldStreamSet:
         return WorldStreamSet(*(getattr(self, f.name).take(index) for f in fields(self)))
 
     @classmethod
-    def for_worlds(cls, seed: int, worlds) -> WorldStreamSet:
+    def for_worlds(cls, seed: int, worlds: Sequence[int] | np.ndarray) -> WorldStreamSet:
         """Streams of the given world indices (their place in the run); a world's unrest
         stream draws for all its K grids.
 
@@ -295,7 +303,7 @@ class WorldState:
         """bool (B,): the world has ended."""
         return self.outcome != Outcome.ONGOING
 
-    def take(self, rows) -> WorldState:
+    def take(self, rows: ArrayLike) -> WorldState:
         """The state of some of the worlds, in the order of ``rows`` (grids included).
 
         Parameters
@@ -399,9 +407,16 @@ def init_world(params: WorldParams, streams: WorldStreamSet) -> WorldState:
         outcome=np.full(n_worlds, Outcome.ONGOING, np.int8),
         end_week=counts.copy(),
         tallies=Tallies(
-            war_deaths=zeros.copy(), periphery_casualties=zeros_k.copy(), peak_tension=zeros.copy(),
-            purges=counts.copy(), defections=counts.copy(), attributions=counts.copy(), contacts=counts.copy(),
-            exposures=counts.copy(), escalations=counts.copy(), peak_unrest=zeros_k.copy(),
+            war_deaths=zeros.copy(),
+            periphery_casualties=zeros_k.copy(),
+            peak_tension=zeros.copy(),
+            purges=counts.copy(),
+            defections=counts.copy(),
+            attributions=counts.copy(),
+            contacts=counts.copy(),
+            exposures=counts.copy(),
+            escalations=counts.copy(),
+            peak_unrest=zeros_k.copy(),
             unrest_sum=zeros_k.copy(),
         ),
     )
@@ -450,10 +465,12 @@ def _run_regions(
         everything else.
     record : PeripheryRecord
     """
-    n_worlds, n_regions = state.unrest.shape
+    n_worlds = state.unrest.shape[0]
     drivers = PeripheryDrivers(
-        information=levers.information, covert_support=levers.covert_support,
-        war_cost=war_cost(state.economic_pain, state.leader.war_capacity), arrested_share=state.arrested_share,
+        information=levers.information,
+        covert_support=levers.covert_support,
+        war_cost=war_cost(state.economic_pain, state.leader.war_capacity),
+        arrested_share=state.arrested_share,
     )
     legitimacy = step_legitimacy(state.periphery.legitimacy, params.regions, params.periphery, drivers)
     opposition = step_opposition(state.periphery.opposition, params.periphery, levers.covert_support)
@@ -465,16 +482,20 @@ def _run_regions(
         police_on_duty=on_duty.reshape(-1),
         perceived_risk_factor=risk_factor.reshape(-1),
     )
-    grids = state.grids
-    arrests = np.zeros(n_worlds * n_regions, np.int64)
-    for _ in range(params.engine_steps_per_week):
+    # At least one engine step a week (the schema's engine_steps_per_week >= 1): the first
+    # is taken before the loop, so the record the week reads (the last step's) always exists.
+    grids, record = step_unrest(state.grids, params.unrest, unrest_drivers, streams)
+    arrests = record.arrests.astype(np.int64)  # a copy: the sum of the week's arrests
+    for _ in range(params.engine_steps_per_week - 1):
         grids, record = step_unrest(grids, params.unrest, unrest_drivers, streams)
         arrests += record.arrests
     active = _by_world(record.active, n_worlds).astype(np.float64)
     arrests = _by_world(arrests, n_worlds)
     unrest = active / np.maximum(state.citizens, 1)
     casualties = weekly_casualties(active, arrests, opposition, params.periphery)
-    uprising_weeks, is_uprising = step_uprising(state.periphery.uprising_weeks, unrest, params.regions, params.periphery)
+    uprising_weeks, is_uprising = step_uprising(
+        state.periphery.uprising_weeks, unrest, params.regions, params.periphery
+    )
     periphery = PeripheryState(legitimacy=legitimacy, opposition=opposition, uprising_weeks=uprising_weeks)
     return replace(state, grids=grids, periphery=periphery), PeripheryRecord(
         unrest=unrest, arrests=arrests, casualties=casualties, police_on_duty=on_duty, is_uprising=is_uprising
@@ -524,8 +545,12 @@ def step_world(
         state.leader,
         params.leader,
         LeaderDrivers(
-            sanctions=levers.sanctions, concessions=levers.concessions, unrest=unrest,
-            defected_share=circle.defected_share, exposures=circle.exposures, attributions=state.attributions,
+            sanctions=levers.sanctions,
+            concessions=levers.concessions,
+            unrest=unrest,
+            defected_share=circle.defected_share,
+            exposures=circle.exposures,
+            attributions=state.attributions,
             purges=circle.purges,
         ),
         streams.leader,
@@ -583,18 +608,31 @@ def step_world(
         tallies=tallies,
     )
     record = WeekRecord(
-        levers=levers, legitimacy=regions.periphery.legitimacy, opposition=regions.periphery.opposition, unrest=unrest,
-        police_on_duty=week_regions.police_on_duty, casualties=casualties, arrests=arrests, contacts=circle.contacts,
-        exposures=circle.exposures, defections=circle.defections, purges=circle.purges,
-        defected_share=circle.defected_share, economic_pain=choice.economic_pain, probabilities=choice.probabilities,
-        action=leader.action, attributions=hazard.attributions, hazard=hazard.hazard, war_deaths=weekly_war_deaths,
+        levers=levers,
+        legitimacy=regions.periphery.legitimacy,
+        opposition=regions.periphery.opposition,
+        unrest=unrest,
+        police_on_duty=week_regions.police_on_duty,
+        casualties=casualties,
+        arrests=arrests,
+        contacts=circle.contacts,
+        exposures=circle.exposures,
+        defections=circle.defections,
+        purges=circle.purges,
+        defected_share=circle.defected_share,
+        economic_pain=choice.economic_pain,
+        probabilities=choice.probabilities,
+        action=leader.action,
+        attributions=hazard.attributions,
+        hazard=hazard.hazard,
+        war_deaths=weekly_war_deaths,
     )
     # Worlds that had already ended stay as they were (absorbing); the week counter alone
     # moves on for the batch.
     return replace(_freeze(was_done, state, new_state), week=week), record
 
 
-def _freeze(is_done: np.ndarray, old, new):
+def _freeze(is_done: np.ndarray, old: WorldState, new: WorldState) -> WorldState:
     """``new`` with every array of the worlds in ``is_done`` taken from ``old``."""
     if not is_done.any():
         return new

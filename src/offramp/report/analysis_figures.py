@@ -41,8 +41,14 @@ from offramp.report.figures import OUTCOME_COLOURS, pyplot, save_figure
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["QUANTITY_LABELS", "plot_distributions", "plot_outcome_spread", "plot_regret", "plot_satisficing",
-           "quantity_label"]
+__all__ = [
+    "QUANTITY_LABELS",
+    "plot_distributions",
+    "plot_outcome_spread",
+    "plot_regret",
+    "plot_satisficing",
+    "quantity_label",
+]
 
 #: Per quantity of :func:`offramp.analyse.outcomes.distributions`: panel title and axis label (with the unit).
 QUANTITY_LABELS = {
@@ -120,8 +126,9 @@ def _plain_numbers(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.6g}"))
 
 
-def plot_outcome_spread(spread: pd.DataFrame, path: str | Path,
-                        title: str = "How the chance of each end state varies across samples") -> Path:
+def plot_outcome_spread(
+    spread: pd.DataFrame, path: str | Path, title: str = "How the chance of each end state varies across samples"
+) -> Path:
     """Small multiples, one per end state: the per-sample probability's spread per strategy.
 
     Parameters
@@ -143,8 +150,14 @@ def plot_outcome_spread(spread: pd.DataFrame, path: str | Path,
     strategies = list(pd.unique(spread["strategy"]))
     outcomes = [o for o in OUTCOME_COLOURS if o in set(spread["outcome"])]
     outcomes += [o for o in pd.unique(spread["outcome"]) if o not in outcomes]
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(1.9 * len(outcomes) + 1.9, 0.42 * len(strategies) + 1.9),
-                             sharey=True, layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(outcomes),
+        figsize=(1.9 * len(outcomes) + 1.9, 0.42 * len(strategies) + 1.9),
+        sharey=True,
+        layout="constrained",
+        squeeze=False,
+    )
     cells = spread.set_index(["strategy", "outcome"])
     y = np.arange(len(strategies))
     for ax, outcome in zip(axes[0], outcomes, strict=True):
@@ -166,13 +179,19 @@ def plot_outcome_spread(spread: pd.DataFrame, path: str | Path,
     first.set_ylim(len(strategies) - 0.5, -0.5)  # the table's order, top to bottom (choice 5)
     samples = int(spread["samples"].max()) if len(spread) else 0
     fig.suptitle(f"{title} ({samples} samples per strategy)")
-    fig.legend(handles=_legend_handles("#777777", maximum=False), loc="outside lower center", ncols=3,
-               frameon=False, fontsize="small")
+    fig.legend(
+        handles=_legend_handles("#777777", maximum=False),
+        loc="outside lower center",
+        ncols=3,
+        frameon=False,
+        fontsize="small",
+    )
     return save_figure(fig, path)
 
 
-def plot_distributions(distributions: pd.DataFrame, path: str | Path,
-                       title: str = "When the war ended, and its human costs, over worlds") -> Path:
+def plot_distributions(
+    distributions: pd.DataFrame, path: str | Path, title: str = "When the war ended, and its human costs, over worlds"
+) -> Path:
     """Small multiples, one per quantity: its distribution over worlds per strategy.
 
     Parameters
@@ -195,8 +214,14 @@ def plot_distributions(distributions: pd.DataFrame, path: str | Path,
     quantities = list(pd.unique(distributions["quantity"]))
     columns = 4 if len(quantities) > 6 else min(3, max(len(quantities), 1))
     rows = max(1, -(-len(quantities) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(11, rows * (0.36 * len(strategies) + 1.35) + 0.9),
-                             sharey=True, layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(11, rows * (0.36 * len(strategies) + 1.35) + 0.9),
+        sharey=True,
+        layout="constrained",
+        squeeze=False,
+    )
     cells = distributions.set_index(["strategy", "quantity"])
     for ax, quantity in zip(axes.flat, quantities, strict=False):  # a grid may have spare panels
         heading, unit = quantity_label(quantity)
@@ -209,27 +234,35 @@ def plot_distributions(distributions: pd.DataFrame, path: str | Path,
                 continue
             _draw_interval(ax, i, cells.loc[key].to_dict(), colour)
         for i in empty:  # choice 4: say so rather than leave a gap
-            ax.text(0.5, i, "no world ended" if quantity == "end_week" else "no value",
-                    transform=ax.get_yaxis_transform(), ha="center", va="center", fontsize="small", color="#777777")
+            ax.text(
+                0.5,
+                i,
+                "no world ended" if quantity == "end_week" else "no value",
+                transform=ax.get_yaxis_transform(),
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="#777777",
+            )
         ax.set_title(heading, fontsize="medium")
         ax.set_xlabel(unit)
         _plain_numbers(ax)
         ax.grid(axis="x", alpha=0.3)
         ax.spines[["top", "right"]].set_visible(False)
-    for ax in list(axes.flat)[len(quantities):]:
+    for ax in list(axes.flat)[len(quantities) :]:
         ax.set_visible(False)
     for row in axes:
         row[0].set_yticks(np.arange(len(strategies)), strategies)
     axes[0][0].set_ylim(len(strategies) - 0.5, -0.5)
     worlds = int(distributions["worlds"].max()) if len(distributions) else 0
     fig.suptitle(f"{title} (up to {worlds} worlds per strategy)")
-    fig.legend(handles=_legend_handles("#777777"), loc="outside lower center", ncols=4, frameon=False,
-               fontsize="small")
+    fig.legend(handles=_legend_handles("#777777"), loc="outside lower center", ncols=4, frameon=False, fontsize="small")
     return save_figure(fig, path)
 
 
-def plot_satisficing(robustness: pd.DataFrame, path: str | Path, criteria: str = "",
-                     title: str = "How often each strategy satisfices") -> Path:
+def plot_satisficing(
+    robustness: pd.DataFrame, path: str | Path, criteria: str = "", title: str = "How often each strategy satisfices"
+) -> Path:
     """Satisficing share per strategy with its 95% Wilson interval, best-ranked on top.
 
     Parameters
@@ -261,8 +294,14 @@ def plot_satisficing(robustness: pd.DataFrame, path: str | Path, criteria: str =
     ax.plot(share, y, "o", color=_INK, ms=7, label="share of samples that satisfice")
     for i in range(len(strategies)):
         if np.isfinite(share[i]):
-            ax.annotate(f"{100 * share[i]:.3g}%", (high[i], y[i]), xytext=(6, 0), textcoords="offset points",
-                        va="center", fontsize="small")
+            ax.annotate(
+                f"{100 * share[i]:.3g}%",
+                (high[i], y[i]),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="small",
+            )
     ax.set_yticks(y, strategies)
     ax.set_ylim(len(strategies) - 0.5, -0.5)
     ax.set_xlim(0, 1.08)
@@ -277,9 +316,13 @@ def plot_satisficing(robustness: pd.DataFrame, path: str | Path, criteria: str =
     return save_figure(fig, path)
 
 
-def plot_regret(regret: pd.DataFrame, path: str | Path, order: Sequence[str] | None = None,
-                objective: str = "the objective",
-                title: str = "Regret across samples") -> Path:
+def plot_regret(
+    regret: pd.DataFrame,
+    path: str | Path,
+    order: Sequence[str] | None = None,
+    objective: str = "the objective",
+    title: str = "Regret across samples",
+) -> Path:
     """Distribution of each strategy's regret over the samples (choice 2, with quartiles).
 
     Parameters
@@ -309,14 +352,29 @@ def plot_regret(regret: pd.DataFrame, path: str | Path, order: Sequence[str] | N
         values = regret.loc[regret["strategy"] == strategy, "regret"].to_numpy(np.float64)
         values = values[np.isfinite(values)]
         if not len(values):
-            ax.text(0.5, i, "no complete sample", transform=ax.get_yaxis_transform(), ha="center", va="center",
-                    fontsize="small", color="#777777")
+            ax.text(
+                0.5,
+                i,
+                "no complete sample",
+                transform=ax.get_yaxis_transform(),
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="#777777",
+            )
             continue
         q = np.quantile(values, [0.1, 0.25, 0.5, 0.75, 0.9])
         stats = dict(zip(("p10", "p25", "p50", "p75", "p90"), q, strict=True), mean=values.mean(), max=values.max())
         _draw_interval(ax, i, stats, _INK)
-        ax.annotate(f"mean {stats['mean']:.3g}", (stats["max"], i), xytext=(8, 0), textcoords="offset points",
-                    va="center", fontsize="small", color="#444444")
+        ax.annotate(
+            f"mean {stats['mean']:.3g}",
+            (stats["max"], i),
+            xytext=(8, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="small",
+            color="#444444",
+        )
         top = max(top, stats["max"])
     ax.set_yticks(np.arange(len(strategies)), strategies)
     ax.set_ylim(len(strategies) - 0.5, -0.5)
@@ -327,6 +385,11 @@ def plot_regret(regret: pd.DataFrame, path: str | Path, order: Sequence[str] | N
     ax.spines[["top", "right"]].set_visible(False)
     samples = int(regret.groupby("strategy")["sample"].nunique().max()) if len(regret) else 0
     ax.set_title(f"{title} ({samples} samples per strategy)", fontsize="medium")
-    fig.legend(handles=_legend_handles(_INK, quartiles=True), loc="outside lower center", ncols=5, frameon=False,
-               fontsize="small")
+    fig.legend(
+        handles=_legend_handles(_INK, quartiles=True),
+        loc="outside lower center",
+        ncols=5,
+        frameon=False,
+        fontsize="small",
+    )
     return save_figure(fig, path)

@@ -39,8 +39,10 @@ def robustness_table(analysis: Analysis) -> Table:
         interval in brackets), mean objective, mean and 90th-percentile regret.
     """
     criteria = analysis.criteria
-    table = Table(title=f"Robustness: {analysis.study.scenario.get('name', '')}; satisfices: {criteria.text}; "
-                        f"objective: {criteria.objective.label}")
+    table = Table(
+        title=f"Robustness: {analysis.study.scenario.get('name', '')}; satisfices: {criteria.text}; "
+        f"objective: {criteria.objective.label}"
+    )
     table.add_column("rank", justify="right")
     table.add_column("strategy", no_wrap=True)
     table.add_column("satisfices %", justify="right")
@@ -48,9 +50,14 @@ def robustness_table(analysis: Analysis) -> Table:
     table.add_column("mean regret", justify="right")
     table.add_column("90% regret", justify="right")
     for row in analysis.robustness.sort_values("rank").itertuples():
-        table.add_row(str(row.rank), row.strategy,
-                      f"{100 * row.satisficing_share:.0f} [{100 * row.satisficing_low:.0f}-{100 * row.satisficing_high:.0f}]",
-                      f"{row.mean_objective:.3g}", f"{row.mean_regret:.3g}", f"{row.p90_regret:.3g}")
+        table.add_row(
+            str(row.rank),
+            row.strategy,
+            f"{100 * row.satisficing_share:.0f} [{100 * row.satisficing_low:.0f}-{100 * row.satisficing_high:.0f}]",
+            f"{row.mean_objective:.3g}",
+            f"{row.mean_regret:.3g}",
+            f"{row.p90_regret:.3g}",
+        )
     return table
 
 

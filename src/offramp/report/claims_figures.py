@@ -71,16 +71,25 @@ def plot_claim_audit(detail: pd.DataFrame, path: str | Path, title: str = "What 
             marks = ("v" if row["falls"] else "") + ("x" if row["flips"] else "")
             label = f"{fall[i, j]:+.2f}" + (f" {marks}" if marks else "")
             strong = abs(fall[i, j]) > 0.6  # white text on the dark ends of the scale
-            ax.text(j, i, label, ha="center", va="center", fontsize="small",
-                    color="white" if strong else "black", fontweight="bold" if row["depends"] else "normal")
+            ax.text(
+                j,
+                i,
+                label,
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="white" if strong else "black",
+                fontweight="bold" if row["depends"] else "normal",
+            )
             if row["depends"]:
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", lw=2.2))
     labels = [f"{claim}  " + textwrap.shorten(str(texts[claim]), width=48, placeholder="...") for claim in claims]
     ax.set_yticks(np.arange(len(claims)), labels)
     ax.set_xticks(np.arange(len(strategies)), strategies, rotation=30, ha="right")
     ax.tick_params(length=0)
-    ax.set_title(f"{title}\noutlined: depends (v satisficing falls below the level, x overtaken by a rival)",
-                 fontsize="medium")
+    ax.set_title(
+        f"{title}\noutlined: depends (v satisficing falls below the level, x overtaken by a rival)", fontsize="medium"
+    )
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
     bar.set_label("satisficing share: essay side \u2212 sceptic side")
     return save_figure(fig, path)

@@ -53,12 +53,27 @@ def plot_prim_tradeoff(discovery: Discovery, path: str | Path) -> Path:
     levels = np.arange(restricted.min(), restricted.max() + 2) - 0.5  # one colour per whole count
     cmap = plt.get_cmap("viridis", len(levels) - 1)
     fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
-    points = ax.scatter(trajectory["coverage"], trajectory["density"], c=restricted, cmap=cmap,
-                        vmin=levels[0], vmax=levels[-1], s=22, edgecolors="none")
+    points = ax.scatter(
+        trajectory["coverage"],
+        trajectory["density"],
+        c=restricted,
+        cmap=cmap,
+        vmin=levels[0],
+        vmax=levels[-1],
+        s=22,
+        edgecolors="none",
+    )
     bar = fig.colorbar(points, ax=ax, ticks=np.arange(restricted.min(), restricted.max() + 1))
     bar.set_label("restricted parameters")
-    ax.scatter([discovery.coverage], [discovery.density], s=160, facecolors="none", edgecolors=_BOX_COLOUR,
-               linewidths=1.8, label=f"chosen box (step {discovery.chosen})")
+    ax.scatter(
+        [discovery.coverage],
+        [discovery.density],
+        s=160,
+        facecolors="none",
+        edgecolors=_BOX_COLOUR,
+        linewidths=1.8,
+        label=f"chosen box (step {discovery.chosen})",
+    )
     ax.axhline(discovery.base_rate, color="0.4", ls=":", lw=1, label=f"base rate ({discovery.base_rate:.2f})")
     ax.set_xlabel("coverage (share of failures inside the box)")
     ax.set_ylabel("density (share of the box that fails)")
@@ -108,6 +123,9 @@ def plot_prim_box(discovery: Discovery, path: str | Path) -> Path:
     ax.set_xticks(np.linspace(0, 1, 5))
     ax.set_xlabel("share of the sampled range")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"{_title(discovery)}\nchosen box: coverage {discovery.coverage:.2f}, "
-                 f"density {discovery.density:.2f}, mass {discovery.mass:.2f}", fontsize="medium")
+    ax.set_title(
+        f"{_title(discovery)}\nchosen box: coverage {discovery.coverage:.2f}, "
+        f"density {discovery.density:.2f}, mass {discovery.mass:.2f}",
+        fontsize="medium",
+    )
     return save_figure(fig, path)

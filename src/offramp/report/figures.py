@@ -9,6 +9,7 @@ so the command line's start-up can read :class:`FigureOptions` cheaply.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +21,9 @@ from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange
 from offramp.scenario.options import JobOptions
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
     from offramp.run.epstein import EpsteinRun
     from offramp.run.runner import CampaignRun
 
@@ -63,7 +67,8 @@ def _figure_path(plot: str | Path | None, options: FigureOptions | None) -> Path
         raise TypeError("give the figure's file name (plot) or FigureOptions with one")
     return figure.plot
 
-def pyplot():
+
+def pyplot() -> ModuleType:
     """matplotlib's pyplot on the off-screen Agg backend: figures are files, never windows
     (the command line and the tests run without a display).
 
@@ -80,7 +85,7 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path: str | Path) -> Path:
+def save_figure(fig: Figure, path: str | Path) -> Path:
     """Write a figure (format from the suffix, at 120 dpi; the folder is made if missing)
     and free it.
 
@@ -159,7 +164,7 @@ OUTCOME_COLOURS = {
 }
 
 
-def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds ended") -> Path:
+def plot_outcome_shares(summary: pd.DataFrame, path: str | Path, title: str = "How the worlds ended") -> Path:
     """Stacked bars: share of each end state per strategy, with 95% intervals.
 
     Parameters
@@ -185,8 +190,16 @@ def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds 
         ax.barh(y, share, left=left, color=colour, label=outcome.replace("_", " "), height=0.6)
         if outcome != "ongoing":
             low, high = summary[f"{outcome}_low"].to_numpy(), summary[f"{outcome}_high"].to_numpy()
-            ax.errorbar(left + share, y, xerr=[np.maximum(share - low, 0), np.maximum(high - share, 0)], fmt="none", ecolor="black", lw=0.7,
-                        capsize=2, alpha=0.6)
+            ax.errorbar(
+                left + share,
+                y,
+                xerr=[np.maximum(share - low, 0), np.maximum(high - share, 0)],
+                fmt="none",
+                ecolor="black",
+                lw=0.7,
+                capsize=2,
+                alpha=0.6,
+            )
         left = left + share
     ax.set_yticks(y, strategies)
     ax.invert_yaxis()
@@ -194,8 +207,13 @@ def plot_outcome_shares(summary, path: str | Path, title: str = "How the worlds 
     ax.set_xlabel("share of worlds (bars at the end of each segment: 95% interval of that share)")
     worlds = int(summary["worlds"].iloc[0]) if len(summary) else 0
     ax.set_title(f"{title} ({worlds} worlds per strategy)")
-    ax.legend(ncols=5, loc="lower center", bbox_to_anchor=(0.5, 1.04 + 0.3 / max(len(strategies), 1)), frameon=False,
-              fontsize="small")
+    ax.legend(
+        ncols=5,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.04 + 0.3 / max(len(strategies), 1)),
+        frameon=False,
+        fontsize="small",
+    )
     ax.grid(axis="x", alpha=0.3)
     return save_figure(fig, path)
 

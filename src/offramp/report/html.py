@@ -44,8 +44,9 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsInt
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,9 @@ from offramp.analyse.analysis import Analysis
 from offramp.report.html_template import INSTRUMENT_NOTE, REPORT_CSS, REPORT_TEMPLATE
 from offramp.report.summary import summarise
 from offramp.run.record import atomic_target
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 __all__ = ["SECTIONS", "format_number", "format_percent", "render_report", "write_report"]
 
@@ -72,14 +76,19 @@ SECTIONS = (
 _DASH = "\u2013"
 
 #: What the analysis's note keys are called in the report.
-_NOTE_TITLES = {"study": "The run", "robustness": "Robustness", "discovery": "Scenario discovery",
-                "sensitivity": "Sensitivity", "claims": "Claim audit"}
+_NOTE_TITLES = {
+    "study": "The run",
+    "robustness": "Robustness",
+    "discovery": "Scenario discovery",
+    "sensitivity": "Sensitivity",
+    "claims": "Claim audit",
+}
 
 
 # -- numbers for people (choice 5) ---------------------------------------------------------
 
 
-def _is_missing(value) -> bool:
+def _is_missing(value: object) -> bool:
     if value is None or value is pd.NA:
         return True
     try:
@@ -88,7 +97,7 @@ def _is_missing(value) -> bool:
         return False
 
 
-def format_number(value) -> str:
+def format_number(value: SupportsFloat | None) -> str:
     """A number to three significant digits, with thousands separators (choice 5).
 
     Parameters
@@ -102,7 +111,7 @@ def format_number(value) -> str:
         ``"0.0833"``, ``"20.8"``, ``"11,200"``; trailing zeros dropped (``"0.5"``); a
         dash for a missing value, ``"inf"`` for an infinite one.
     """
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return _DASH
     value = float(value)
     if not math.isfinite(value):
@@ -122,7 +131,7 @@ def format_number(value) -> str:
     return text
 
 
-def format_percent(value) -> str:
+def format_percent(value: SupportsFloat | None) -> str:
     """A share in [0, 1] as a percentage to three significant digits (choice 5).
 
     Parameters
@@ -136,7 +145,7 @@ def format_percent(value) -> str:
         ``"20.8%"``, ``"4.17%"``, ``"0%"``, ``"100%"``; ``"<0.01%"`` for a share below
         one in ten thousand; a dash for a missing value.
     """
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return _DASH
     percent = 100.0 * float(value)
     if abs(percent) < 1e-9:  # rounding noise: a Wilson bound of 0 successes comes out as 1e-17
@@ -146,15 +155,15 @@ def format_percent(value) -> str:
     return f"{format_number(percent)}%"
 
 
-def _count(value) -> str:
-    return _DASH if _is_missing(value) else f"{int(value):,}"
+def _count(value: SupportsInt | None) -> str:
+    return _DASH if value is None or _is_missing(value) else f"{int(value):,}"
 
 
-def _flag(value) -> str:
+def _flag(value: object) -> str:
     return _DASH if _is_missing(value) else ("yes" if bool(value) else "no")
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return _DASH if _is_missing(value) or value == "" else str(value)
 
 
@@ -268,6 +277,12 @@ class _Section:
 #: What a section holds, each kind drawn one way by the template's ``draw`` macro.
 _Block = _Paragraph | _Heading | _Bullets | _Definitions | _Note | _Figure | _Table | _Tree | _Source | _Details
 
+#: A function of a table row (a pandas Series) that gives a cell's value.
+_RowValue = Callable[[Any], Any]
+#: One column of :func:`_table`: (the frame's column, or a function of the row; the header;
+#: the formatter, from the value to its text or to a whole cell; whether it is numeric).
+_ColumnSpec = tuple[str | _RowValue, str, Callable[[Any], str | _Cell], bool]
+
 
 def _section(anchor: str, *blocks: _Block | Sequence[_Block]) -> _Section:
     """A section of :data:`SECTIONS` by its anchor, with its blocks in order (lists flattened)."""
@@ -280,8 +295,9 @@ def _section(anchor: str, *blocks: _Block | Sequence[_Block]) -> _Section:
     return _Section(anchor, dict(SECTIONS)[anchor], tuple(flat))
 
 
-def _table(frame: pd.DataFrame, spec: Sequence[tuple], caption: str = "", css: str = "",
-           empty: str = "no rows") -> _Table:
+def _table(
+    frame: pd.DataFrame, spec: Sequence[_ColumnSpec], caption: str = "", css: str = "", empty: str = "no rows"
+) -> _Table:
     """A table from ``(column or callable, header, formatter, numeric)`` rows of ``spec``.
 
     A column the frame lacks is left out, so a table built on another module's schema
@@ -301,15 +317,18 @@ def _table(frame: pd.DataFrame, spec: Sequence[tuple], caption: str = "", css: s
     return _Table(columns, tuple(rows), caption, css, empty)
 
 
-def _interval(share_column: str, low_column: str, high_column: str) -> Callable:
-    def cell(row) -> _Cell:
-        return _Cell(format_percent(row[share_column]),
-                     sub=f"{format_percent(row[low_column])}{_DASH}{format_percent(row[high_column])}", css="num")
+def _interval(share_column: str, low_column: str, high_column: str) -> _RowValue:
+    def cell(row: pd.Series) -> _Cell:
+        return _Cell(
+            format_percent(row[share_column]),
+            sub=f"{format_percent(row[low_column])}{_DASH}{format_percent(row[high_column])}",
+            css="num",
+        )
 
     return cell
 
 
-def _identity(cell):
+def _identity(cell: _Cell) -> _Cell:
     return cell
 
 
@@ -372,48 +391,96 @@ def _outcomes(analysis: Analysis, figure: _Figures) -> _Section:
     outcomes, spread, dists = analysis.outcomes, analysis.spread, analysis.distributions
     if not len(outcomes):
         return _section("outcomes", _empty(analysis, "outcomes", "the study holds no experiment"))
-    figures: list[_Block] = [figure(
-        lambda path: plot_outcome_shares(outcomes, path),
-        "Stacked bars: the share of worlds ending in each end state, per strategy, with 95% intervals.",
-        "Pooled over every world of a strategy; bars at the end of each segment are 95% Wilson intervals.")]
+    figures: list[_Block] = [
+        figure(
+            lambda path: plot_outcome_shares(outcomes, path),
+            "Stacked bars: the share of worlds ending in each end state, per strategy, with 95% intervals.",
+            "Pooled over every world of a strategy; bars at the end of each segment are 95% Wilson intervals.",
+        )
+    ]
     if len(spread):
-        figures.append(figure(
-            lambda path: plot_outcome_spread(spread, path),
-            "Per end state and strategy: how the probability of that end state varies across samples.",
-            "A sample is one point of the design; its probability is the share of its replications that ended "
-            "so. A wide bar means the answer depends on the uncertain parameters."))
+        figures.append(
+            figure(
+                lambda path: plot_outcome_spread(spread, path),
+                "Per end state and strategy: how the probability of that end state varies across samples.",
+                "A sample is one point of the design; its probability is the share of its replications that ended "
+                "so. A wide bar means the answer depends on the uncertain parameters.",
+            )
+        )
     if len(dists):
-        figures.append(figure(
-            lambda path: plot_distributions(dists, path),
-            "Per quantity and strategy: the distribution over worlds of the end week and of each human cost.",
-            "Each cost in its own unit, never summed. The end week counts worlds that ended before the horizon."))
+        figures.append(
+            figure(
+                lambda path: plot_distributions(dists, path),
+                "Per quantity and strategy: the distribution over worlds of the end week and of each human cost.",
+                "Each cost in its own unit, never summed. The end week counts worlds that ended before the horizon.",
+            )
+        )
     labels = [o for o in OUTCOME_COLOURS if f"{o}_share" in outcomes.columns]
-    spec: list[tuple] = [("strategy", "strategy", _text, False), ("worlds", "worlds", _count, True)]
-    spec += [(_interval(f"{o}_share", f"{o}_low", f"{o}_high"), o.replace("_", " "), _identity, True)
-             for o in labels]
-    spec += [("median_end_week", "median end week", format_number, True),
-             ("mean_war_deaths", "mean war deaths", format_number, True),
-             ("mean_periphery_casualties", "mean periphery casualties", format_number, True)]
+    spec: list[_ColumnSpec] = [("strategy", "strategy", _text, False), ("worlds", "worlds", _count, True)]
+    spec += [(_interval(f"{o}_share", f"{o}_low", f"{o}_high"), o.replace("_", " "), _identity, True) for o in labels]
+    spec += [
+        ("median_end_week", "median end week", format_number, True),
+        ("mean_war_deaths", "mean war deaths", format_number, True),
+        ("mean_periphery_casualties", "mean periphery casualties", format_number, True),
+    ]
     if "any_escalation_share" in outcomes.columns:
-        spec.append((_interval("any_escalation_share", "any_escalation_low", "any_escalation_high"),
-                     "any escalation", _identity, True))
-    table = _table(outcomes, spec, "Share of worlds per end state (95% interval below), the median week "
-                                   "the war ended (worlds that ended), mean human costs per world.")
+        spec.append(
+            (
+                _interval("any_escalation_share", "any_escalation_low", "any_escalation_high"),
+                "any escalation",
+                _identity,
+                True,
+            )
+        )
+    table = _table(
+        outcomes,
+        spec,
+        "Share of worlds per end state (95% interval below), the median week "
+        "the war ended (worlds that ended), mean human costs per world.",
+    )
     more: list[_Block] = []
     if len(dists):
         frame = dists.assign(label=[_quantity(q, quantity_label) for q in dists["quantity"]])
-        more.append(_Details("The end week and human costs over worlds (table)", (_table(frame, [
-            ("strategy", "strategy", _text, False), ("label", "quantity", _text, False),
-            ("worlds", "worlds", _count, True), ("mean", "mean", format_number, True),
-            ("p10", "10th percentile", format_number, True), ("p50", "median", format_number, True),
-            ("p90", "90th percentile", format_number, True), ("max", "maximum", format_number, True)]),)))
+        more.append(
+            _Details(
+                "The end week and human costs over worlds (table)",
+                (
+                    _table(
+                        frame,
+                        [
+                            ("strategy", "strategy", _text, False),
+                            ("label", "quantity", _text, False),
+                            ("worlds", "worlds", _count, True),
+                            ("mean", "mean", format_number, True),
+                            ("p10", "10th percentile", format_number, True),
+                            ("p50", "median", format_number, True),
+                            ("p90", "90th percentile", format_number, True),
+                            ("max", "maximum", format_number, True),
+                        ],
+                    ),
+                ),
+            )
+        )
     if len(spread):
-        more.append(_Details("The chance of each end state across samples (table)", (_table(spread, [
-            ("strategy", "strategy", _text, False),
-            ("outcome", "end state", lambda v: _text(str(v).replace("_", " ")), False),
-            ("samples", "samples", _count, True), ("mean", "mean", format_percent, True),
-            ("p10", "10th percentile", format_percent, True), ("p50", "median", format_percent, True),
-            ("p90", "90th percentile", format_percent, True)]),)))
+        more.append(
+            _Details(
+                "The chance of each end state across samples (table)",
+                (
+                    _table(
+                        spread,
+                        [
+                            ("strategy", "strategy", _text, False),
+                            ("outcome", "end state", lambda v: _text(str(v).replace("_", " ")), False),
+                            ("samples", "samples", _count, True),
+                            ("mean", "mean", format_percent, True),
+                            ("p10", "10th percentile", format_percent, True),
+                            ("p50", "median", format_percent, True),
+                            ("p90", "90th percentile", format_percent, True),
+                        ],
+                    ),
+                ),
+            )
+        )
     return _section("outcomes", figures, _notes(analysis, "outcomes"), table, more)
 
 
@@ -430,35 +497,47 @@ def _robustness(analysis: Analysis, figure: _Figures) -> _Section:
     intro = _Paragraph(
         f"A strategy satisfices in a sample when it meets every criterion: {criteria.text}. Regret is how far a "
         f"strategy falls short of the best strategy of the same sample on the objective, {objective.sense} "
-        f"{objective.label}; zero when it is the best there.")
+        f"{objective.label}; zero when it is the best there."
+    )
     if not len(robust):
         return _section("robustness", intro, _empty(analysis, "robustness", "no strategy has a sample to compare"))
     ranked = robust.sort_values("rank", kind="stable")
-    figures: list[_Block] = [figure(
-        lambda path: plot_satisficing(robust, path, criteria.text),
-        "Per strategy: the share of samples in which it meets every criterion, with a 95% interval.",
-        "Best-ranked strategy on top (rank: highest satisficing share, then lowest mean regret).")]
+    figures: list[_Block] = [
+        figure(
+            lambda path: plot_satisficing(robust, path, criteria.text),
+            "Per strategy: the share of samples in which it meets every criterion, with a 95% interval.",
+            "Best-ranked strategy on top (rank: highest satisficing share, then lowest mean regret).",
+        )
+    ]
     if len(regrets):
-        figures.append(figure(
-            lambda path: plot_regret(regrets, path, order=list(ranked["strategy"]), objective=objective.label),
-            "Per strategy: the distribution of its regret over the samples.",
-            "Only samples that every strategy has count (complete cases)."))
+        figures.append(
+            figure(
+                lambda path: plot_regret(regrets, path, order=list(ranked["strategy"]), objective=objective.label),
+                "Per strategy: the distribution of its regret over the samples.",
+                "Only samples that every strategy has count (complete cases).",
+            )
+        )
     else:  # choice 4: the note where the figure would be
         figures.append(_Note("Regret", "no sample has a value for every strategy, so there is no regret to show"))
     value = format_percent if objective.is_probability else format_number
     unit = " (a difference of probabilities, from 0 to 1)" if objective.is_probability else ""
-    table = _table(ranked, [
-        ("rank", "rank", _count, True), ("strategy", "strategy", _text, False),
-        (_interval("satisficing_share", "satisficing_low", "satisficing_high"), "satisfices in", _identity, True),
-        ("mean_objective", f"mean {objective.label}", value, True),
-        ("mean_regret", "mean regret", format_number, True),
-        ("p90_regret", "90th percentile regret", format_number, True),
-        ("max_regret", "maximum regret", format_number, True),
-        ("share_best", "best in", format_percent, True),
-        ("samples", "samples", _count, True),
-    ], f"Satisficing share of samples (95% Wilson interval below) and regret on {objective.label}, "
-       f"best-ranked first. Regret is in the objective's unit{unit}. \u201cBest in\u201d: share of samples where "
-       "it attains the best value (ties count for each).")
+    table = _table(
+        ranked,
+        [
+            ("rank", "rank", _count, True),
+            ("strategy", "strategy", _text, False),
+            (_interval("satisficing_share", "satisficing_low", "satisficing_high"), "satisfices in", _identity, True),
+            ("mean_objective", f"mean {objective.label}", value, True),
+            ("mean_regret", "mean regret", format_number, True),
+            ("p90_regret", "90th percentile regret", format_number, True),
+            ("max_regret", "maximum regret", format_number, True),
+            ("share_best", "best in", format_percent, True),
+            ("samples", "samples", _count, True),
+        ],
+        f"Satisficing share of samples (95% Wilson interval below) and regret on {objective.label}, "
+        f"best-ranked first. Regret is in the objective's unit{unit}. \u201cBest in\u201d: share of samples where "
+        "it attains the best value (ties count for each).",
+    )
     return _section("robustness", intro, _notes(analysis, "robustness"), figures, table)
 
 
@@ -471,43 +550,71 @@ def _discovery(analysis: Analysis, figure: _Figures) -> _Section:
         f"around the failing samples; the box chosen is the one with the most coverage (share of the failures "
         f"inside it) among those whose density (share of the box that fails) is at least "
         f"{format_percent(settings.threshold)}. CART's leaves describe the same samples a second, "
-        f"independent way.")
+        f"independent way."
+    )
     notes = _notes(analysis, "discovery")
     if not analysis.discoveries and not notes:
         notes = _empty(analysis, "discovery", "no strategy was examined")
     found: list[_Block] = []
     for result in analysis.discoveries:
         found.append(_Heading(f"Where {result.strategy} fails"))
-        found.append(_Paragraph(
-            f"Failure: {result.strategy} {result.failure}. {_count(result.failures)} of {_count(result.samples)} "
-            f"samples fail (base rate {format_percent(result.base_rate)})."))
-        found.append(_Paragraph(
-            f"Chosen box (step {result.chosen} of the trajectory): {result.rule}. It holds "
-            f"{format_percent(result.coverage)} of the failures (coverage), {format_percent(result.density)} of "
-            f"the samples in it fail (density), and it holds {format_percent(result.mass)} of all samples (mass)."))
-        found.append(figure(
-            lambda path: plot_prim_tradeoff(result, path),  # drawn at once, so `result` is this one
-            f"PRIM's trade-off for {result.strategy}: coverage against density of each box of the trajectory.",
-            "Each point is a box of the peeling trajectory; the circled one is chosen."))
-        found.append(figure(
-            lambda path: plot_prim_box(result, path),
-            f"The chosen PRIM box for {result.strategy}: each restricted parameter's limits in its range.",
-            "Bars span the box's limits as a share of the range sampled."))
-        found.append(_table(result.box, [
-            ("parameter", "parameter", lambda v: _Cell(_text(v), css="mono"), False),
-            ("low", "box from", format_number, True), ("high", "box to", format_number, True),
-            ("range_low", "range sampled from", format_number, True),
-            ("range_high", "range sampled to", format_number, True),
-            ("qp", "quasi-p", format_number, True),
-        ], "The chosen box: one row per restricted parameter (quasi-p: the weaker restriction's one-sided "
-           "binomial p-value). An unrestricted side is the end of the range sampled.",
-            empty="The chosen box restricts no parameter: it is the whole space sampled."))
-        found.append(_table(result.cart_leaves, [
-            ("leaf", "leaf", _count, True), ("rule", "rule", lambda v: _Cell(_text(v), css="rule"), False),
-            ("coverage", "coverage", format_percent, True), ("density", "density", format_percent, True),
-            ("mass", "mass", format_percent, True),
-        ], "CART's leaves, densest first: coverage and density of failure, and the share of samples in the leaf.",
-            empty="CART found no leaf."))
+        found.append(
+            _Paragraph(
+                f"Failure: {result.strategy} {result.failure}. {_count(result.failures)} of {_count(result.samples)} "
+                f"samples fail (base rate {format_percent(result.base_rate)})."
+            )
+        )
+        found.append(
+            _Paragraph(
+                f"Chosen box (step {result.chosen} of the trajectory): {result.rule}. It holds "
+                f"{format_percent(result.coverage)} of the failures (coverage), {format_percent(result.density)} of "
+                f"the samples in it fail (density), and it holds {format_percent(result.mass)} of all samples (mass)."
+            )
+        )
+        found.append(
+            figure(
+                partial(plot_prim_tradeoff, result),
+                f"PRIM's trade-off for {result.strategy}: coverage against density of each box of the trajectory.",
+                "Each point is a box of the peeling trajectory; the circled one is chosen.",
+            )
+        )
+        found.append(
+            figure(
+                partial(plot_prim_box, result),
+                f"The chosen PRIM box for {result.strategy}: each restricted parameter's limits in its range.",
+                "Bars span the box's limits as a share of the range sampled.",
+            )
+        )
+        found.append(
+            _table(
+                result.box,
+                [
+                    ("parameter", "parameter", lambda v: _Cell(_text(v), css="mono"), False),
+                    ("low", "box from", format_number, True),
+                    ("high", "box to", format_number, True),
+                    ("range_low", "range sampled from", format_number, True),
+                    ("range_high", "range sampled to", format_number, True),
+                    ("qp", "quasi-p", format_number, True),
+                ],
+                "The chosen box: one row per restricted parameter (quasi-p: the weaker restriction's one-sided "
+                "binomial p-value). An unrestricted side is the end of the range sampled.",
+                empty="The chosen box restricts no parameter: it is the whole space sampled.",
+            )
+        )
+        found.append(
+            _table(
+                result.cart_leaves,
+                [
+                    ("leaf", "leaf", _count, True),
+                    ("rule", "rule", lambda v: _Cell(_text(v), css="rule"), False),
+                    ("coverage", "coverage", format_percent, True),
+                    ("density", "density", format_percent, True),
+                    ("mass", "mass", format_percent, True),
+                ],
+                "CART's leaves, densest first: coverage and density of failure, and the share of samples in the leaf.",
+                empty="CART found no leaf.",
+            )
+        )
         found.append(_Tree(result.cart_text))
     return _section("discovery", intro, notes, found)
 
@@ -524,47 +631,57 @@ def _sensitivity(analysis: Analysis, figure: _Figures) -> _Section:
     intro = _Paragraph(
         f"How much of the variation of {label} across samples each uncertain parameter explains, per strategy: "
         "Sobol' indices for a Sobol' design (S1 alone, ST with its interactions), extra-trees feature scores "
-        "otherwise (they rank parameters and sum to one; they are not shares of variance).")
+        "otherwise (they rank parameters and sum to one; they are not shares of variance)."
+    )
     notes = _notes(analysis, "sensitivity")
     if not len(table):
         return _section("sensitivity", intro, notes or _empty(analysis, "sensitivity", "no sensitivity was computed"))
     drawn = figure(
         lambda path: plot_sensitivity(table, path, label),
         f"Per strategy: how much each parameter explains of {label}.",
-        "Parameters in the same order in every panel, the most influential on top.")
+        "Parameters in the same order in every panel, the most influential on top.",
+    )
     strength = table["ST"].where(table["method"] == "sobol", table["score"])
-    ranked = (table.assign(_strength=strength).dropna(subset=["_strength"])
-              .sort_values("_strength", ascending=False, kind="stable")
-              .groupby("strategy", sort=False).head(_TOP_PARAMETERS))
+    ranked = (
+        table.assign(_strength=strength)
+        .dropna(subset=["_strength"])
+        .sort_values("_strength", ascending=False, kind="stable")
+        .groupby("strategy", sort=False)
+        .head(_TOP_PARAMETERS)
+    )
     order = {name: i for i, name in enumerate(pd.unique(table["strategy"]))}
     ranked = ranked.sort_values("strategy", key=lambda c: c.map(order), kind="stable")
     ranked["shown"] = ranked["strategy"].where(~ranked["strategy"].duplicated(), "")  # a strategy named once
 
-    def with_conf(column: str) -> Callable:
-        def cell(row) -> _Cell:
+    def with_conf(column: str) -> _RowValue:
+        def cell(row: pd.Series) -> _Cell:
             conf = row.get(f"{column}_conf", np.nan)
             sub = f"\u00b1 {format_number(conf)}" if not _is_missing(conf) and not _is_missing(row[column]) else ""
             return _Cell(format_number(row[column]), sub=sub, css="num")
+
         return cell
 
-    spec: list[tuple] = [("shown", "strategy", str, False),
-            ("parameter", "parameter", lambda v: _Cell(_text(v), css="mono"), False),
-            ("method", "method", lambda v: _text({"sobol": "Sobol'", "feature_scoring": "feature score"}.get(v, v)),
-             False)]
+    spec: list[_ColumnSpec] = [
+        ("shown", "strategy", str, False),
+        ("parameter", "parameter", lambda v: _Cell(_text(v), css="mono"), False),
+        ("method", "method", lambda v: _text({"sobol": "Sobol'", "feature_scoring": "feature score"}.get(v, v)), False),
+    ]
     if (table["method"] == "sobol").any():
         spec += [(with_conf("S1"), "S1", _identity, True), (with_conf("ST"), "ST", _identity, True)]
     if (table["method"] != "sobol").any():
         spec.append(("score", "score", format_number, True))
     intervals = " (\u00b1 half the 95% bootstrap interval)" if (table["method"] == "sobol").any() else ""
-    shown = _table(ranked, spec, f"The {_TOP_PARAMETERS} parameters that explain most of {label}, per "
-                                 f"strategy{intervals}.")
+    shown = _table(
+        ranked, spec, f"The {_TOP_PARAMETERS} parameters that explain most of {label}, per strategy{intervals}."
+    )
     # A strategy without indices has its reason among the analysis's notes; this fallback
     # only speaks for one the analysis left without a note (choice 4), so nothing is said twice.
     noted = {key.partition(" ")[2] for key in analysis.notes if _part(key) == "sensitivity"}
     silent = [s for s in order if s not in set(ranked["strategy"]) and s not in noted]
     if silent:
-        notes.append(_Note("Sensitivity", f"{', '.join(silent)}: {label} does not vary, so there is "
-                                          "nothing to attribute"))
+        notes.append(
+            _Note("Sensitivity", f"{', '.join(silent)}: {label} does not vary, so there is nothing to attribute")
+        )
     return _section("sensitivity", intro, notes, drawn, shown)
 
 
@@ -578,7 +695,8 @@ def _claims(analysis: Analysis, figure: _Figures) -> _Section:
         f"A strategy depends on a claim when, on the sceptic's side, it satisfices in fewer than "
         f"{format_percent(settings.level)} of samples where it did on the essay's (a fall), or a rival becomes "
         f"better (a flip); each significant at {format_number(settings.alpha)} after Holm's correction, with "
-        f"at least {settings.min_samples} samples on each side.")
+        f"at least {settings.min_samples} samples on each side."
+    )
     claims = tuple((claim.id, claim.text) for claim in analysis.study.claims)
     stated: list[_Block] = [_Definitions(claims)] if claims else []
     if not len(detail):
@@ -587,42 +705,76 @@ def _claims(analysis: Analysis, figure: _Figures) -> _Section:
     heat = figure(
         lambda path: plot_claim_audit(detail, path),
         "Heat map: per claim and strategy, how much the satisficing share falls from the essay's side to the "
-        "sceptic's.", "Outlined cells are claims the strategy depends on; grey cells have too few samples.")
+        "sceptic's.",
+        "Outlined cells are claims the strategy depends on; grey cells have too few samples.",
+    )
     verdict_table: list[_Block] = []
     if len(verdicts):
         claim_ids = [c for c in verdicts.columns if c not in ("strategy", "depends_on")]
 
-        def verdict(value) -> _Cell:
+        def verdict(value: object) -> _Cell:
             text = _text(value)
             return _Cell(text, css="depends" if text == "depends" else ("muted" if text in ("-", "n/a") else ""))
 
-        verdict_table.append(_table(verdicts, [("strategy", "strategy", _text, False)]
-                                    + [(c, c, verdict, False) for c in claim_ids]
-                                    + [("depends_on", "depends on", _text, False)],
-                                    "Per strategy and claim: \u201cdepends\u201d (highlighted), \u201c-\u201d "
-                                    "(does not depend) or \u201cn/a\u201d (too few samples on a side)."))
+        verdict_table.append(
+            _table(
+                verdicts,
+                [("strategy", "strategy", _text, False)]
+                + [(c, c, verdict, False) for c in claim_ids]
+                + [("depends_on", "depends on", _text, False)],
+                "Per strategy and claim: \u201cdepends\u201d (highlighted), \u201c-\u201d "
+                "(does not depend) or \u201cn/a\u201d (too few samples on a side).",
+            )
+        )
     value = format_percent if analysis.criteria.objective.is_probability else format_number
 
-    def sides(name: str, formatter: Callable) -> Callable:
+    def sides(name: str, formatter: Callable[[Any], str]) -> _RowValue:
         """Both sides of a comparison in one cell: essay / sceptic."""
-        def cell(row) -> _Cell:
+
+        def cell(row: pd.Series) -> _Cell:
             return _Cell(f"{formatter(row[f'{name}_essay'])} / {formatter(row[f'{name}_sceptic'])}", css="num")
+
         return cell
 
     detail = detail.rename(columns={"essay_samples": "samples_essay", "sceptic_samples": "samples_sceptic"})
-    compared = (("samples", "samples", _count), ("satisficing", "satisfices", format_percent),
-                ("objective", "objective", value), ("rank", "rank", _count))
-    paired = [(sides(name, formatter), f"{header} (essay / sceptic)", _identity, True)
-              for name, header, formatter in compared if {f"{name}_essay", f"{name}_sceptic"} <= set(detail.columns)]
-    every = _Details("Every comparison (strategy \u00d7 claim)", (_table(detail, [
-        ("strategy", "strategy", _text, False), ("claim", "claim", _text, False), *paired,
-        ("p_fall", "p, fall", format_number, True), ("p_fall_holm", "p, fall (Holm)", format_number, True),
-        ("p_flip_holm", "p, flip (Holm)", format_number, True),
-        ("falls", "falls", _flag, False), ("flips", "flips", _flag, False),
-        ("overtaken_by", "overtaken by", _text, False),
-        ("depends", "depends", lambda v: _Cell(_flag(v), css="depends" if _flag(v) == "yes" else ""), False),
-        ("verdict", "verdict", lambda v: _Cell(_text(v), css="wrap"), False),
-    ], f"Objective: {analysis.criteria.objective.label}; ranks: 1 is best."),))
+    compared = (
+        ("samples", "samples", _count),
+        ("satisficing", "satisfices", format_percent),
+        ("objective", "objective", value),
+        ("rank", "rank", _count),
+    )
+    paired = [
+        (sides(name, formatter), f"{header} (essay / sceptic)", _identity, True)
+        for name, header, formatter in compared
+        if {f"{name}_essay", f"{name}_sceptic"} <= set(detail.columns)
+    ]
+    every = _Details(
+        "Every comparison (strategy \u00d7 claim)",
+        (
+            _table(
+                detail,
+                [
+                    ("strategy", "strategy", _text, False),
+                    ("claim", "claim", _text, False),
+                    *paired,
+                    ("p_fall", "p, fall", format_number, True),
+                    ("p_fall_holm", "p, fall (Holm)", format_number, True),
+                    ("p_flip_holm", "p, flip (Holm)", format_number, True),
+                    ("falls", "falls", _flag, False),
+                    ("flips", "flips", _flag, False),
+                    ("overtaken_by", "overtaken by", _text, False),
+                    (
+                        "depends",
+                        "depends",
+                        lambda v: _Cell(_flag(v), css="depends" if _flag(v) == "yes" else ""),
+                        False,
+                    ),
+                    ("verdict", "verdict", lambda v: _Cell(_text(v), css="wrap"), False),
+                ],
+                f"Objective: {analysis.criteria.objective.label}; ranks: 1 is best.",
+            ),
+        ),
+    )
     return _section("claims", intro, _notes(analysis, "claims"), stated, heat, verdict_table, every)
 
 
@@ -640,22 +792,42 @@ def _provenance(analysis: Analysis, generated: datetime) -> _Section:
         ("Design", f"{study.design} ({settings})"),
         ("Samples", _count(study.samples)),
         ("Replications per sample", _count(study.replications)),
-        ("Experiments", f"{len(study.experiments):,} (one per world and strategy)"
-                        + (f"; {study.missing_chunks} chunks missing" if study.missing_chunks else "")),
+        (
+            "Experiments",
+            f"{len(study.experiments):,} (one per world and strategy)"
+            + (f"; {study.missing_chunks} chunks missing" if study.missing_chunks else ""),
+        ),
         ("Horizon", f"{study.horizon} weeks"),
         ("Seed", "none" if study.seed is None else str(study.seed)),
         ("Strategies", ", ".join(study.strategies)),
-        ("Uncertain parameters", ", ".join(f"{p} in [{format_number(study.bounds[p][0])}, "
-                                           f"{format_number(study.bounds[p][1])}]" if p in study.bounds else p
-                                           for p in study.parameters) or "none"),
+        (
+            "Uncertain parameters",
+            ", ".join(
+                f"{p} in [{format_number(study.bounds[p][0])}, {format_number(study.bounds[p][1])}]"
+                if p in study.bounds
+                else p
+                for p in study.parameters
+            )
+            or "none",
+        ),
         ("Objective", f"{criteria.objective.sense} {criteria.objective.label}"),
         ("Satisficing criteria", criteria.text),
-        ("Scenario discovery", (f"strategies: {examined}; PRIM density threshold "
-                                f"{format_number(discovery.threshold)}, peel alpha "
-                                f"{format_number(discovery.peel_alpha)}, least mass "
-                                f"{format_number(discovery.mass_min)}")),
-        ("Claim audit", (f"failure below {format_percent(audit.level)} satisficing; alpha "
-                         f"{format_number(audit.alpha)} (Holm); at least {audit.min_samples} samples per side")),
+        (
+            "Scenario discovery",
+            (
+                f"strategies: {examined}; PRIM density threshold "
+                f"{format_number(discovery.threshold)}, peel alpha "
+                f"{format_number(discovery.peel_alpha)}, least mass "
+                f"{format_number(discovery.mass_min)}"
+            ),
+        ),
+        (
+            "Claim audit",
+            (
+                f"failure below {format_percent(audit.level)} satisficing; alpha "
+                f"{format_number(audit.alpha)} (Holm); at least {audit.min_samples} samples per side"
+            ),
+        ),
         ("Read from", _text(study.source)),
         ("offramp that ran the experiments", _text(study.offramp_version)),
         ("offramp that wrote this report", __version__),
@@ -664,12 +836,14 @@ def _provenance(analysis: Analysis, generated: datetime) -> _Section:
     ]
     table = _Table((), tuple((_Cell(k, css="key"), _Cell(v)) for k, v in facts), css="facts")
     text = str(scenario.get("text", ""))
-    source: list[_Block] = [_Details(f"The scenario file ({_text(scenario.get('file'))})", (_Source(text),))] if text else []
+    source: list[_Block] = (
+        [_Details(f"The scenario file ({_text(scenario.get('file'))})", (_Source(text),))] if text else []
+    )
     return _section("provenance", table, source)
 
 
 @cache
-def _template():
+def _template() -> Template:
     from jinja2 import Environment, StrictUndefined
 
     environment = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
@@ -707,9 +881,11 @@ def render_report(analysis: Analysis, generated: datetime | None = None) -> str:
         )
         context = {
             "title": f"offramp report: {name}",
-            "lede": (f"{len(study.experiments):,} experiments of the {name} scenario, design {study.design}: "
-                     f"{study.samples:,} samples \u00d7 {study.replications} replications \u00d7 "
-                     f"{len(study.strategies)} strategies. Generated {generated.strftime('%Y-%m-%d %H:%M %Z')}."),
+            "lede": (
+                f"{len(study.experiments):,} experiments of the {name} scenario, design {study.design}: "
+                f"{study.samples:,} samples \u00d7 {study.replications} replications \u00d7 "
+                f"{len(study.strategies)} strategies. Generated {generated.strftime('%Y-%m-%d %H:%M %Z')}."
+            ),
             "version": __version__,
             "instrument": INSTRUMENT_NOTE,
             "css": REPORT_CSS,

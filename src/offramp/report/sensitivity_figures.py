@@ -71,8 +71,14 @@ def plot_sensitivity(table: pd.DataFrame, path: str | Path, measure_label: str) 
     ncols = 1 if len(shown) == 1 else 2
     nrows = math.ceil(len(shown) / ncols)
     panel_height = 0.42 * len(order) + 1.3
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols + 1.5, panel_height * nrows), sharey=True,
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(6.2 * ncols + 1.5, panel_height * nrows),
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
     y = np.arange(len(order))
     legend_drawn = False
     for ax, strategy in zip(axes.flat, shown, strict=False):  # an odd count leaves the last cell empty
@@ -84,25 +90,43 @@ def plot_sensitivity(table: pd.DataFrame, path: str | Path, measure_label: str) 
         ax.grid(axis="x", alpha=0.3)
         columns = ("S1", "ST") if method == "sobol" else ("score",)
         if rows[list(columns)].isna().all().all():
-            ax.text(0.5, 0.5, "the measure does not vary:\nnothing to attribute", transform=ax.transAxes,
-                    ha="center", va="center", color="#555555")
+            ax.text(
+                0.5,
+                0.5,
+                "the measure does not vary:\nnothing to attribute",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color="#555555",
+            )
             continue
         if method == "sobol":
             height = 0.38
             for offset, column, name in ((-height / 2, "S1", "first order (S1)"), (height / 2, "ST", "total (ST)")):
                 # NaN widths would draw nothing and NaN error bars warn: draw them as 0.
-                ax.barh(y + offset, np.nan_to_num(rows[column].to_numpy()), height=height,
-                        xerr=np.nan_to_num(rows[f"{column}_conf"].to_numpy()), color=SENSITIVITY_COLOURS[column],
-                        label=name, error_kw={"lw": 0.8, "capsize": 2, "ecolor": "black"})
+                ax.barh(
+                    y + offset,
+                    np.nan_to_num(rows[column].to_numpy()),
+                    height=height,
+                    xerr=np.nan_to_num(rows[f"{column}_conf"].to_numpy()),
+                    color=SENSITIVITY_COLOURS[column],
+                    label=name,
+                    error_kw={"lw": 0.8, "capsize": 2, "ecolor": "black"},
+                )
             ax.set_xlim(min(0.0, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]))
             if not legend_drawn:
-                ax.legend(loc="lower right", frameon=False, fontsize="small", title="lines: 95% bootstrap interval",
-                          title_fontsize="x-small")
+                ax.legend(
+                    loc="lower right",
+                    frameon=False,
+                    fontsize="small",
+                    title="lines: 95% bootstrap interval",
+                    title_fontsize="x-small",
+                )
                 legend_drawn = True
         else:
             ax.barh(y, np.nan_to_num(rows["score"].to_numpy()), height=0.6, color=SENSITIVITY_COLOURS["score"])
             ax.set_xlim(left=0.0)
-    for ax in axes.flat[len(shown):]:
+    for ax in axes.flat[len(shown) :]:
         ax.set_visible(False)
     axes[0, 0].set_yticks(y, order)
     axes[0, 0].invert_yaxis()  # shared: the most influential parameter on top in every panel

@@ -50,31 +50,36 @@ def summarise(analysis: Analysis) -> list[str]:
     sentences.append(
         f"{experiments:,} experiments: {study.samples:,} samples of the {study.design} design over "
         f"{len(study.parameters)} uncertain parameters, {study.replications} replication"
-        f"{'s' if study.replications != 1 else ''} each, {len(robust)} strategies.")
+        f"{'s' if study.replications != 1 else ''} each, {len(robust)} strategies."
+    )
     if len(robust):
         top = robust.sort_values("rank").iloc[0]
         sentences.append(
             f"{top['strategy']} satisfices most often: in {_percent(top['satisficing_share'])} of samples "
             f"(95% interval {_percent(top['satisficing_low'])}–{_percent(top['satisficing_high'])}) it meets "
-            f"{analysis.criteria.text}.")
+            f"{analysis.criteria.text}."
+        )
         calm = robust.sort_values("mean_regret", kind="stable").iloc[0]
         sentences.append(
             f"On {analysis.criteria.objective.label}, {calm['strategy']} has the least mean regret "
             f"({calm['mean_regret']:.3g}; 90th percentile {calm['p90_regret']:.3g}) and does best in "
-            f"{_percent(calm['share_best'])} of samples.")
+            f"{_percent(calm['share_best'])} of samples."
+        )
     if len(outcomes):
         risky = outcomes.sort_values("direct_conflict_share", kind="stable")
         low, high = risky.iloc[0], risky.iloc[-1]
         sentences.append(
             f"Direct conflict is likeliest under {high['strategy']} ({_percent(high['direct_conflict_share'])} of "
             f"worlds, 95% interval {_percent(high['direct_conflict_low'])}–{_percent(high['direct_conflict_high'])}) "
-            f"and least likely under {low['strategy']} ({_percent(low['direct_conflict_share'])}).")
+            f"and least likely under {low['strategy']} ({_percent(low['direct_conflict_share'])})."
+        )
     for found in analysis.discoveries:
         limits = "; ".join(f"{row.parameter} in [{row.low:.3g}, {row.high:.3g}]" for row in found.box.itertuples())
         sentences.append(
             f"{found.strategy} fails in {_percent(found.base_rate)} of samples; PRIM's box ({limits or 'no limit'}) "
             f"holds {_percent(found.coverage)} of those failures, and {_percent(found.density)} of the samples in "
-            f"it fail.")
+            f"it fail."
+        )
     table = analysis.sensitivity
     if len(table):
         column = "ST" if table["method"].iloc[0] == "sobol" else "score"
@@ -84,7 +89,8 @@ def summarise(analysis: Analysis) -> list[str]:
             method = "total Sobol index" if column == "ST" else "feature score"
             sentences.append(
                 f"{analysis.criteria.objective.label} is most sensitive to {first['parameter']} "
-                f"(under {first['strategy']}: {method} {first[column]:.2f}).")
+                f"(under {first['strategy']}: {method} {first[column]:.2f})."
+            )
     verdicts = analysis.claim_verdicts
     if len(verdicts) and "depends_on" in verdicts.columns:
         dependent = verdicts[verdicts["depends_on"] != "none"]

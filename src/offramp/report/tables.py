@@ -58,8 +58,11 @@ def campaign_tables(run: CampaignRun) -> Group:
         median = row["median_end_week"]
         ends.add_row(row["strategy"], *shares, "-" if median != median else f"{median:.0f}")  # NaN: none ended
         costs.add_row(
-            row["strategy"], f"{row['mean_war_deaths']:,.0f}", f"{row['mean_periphery_casualties']:,.1f}",
-            f"{100 * row['direct_conflict_share']:.1f}", f"{row['mean_peak_tension']:.2f}",
+            row["strategy"],
+            f"{row['mean_war_deaths']:,.0f}",
+            f"{row['mean_periphery_casualties']:,.1f}",
+            f"{100 * row['direct_conflict_share']:.1f}",
+            f"{row['mean_peak_tension']:.2f}",
         )
     note = Text(
         "Shares in %, with 95% Wilson intervals in brackets; settled = off-ramp, insiders = removal by "
@@ -92,7 +95,9 @@ def epstein_table(run: EpsteinRun) -> Table:
     for state in Citizen:
         series = shares[:, :, state]
         table.add_row(
-            f"{state.name.lower()} share", f"{series.mean():.3f}", f"{series[:, -1].mean():.3f}",
+            f"{state.name.lower()} share",
+            f"{series.mean():.3f}",
+            f"{series[:, -1].mean():.3f}",
             f"{series.max(axis=1).mean():.3f}",
         )
     bursts = outbursts(shares[:, :, Citizen.ACTIVE], OUTBURST_LEVEL)

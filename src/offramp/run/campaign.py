@@ -97,12 +97,21 @@ def run_campaign(
     outcomes = outcomes.sort_values(["strategy", "world"], key=lambda c: c.map(order) if c.name == "strategy" else c)
     outcomes = outcomes.reset_index(drop=True)
     result = CampaignRun(
-        outcomes=outcomes, seed=options.seed, scenario_hash=source.hash, scenario_name=source.scenario.scenario.name,
-        regions=source.scenario.region_names, strategies=tuple(chosen),
+        outcomes=outcomes,
+        seed=options.seed,
+        scenario_hash=source.hash,
+        scenario_name=source.scenario.scenario.name,
+        regions=source.scenario.region_names,
+        strategies=tuple(chosen),
     )
     metadata = {
-        "scenario_hash": source.hash, "scenario_name": result.scenario_name, "scenario_text": source.text,
-        "seed": options.seed, "worlds": options.worlds, "version": __version__, "strategies": list(chosen),
+        "scenario_hash": source.hash,
+        "scenario_name": result.scenario_name,
+        "scenario_text": source.text,
+        "seed": options.seed,
+        "worlds": options.worlds,
+        "version": __version__,
+        "strategies": list(chosen),
         "outcomes": list(OUTCOME_LABELS),
     }
     if options.out is not None:

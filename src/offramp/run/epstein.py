@@ -8,6 +8,7 @@ The job computes and writes data; it draws nothing. The figure of a run is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from offramp.model.unrest import Citizen, UnrestDrivers, citizen_counts, init_un
 from offramp.run.options import EpsteinOptions, checked_options
 from offramp.run.progress import progress_bar
 from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange, to_unrest_params
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["EpsteinRun", "EpsteinOptions", "run_epstein", "epstein_job", "legitimacy_path", "outbursts"]
 
@@ -45,7 +49,7 @@ class EpsteinRun:
         """Citizens per world, int64 (B,)."""
         return self.counts[:, 0].sum(axis=1).astype(np.int64)
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per (world, step): world, step, quiet, active, jailed, arrests."""
         import pandas as pd
 

@@ -86,7 +86,7 @@ class RunOptions(JobOptions):
             return None
         if self.trace_out is not None:
             return self.trace_out
-        return (self.out.parent if self.out is not None else Path(".")) / f"trace-world-{self.trace}.csv"
+        return (self.out.parent if self.out is not None else Path()) / f"trace-world-{self.trace}.csv"
 
 
 class EpsteinOptions(JobOptions):

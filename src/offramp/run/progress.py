@@ -7,10 +7,34 @@ time elapsed, time left).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Protocol
 
-__all__ = ["progress_bar"]
+if TYPE_CHECKING:
+    from rich.progress import Task
+    from rich.text import Text
+
+__all__ = ["Advance", "progress_bar"]
+
+
+class Advance(Protocol):
+    """What :func:`progress_bar` yields: ``advance(n=1, description=None)``."""
+
+    def __call__(self, n: int = 1, description: str | None = None) -> None:
+        """Count ``n`` more units done; a description replaces the bar's label.
+
+        Parameters
+        ----------
+        n : int
+            Units done since the last call (0 only renames the bar).
+        description : str or None
+            The bar's new label, naming the current step; None keeps the label.
+        """
+
+
+def _advance_nothing(n: int = 1, description: str | None = None) -> None:
+    """The :class:`Advance` of a bar that is off: it has nothing to draw."""
 
 
 @contextmanager
@@ -21,7 +45,7 @@ def progress_bar(
     unit: str = "steps",
     completed: int = 0,
     rate_format: str = ",.0f",
-) -> Iterator[Callable[..., None]]:
+) -> Iterator[Advance]:
     """A context giving ``advance(n=1, description=None)``; draws a rich progress bar with
     rate and time left (a description replaces the label, to name the current step).
 
@@ -47,7 +71,7 @@ def progress_bar(
         ``advance(n=1, description=None)``: ``n`` more units done.
     """
     if not enabled:
-        yield lambda n=1, description=None: None
+        yield _advance_nothing
         return
     from rich.progress import (
         BarColumn,
@@ -67,7 +91,7 @@ def progress_bar(
             super().__init__()
             self.unit_name, self.spec = unit_name, spec
 
-        def render(self, task):
+        def render(self, task: Task) -> Text:
             from rich.text import Text
 
             speed = task.finished_speed or task.speed
@@ -86,4 +110,8 @@ def progress_bar(
     with Progress(*columns, transient=False) as bar:
         # rich measures speed from the advances only, so a starting count adds no rate.
         task = bar.add_task(label, total=total, completed=completed)
-        yield lambda n=1, description=None: bar.update(task, advance=n, description=description)
+
+        def advance(n: int = 1, description: str | None = None) -> None:
+            bar.update(task, advance=n, description=description)
+
+        yield advance

@@ -8,8 +8,12 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from offramp.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["write_table", "write_bytes_atomic", "atomic_target", "TABLE_SUFFIXES", "new_file_mode"]
 
@@ -44,14 +48,15 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(handle)
+    temporary = Path(name)
     try:
-        yield Path(temporary)
-        os.chmod(temporary, new_file_mode())
-        os.replace(temporary, path)
+        yield temporary
+        temporary.chmod(new_file_mode())
+        temporary.replace(path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -67,14 +72,16 @@ def write_bytes_atomic(path: str | Path, payload: bytes) -> Path:
     -------
     Path
     """
-    with atomic_target(path) as temporary, open(temporary, "wb") as stream:
+    with atomic_target(path) as temporary, temporary.open("wb") as stream:
         stream.write(payload)
         stream.flush()
         os.fsync(stream.fileno())
     return Path(path)
 
 
-def write_table(frame, path: str | Path, metadata: Mapping[str, object] | None = None, option: str = "out") -> Path:
+def write_table(
+    frame: pd.DataFrame, path: str | Path, metadata: Mapping[str, object] | None = None, option: str = "out"
+) -> Path:
     """Write a DataFrame to ``.csv`` or ``.parquet`` atomically.
 
     The table is written to a temporary file beside the target and renamed over it, so an
@@ -107,7 +114,9 @@ def write_table(frame, path: str | Path, metadata: Mapping[str, object] | None =
             import pyarrow.parquet as pq
 
             table = pa.Table.from_pandas(frame, preserve_index=False)
-            encoded = {f"offramp.{k}".encode(): json.dumps(v, default=str).encode() for k, v in (metadata or {}).items()}
+            encoded = {
+                f"offramp.{k}".encode(): json.dumps(v, default=str).encode() for k, v in (metadata or {}).items()
+            }
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), **encoded})
             pq.write_table(table, temporary)
     return path

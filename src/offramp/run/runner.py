@@ -111,8 +111,12 @@ def run_worlds(
         if is_done.all():
             break
         if is_done.sum() * 5 >= rows.size:
-            finished.append((rows[is_done], outcome_rows(state.take(is_done), params.take(is_done), strategy_name,
-                                                          worlds[rows[is_done]], seed)))
+            finished.append(
+                (
+                    rows[is_done],
+                    outcome_rows(state.take(is_done), params.take(is_done), strategy_name, worlds[rows[is_done]], seed),
+                )
+            )
             going = ~is_done
             rows, state, streams, params = rows[going], state.take(going), streams.take(going), params.take(going)
     finished.append((rows, outcome_rows(state, params, strategy_name, worlds[rows], seed)))
@@ -210,7 +214,7 @@ def trace_world(params: WorldParams, strategy: Strategy, world: int, seed: int) 
     names = params.regions.names
     columns: dict[str, list] = {}
 
-    def add(name: str, value) -> None:
+    def add(name: str, value: object) -> None:
         columns.setdefault(name, []).append(value)
 
     for _ in range(params.horizon_weeks):
@@ -233,7 +237,7 @@ def trace_world(params: WorldParams, strategy: Strategy, world: int, seed: int) 
     return columns
 
 
-def _trace_record(record: WeekRecord, names: tuple[str, ...], add) -> None:
+def _trace_record(record: WeekRecord, names: tuple[str, ...], add: Callable[[str, object], None]) -> None:
     levers = record.levers
     for lever in ("sanctions", "concessions", "information", "outreach"):
         add(f"lever_{lever}", float(getattr(levers, lever)[0]))

@@ -11,7 +11,6 @@ names a bad setting as an :class:`~offramp.errors.OptionError` (the command line
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -38,10 +37,6 @@ class LegitimacyChange(StrEnum):
     GRADUAL = "gradual"
 
 
-def _unit_interval(description: str, default: float):
-    return Annotated[float, Field(default, ge=0.0, le=1.0, description=description)]
-
-
 class EpsteinConfig(JobOptions):
     """Settings of one standalone Epstein run (names as in Mesa's example); unknown names,
     NaN and infinities are refused, and the settings are frozen (:class:`JobOptions`)."""
@@ -62,17 +57,26 @@ class EpsteinConfig(JobOptions):
     )
     movement: bool = Field(True, description="whether free agents move each step")
     turns: int | None = Field(
-        None, ge=1, le=64, description="turns per step: 1 is a simultaneous update, more approach Mesa's random "
-        f"sequential one (default: {VARIANT_DEFAULTS[Variant.MESA]['turns']} for mesa, 1 for paper)"
+        None,
+        ge=1,
+        le=64,
+        description="turns per step: 1 is a simultaneous update, more approach Mesa's random "
+        f"sequential one (default: {VARIANT_DEFAULTS[Variant.MESA]['turns']} for mesa, 1 for paper)",
     )
     move_rounds: int | None = Field(
-        None, ge=1, le=64, description="movement rounds during the turns (at most turns; default: "
-        f"{VARIANT_DEFAULTS[Variant.MESA]['move_rounds']} for mesa, 1 for paper)"
+        None,
+        ge=1,
+        le=64,
+        description="movement rounds during the turns (at most turns; default: "
+        f"{VARIANT_DEFAULTS[Variant.MESA]['move_rounds']} for mesa, 1 for paper)",
     )
     move_attempts: int | None = Field(
-        None, ge=1, le=8, description="attempts an agent gets to move in a step "
+        None,
+        ge=1,
+        le=8,
+        description="attempts an agent gets to move in a step "
         f"(default: {VARIANT_DEFAULTS[Variant.MESA]['move_attempts']} for mesa, "
-        f"{VARIANT_DEFAULTS[Variant.PAPER]['move_attempts']} for paper)"
+        f"{VARIANT_DEFAULTS[Variant.PAPER]['move_attempts']} for paper)",
     )
     legitimacy_change: LegitimacyChange = Field(LegitimacyChange.NONE, description="legitimacy schedule")
     legitimacy_to: float = Field(0.7, ge=0.0, le=1.0, description="legitimacy after the change")

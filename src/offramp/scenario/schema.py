@@ -64,23 +64,49 @@ _UNIT = (0.0, 1.0, False)
 _WEEKS = (0.0, None, True)
 BOUNDS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
     "leader": {
-        **dict.fromkeys((
-            "resolve_initial", "resolve_baseline", "settlement_threat_share", "paranoia_initial",
-            "paranoia_baseline", "residual_bite", "perceived_resolve_initial", "war_capacity_initial",
-            "max_diversion", "allocation_floor",
-        ), _UNIT),
-        **dict.fromkeys((
-            "resolve_relaxation_weeks", "paranoia_decay_weeks", "adaptation_weeks", "belief_weeks",
-            "war_recovery_weeks", "allocation_weeks",
-        ), _WEEKS),
+        **dict.fromkeys(
+            (
+                "resolve_initial",
+                "resolve_baseline",
+                "settlement_threat_share",
+                "paranoia_initial",
+                "paranoia_baseline",
+                "residual_bite",
+                "perceived_resolve_initial",
+                "war_capacity_initial",
+                "max_diversion",
+                "allocation_floor",
+            ),
+            _UNIT,
+        ),
+        **dict.fromkeys(
+            (
+                "resolve_relaxation_weeks",
+                "paranoia_decay_weeks",
+                "adaptation_weeks",
+                "belief_weeks",
+                "war_recovery_weeks",
+                "allocation_weeks",
+            ),
+            _WEEKS,
+        ),
         "precision": (0.0, None, False),
     },
     "inner_circle": {
         "n_elites": (1, 200, False),
-        **dict.fromkeys((
-            "threshold_mean", "loyalty_mean", "contact_rate", "exposure_probability", "purge_rate",
-            "coup_level", "coup_probability", "contact_threshold_drop",
-        ), _UNIT),
+        **dict.fromkeys(
+            (
+                "threshold_mean",
+                "loyalty_mean",
+                "contact_rate",
+                "exposure_probability",
+                "purge_rate",
+                "coup_level",
+                "coup_probability",
+                "contact_threshold_drop",
+            ),
+            _UNIT,
+        ),
         "purge_threshold_shift": (-1.0, 1.0, False),
     },
     "escalation": {
@@ -91,10 +117,19 @@ BOUNDS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
     },
     "periphery": {
         "legitimacy_weeks": _WEEKS,
-        **dict.fromkeys((
-            "opposition_decay", "opposition_growth", "threshold_effect", "risk_effect", "arming_level",
-            "duty_share", "uprising_level", "active_threshold",
-        ), _UNIT),
+        **dict.fromkeys(
+            (
+                "opposition_decay",
+                "opposition_growth",
+                "threshold_effect",
+                "risk_effect",
+                "arming_level",
+                "duty_share",
+                "uprising_level",
+                "active_threshold",
+            ),
+            _UNIT,
+        ),
         "uprising_weeks": (1, 1000, False),
     },
 }
@@ -269,8 +304,15 @@ class StrategySection(BaseModel):
 # Strategy parameters that are lever levels or shares, in [0, 1] (the levers are clipped
 # to [0, 1] anyway; a value outside is a mistake in the file, not a stronger lever).
 _STRATEGY_SHARES = {
-    "sanctions_initial", "sanctions_cap", "concessions", "information", "covert_support",
-    "covert_unrest_trigger", "outreach", "paranoia_ceiling", "throttle",
+    "sanctions_initial",
+    "sanctions_cap",
+    "concessions",
+    "information",
+    "covert_support",
+    "covert_unrest_trigger",
+    "outreach",
+    "paranoia_ceiling",
+    "throttle",
 }
 
 
@@ -358,8 +400,15 @@ def parameter_bounds(scenario: Scenario, path: str) -> tuple[float | None, float
     info = model.model_fields.get(field)
     if info is None or info.annotation not in (float, int):
         raise ValueError(f"{path}: not a numeric parameter")
-    if model is UnrestSection and field in ("width", "height", "citizen_vision", "police_vision", "turns",
-                                            "move_rounds", "move_attempts"):
+    if model is UnrestSection and field in (
+        "width",
+        "height",
+        "citizen_vision",
+        "police_vision",
+        "turns",
+        "move_rounds",
+        "move_attempts",
+    ):
         raise ValueError(f"{path}: structural (the same for every world), so it cannot vary")
     if model is _SECTION_MODELS["inner_circle"] and field == "n_elites":
         raise ValueError(f"{path}: structural (the same for every world), so it cannot vary")
@@ -431,5 +480,3 @@ class Scenario(BaseModel):
     def region_names(self) -> tuple[str, ...]:
         """The regions' names, in file order."""
         return tuple(region.name for region in self.regions)
-
-

@@ -71,13 +71,18 @@ def to_params(scenario: Scenario, worlds: int, overrides: Mapping[str, np.ndarra
             raise InputError("overrides", str(error)) from None
         if array.shape != (worlds,):
             raise InputError(f"overrides.{path}", f"needs shape ({worlds},), got {array.shape}")
-        if not np.isfinite(array).all() or (low is not None and array.min() < low) or (
-            high is not None and array.max() > high
+        if (
+            not np.isfinite(array).all()
+            or (low is not None and array.min() < low)
+            or (high is not None and array.max() > high)
         ):
             raise InputError(f"overrides.{path}", f"values must be finite and within [{low}, {high}]")
         overrides[path] = array
     n_regions = len(scenario.regions)
-    region = lambda field: _region_column(scenario, field, worlds, overrides)  # noqa: E731
+
+    def region(field: str) -> np.ndarray:
+        return _region_column(scenario, field, worlds, overrides)
+
     unrest = _section_values(scenario, "unrest", overrides)
     police_density = region("police_density")
     citizen_density = np.minimum(region("citizen_density"), 1.0 - police_density)
@@ -137,9 +142,7 @@ def _strategy_spec(scenario: Scenario, name: str, seen: tuple[str, ...] = ()) ->
     return spec
 
 
-def build_strategies(
-    scenario: Scenario | ScenarioSource, names: Sequence[str] | None = None
-) -> dict[str, Strategy]:
+def build_strategies(scenario: Scenario | ScenarioSource, names: Sequence[str] | None = None) -> dict[str, Strategy]:
     """The scenario's strategies (all, or those named), built from their data and checked
     once, here: the engine's ``levers`` trust them every week.
 
