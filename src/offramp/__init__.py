@@ -7,13 +7,11 @@ content (no real people or groups as targets, no messaging content, no tradecraf
 Actors are roles, not dossiers.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-try:
-    __version__ = version("offramp")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
+# The one place the version is written: pyproject.toml reads it from here (dynamic), and
+# a literal costs nothing at start-up, where importlib.metadata would cost tens of ms.
+__version__ = "0.1.0"
 
 __all__ = ["__version__", "Analysis", "aggregate", "analyze", "cascade", "choice_probabilities", "load", "write_report"]
 

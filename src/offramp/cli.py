@@ -25,7 +25,7 @@ from rich.console import Console
 
 from offramp import __version__
 from offramp.errors import InputError, OfframpError, OptionError
-from offramp.report.figures import FigureOptions
+from offramp.report.options import FigureOptions
 from offramp.run.options import EpsteinOptions, RunOptions
 from offramp.scenario.epstein import EpsteinConfig
 

@@ -65,13 +65,14 @@ Choices and deviations (numbered, referred to in the docs)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from offramp.model.grid import count_in_vision, neighbour_index, nth_marked_in_vision
 from offramp.model.streams import WorldStreams
+from offramp.model.variants import RatioRounding, Variant
 
 __all__ = [
     "Occupant",
@@ -106,26 +107,6 @@ class Citizen(IntEnum):
     QUIET = 0
     ACTIVE = 1
     JAILED = 2
-
-
-class Variant(StrEnum):
-    """Rule variant: Epstein as published, or Mesa's implementation."""
-
-    PAPER = "paper"
-    MESA = "mesa"
-
-
-class RatioRounding(StrEnum):
-    """The operator applied to C/A in the arrest probability.
-
-    The paper writes k (C/A) literally; NetLogo's Rebellion floors it; Mesa rounds it
-    half-to-even (Python's ``round``). Both implementations say the dynamics of the paper
-    (punctuated equilibrium) do not appear without their operator.
-    """
-
-    LITERAL = "literal"
-    FLOOR = "floor"
-    ROUND = "round"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 A job computes; the figure of its result is drawn here, by one public function per figure
 (:func:`plot_campaign` for ``offramp run``, :func:`plot_epstein` for ``offramp epstein``),
-and the command line composes the two. matplotlib is imported only when a figure is drawn,
-so the command line's start-up can read :class:`FigureOptions` cheaply.
+and the command line composes the two. matplotlib is imported only when a figure is drawn;
+the figure's options (:class:`FigureOptions`) live in ``report/options.py``, which the
+command line's start-up reads without loading NumPy.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field, field_validator
 
 from offramp.model.unrest import Citizen
+from offramp.report.options import FIGURE_SUFFIXES, FigureOptions
 from offramp.run.options import checked_options
 from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange
-from offramp.scenario.options import JobOptions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,24 +40,6 @@ __all__ = [
     "plot_citizen_shares",
     "plot_outcome_shares",
 ]
-
-#: File formats a figure may be written in: those matplotlib's off-screen canvas writes
-#: without anything more installed (pgf needs LaTeX; raw and rgba are not image files).
-FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
-
-
-class FigureOptions(JobOptions):
-    """Where a command's figure goes: checked before the job runs, so that a name matplotlib
-    cannot write is refused before the work, not after it."""
-
-    plot: Path | None = Field(None, description="figure file, e.g. .png, .pdf or .svg")
-
-    @field_validator("plot")
-    @classmethod
-    def _check_suffix(cls, path: Path | None) -> Path | None:
-        if path is not None and path.suffix.lower() not in FIGURE_SUFFIXES:
-            raise ValueError(f"use a figure file name ending in {', '.join(FIGURE_SUFFIXES)} (got {path.name!r})")
-        return path
 
 
 def _figure_path(plot: str | Path | None, options: FigureOptions | None) -> Path:

@@ -11,11 +11,15 @@ names a bad setting as an :class:`~offramp.errors.OptionError` (the command line
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
-from offramp.model.unrest import RatioRounding, UnrestParams, Variant
+from offramp.model.variants import RatioRounding, Variant
 from offramp.scenario.options import JobOptions
+
+if TYPE_CHECKING:
+    from offramp.model.unrest import UnrestParams
 
 __all__ = ["EpsteinConfig", "LegitimacyChange", "to_unrest_params", "VARIANT_DEFAULTS"]
 
@@ -122,6 +126,9 @@ def to_unrest_params(config: EpsteinConfig) -> UnrestParams:
     -------
     UnrestParams
     """
+    # The engine (and NumPy) loads when a run needs it, not when the command line starts.
+    from offramp.model.unrest import UnrestParams
+
     return UnrestParams(
         height=config.height,
         width=config.width,

@@ -44,7 +44,7 @@ from offramp.model.coercer import STRATEGY_KINDS
 from offramp.model.escalation import EscalationParams
 from offramp.model.leader import LeaderParams
 from offramp.model.periphery import PeripheryParams
-from offramp.model.unrest import RatioRounding, Variant
+from offramp.model.variants import RatioRounding, Variant
 
 __all__ = [
     "Scenario",
