@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from offramp.analyse.outcomes import outcome_summary
 from offramp.model.unrest import Citizen
 from offramp.report.options import FIGURE_SUFFIXES, FigureOptions
 from offramp.run.options import checked_options
+from offramp.run.runner import OUTCOME_LABELS
 from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange
 
 if TYPE_CHECKING:
@@ -225,11 +227,6 @@ def plot_campaign(run: CampaignRun, plot: str | Path | None = None, *, options: 
     OptionError
         A file name whose suffix is not a figure format.
     """
-    # Imported here, not at the top: the command line's start-up reads FigureOptions from
-    # this module and should not load the world model for it.
-    from offramp.analyse.outcomes import outcome_summary
-    from offramp.run.runner import OUTCOME_LABELS
-
     path = _figure_path(plot, options)
     summary = outcome_summary(run.outcomes, OUTCOME_LABELS)
     return plot_outcome_shares(summary, path, title=f"How the worlds ended: {run.scenario_name}")
