@@ -127,6 +127,36 @@ def _vector_intrinsics(width: int):
     return masked_sum, match_bits
 
 
+@intrinsic
+def _rows_before(typingctx, running_type, shift_type, rank_type, rows_type):
+    """How many of the first ``rows`` (<= 32) running row totals have their byte at
+    ``shift`` <= ``rank``: the rows that end before the rank-th marked cell (vector code,
+    as above; ``running`` has 32 elements)."""
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(running_type)(context, builder, args[0])
+        vector = ir.VectorType(ir.IntType(32), 32)
+        running = builder.load(builder.bitcast(array.data, vector.as_pointer()), align=4)
+
+        def splat(value):
+            value = builder.insert_element(ir.Constant(vector, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+            return builder.shuffle_vector(value, ir.Constant(vector, ir.Undefined),
+                                          ir.Constant(ir.VectorType(ir.IntType(32), 32), [0] * 32))
+
+        counts = builder.and_(builder.lshr(running, splat(args[1])), ir.Constant(vector, 0xFF))
+        rank = builder.trunc(args[2], ir.IntType(32))
+        bits = builder.bitcast(builder.icmp_unsigned("<=", counts, splat(rank)), ir.IntType(32))
+        # Only the diamond's rows: bits & (2**rows - 1), computed in 64 bits (rows may be 32).
+        one = ir.Constant(ir.IntType(64), 1)
+        rows = builder.sub(builder.shl(one, args[3]), one)
+        bits = builder.and_(bits, builder.trunc(rows, ir.IntType(32)))
+        ctpop = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), [ir.IntType(32)]),
+                                               "llvm.ctpop.i32")
+        return builder.zext(builder.call(ctpop, [bits]), ir.IntType(64))
+
+    return types.int64(running_type, types.uint32, types.int64, types.int64), codegen
+
+
 _masked_sum8, _match_bits8 = _vector_intrinsics(8)
 _masked_sum16, _match_bits16 = _vector_intrinsics(16)
 _masked_sum32, _match_bits32 = _vector_intrinsics(32)
@@ -169,37 +199,30 @@ def _window_bits(packed, base, row_mask, window, value):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _diamond_sums(packed, centre, mask, start, window, row_sums):
+def _diamond_sums(packed, centre, mask, start, window, running):
     """Sum the packed grid over each row of the diamond around the padded index
-    ``centre``, centre included; fills ``row_sums`` and returns their total."""
+    ``centre``, centre included; fills ``running[i]`` with the sum over rows 0 .. i and
+    returns the total (``running`` has 32 elements)."""
     total = np.uint32(0)
     for i in range(mask.shape[0]):
-        s = _window_sum(packed, centre + start[i], mask[i], window)
-        row_sums[i] = s
-        total = np.uint32(total + s)
+        total = np.uint32(total + _window_sum(packed, centre + start[i], mask[i], window))
+        running[i] = total
     return total
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _nth_within_vision(packed, centre, mask, start, window, row_sums, shift, rank, unpad):
+def _nth_within_vision(packed, centre, mask, start, window, running, shift, rank, unpad):
     """The cell (flat, unpadded) of the rank-th marked cell within vision in canonical
     order (rows top to bottom, then left to right); marked means packed == 1 << shift.
-    ``row_sums`` are :func:`_diamond_sums`' for this centre and grid state.
+    ``running`` holds :func:`_diamond_sums`' running totals for this centre and grid state.
 
     Few branches, since which row and which cell are random: the row is the number of
     rows whose running count stays <= rank; in it, the marked cells become a bit mask,
     whose lowest set bits are cleared until the wanted one is the lowest.
     """
     shift_bits = np.uint32(shift)
-    row = 0
-    before = np.int64(0)
-    running = np.int64(0)
-    for i in range(mask.shape[0]):
-        count = np.int64((row_sums[i] >> shift_bits) & np.uint32(0xFF))
-        running += count
-        passed = np.int64(running <= rank)
-        row += passed
-        before += passed * count
+    row = _rows_before(running, shift_bits, rank, np.int64(mask.shape[0]))
+    before = np.int64((running[row - 1] >> shift_bits) & np.uint32(0xFF)) if row > 0 else np.int64(0)
     base = centre + start[row]
     bits = _window_bits(packed, base, mask[row], window, np.uint32(1) << shift_bits)
     for _ in range(rank - before):
@@ -518,7 +541,7 @@ def step_grids(occupant_in, status_in, jail_in, hardship_in, risk_in, duty_in, w
             count[c] += 1
     for c in range(cells):
         pad_of[c] = (c // width + reach) * padded_width + c % width + reach
-    row_sums = np.empty(2 * reach + 1, np.uint32)
+    row_sums = np.zeros(32, np.uint32)  # running totals over the diamond's rows
     cells_a = np.empty(cells, np.int64)  # the mesa order, or the paper's lists
     cells_b = np.empty(cells, np.int64)
     values = np.empty(cells, np.int64)
