@@ -61,9 +61,10 @@ Choices and deviations (numbered, referred to in the docs)
    2**-24) and promoted to float64 for the rule, so the rule's arithmetic is float64 as in
    Mesa and the paper, and L >= 0.9 gives no activity exactly.
 9. Random words: each generator draws one block of uint32 words per step for its grids
-   (:func:`draw_rows` rows per cell), and every agent reads its words at the cell where
-   it started the step, so a world's results do not depend on the batch, its order, the
-   chunks or the number of threads.
+   (:func:`draw_rows` rows per cell). In ``mesa`` the first row drives the shuffle and
+   the agent k-th in the order reads word k of the others; in ``paper`` every agent reads
+   its words at the cell where it started the step. A world's results therefore do not
+   depend on the batch, its order, the chunks or the number of threads.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ __all__ = [
     "citizen_counts",
     "arrest_probability",
     "draw_rows",
+    "advance_with_words",
 ]
 
 _TWO32 = np.float64(2.0**32)
@@ -456,8 +458,8 @@ def advance_with_words(
     params : UnrestParams
     drivers : UnrestDrivers
     words : numpy.ndarray
-        uint32 (G, draw_rows(params), H, W): grid g's words; an agent reads row r at the
-        cell where it started the step.
+        uint32 (G, draw_rows(params), H, W): grid g's words (:func:`draw_rows` says which
+        agent reads which).
     threads : int
         Threads the grids are split between (>= 1); each runs the kernel on its own
         consecutive grids, so results do not depend on it.

@@ -23,14 +23,18 @@ Choices (implementation only; none changes a rule)
    side, so each of the diamond's ``2 v + 1`` rows is one contiguous run of cells; a write
    updates the cell and its (at most three) wrap copies. Each row is summed over a
    fixed-width window (8, 16 or 32 cells, at least ``2 v + 1``) under a mask of the
-   diamond, which the compiler turns into vector instructions. The rows' sums are kept,
-   so "the rank-th empty cell (or active citizen) within vision, in the canonical order
-   of ``grid.diamond_offsets``" jumps to its row and scans one window.
+   diamond, in LLVM vector code (:func:`_vector_intrinsics`: Numba leaves these short
+   loops scalar). The running totals over the rows are kept, so "the rank-th empty cell
+   (or active citizen) within vision, in the canonical order of
+   ``grid.diamond_offsets``" is found without a loop of unpredictable branches: its row by
+   comparing the running totals with the rank, its cell from the bit mask of the row's
+   matching cells.
 4. A citizen whose grievance does not exceed the threshold stays quiet whatever she sees
    (grievance - risk >= 0 cannot exceed it either, exactly, in floating point:
    subtracting a non-negative number never rounds up), so her estimate is not computed.
    With the ``floor`` and ``round`` operators C/A is a whole number n, and
-   ``1 - exp(-k n)`` is computed once per grid and n. Decisions are the same bit for bit.
+   ``1 - exp(-k n)`` comes from a table made once per value of k (and the decision then
+   needs no branch). Decisions are the same bit for bit.
 5. Uniform integers in 0 .. n-1 are ``floor(word * n / 2**32)`` from a uint32 word, as
    in the loop reference; Fisher-Yates (Durstenfeld) with these integers gives the
    ``mesa`` variant's random order.
