@@ -211,6 +211,14 @@ def test_regions_of_a_world_are_the_same_in_any_batch(variant):
     assert alone_record.jailed.sum() > 0
 
 
+def test_an_empty_batch_steps():
+    """No grids left (every world of a chunk has ended): a step is a no-op, not an error."""
+    params = _params(width=12, height=12, citizen_vision=3, cop_vision=3)
+    streams = WorldStreams.for_worlds(0, [], Stream.UNREST)
+    state, record = step_unrest(init_unrest(params, streams), params, UnrestDrivers.constant(0, 0.5, 0.1), streams)
+    assert state.occupant.shape == (0, 12, 12) and record.active.shape == (0,)
+
+
 def test_words_are_those_of_the_world_streams():
     """The engine's draw is ``bits32_batch_last`` laid out grids-first: the same words."""
     from offramp.model.unrest import _draw_words

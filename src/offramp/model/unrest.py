@@ -348,7 +348,7 @@ def init_unrest(params: UnrestParams, streams: WorldStreams, grids_per_stream: i
     hardship = np.where(is_citizen, _unit(words[:, 1]), np.float32(0))
     risk_aversion = np.where(is_citizen, _unit(words[:, 2]), np.float32(0))
     # Duty ranks: police sorted by a random key, per grid (ties: the earlier cell first).
-    key = np.where(is_police, words[:, 3].astype(np.int64), np.int64(1) << 40).reshape(grids, -1)
+    key = np.where(is_police, words[:, 3].astype(np.int64), np.int64(1) << 40).reshape(grids, height * width)
     order = np.argsort(key, axis=1, kind="stable")
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :], axis=1)
@@ -435,8 +435,9 @@ def step_unrest(
     """
     grids, height, width = state.occupant.shape
     per_stream = grids // len(streams) if len(streams) else 1
-    words = _draw_words(streams, draw_rows(params), height * width, per_stream)
-    return advance_with_words(state, params, drivers, words.reshape(grids, -1, height, width), threads=threads)
+    rows = draw_rows(params)
+    words = _draw_words(streams, rows, height * width, per_stream)
+    return advance_with_words(state, params, drivers, words.reshape(grids, rows, height, width), threads=threads)
 
 
 _STATE_FIELDS = ("occupant", "status", "jail_steps", "hardship", "risk_aversion", "duty_rank")
@@ -476,7 +477,7 @@ def advance_with_words(
               for name, dtype in zip(_STATE_FIELDS, _STATE_DTYPES)]
     outputs = [np.empty((grids, cells), dtype) for dtype in _STATE_DTYPES]
     record = np.empty((grids, 5), np.int64)
-    words = np.ascontiguousarray(words, np.uint32).reshape(grids, -1, cells)
+    words = np.ascontiguousarray(words, np.uint32).reshape(grids, words.shape[1], cells)
     per_grid = [
         np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype), (grids,)))
         for value, dtype in (
