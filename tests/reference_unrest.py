@@ -1,9 +1,14 @@
 """A slow, loop-based reference of the unrest engine's rules, for differential tests.
 
 Written from the rules in ``offramp.model.unrest``'s docstring, one agent at a time, in
-plain Python: no NumPy array operations beyond reading and writing single elements. It
-consumes the same random words as the engine (uint32, (rows, H, W, G)), so from the same
-state both must give exactly the same next state.
+plain Python: no NumPy array operations beyond reading and writing single elements, and
+none of the kernel's devices (packed counts, padding, row sums). It consumes the same
+random words as the engine (uint32, (G, rows, H, W)), so from the same state both must
+give exactly the same next state.
+
+- ``mesa``: Mesa's random sequential activation, written after Mesa's own ``Citizen.step``
+  and ``Cop.step``: a Fisher-Yates shuffle of the agents, then each agent in turn.
+- ``paper``: the simultaneous update (the former whole-array engine with one turn).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import numpy as np
 
 EMPTY, CITIZEN, POLICE = 0, 1, 2
 QUIET, ACTIVE, JAILED = 0, 1, 2
+FIELDS = ("occupant", "status", "jail_steps", "hardship", "risk_aversion", "duty_rank")
 
 
 def offsets(vision):
@@ -26,37 +32,31 @@ def offsets(vision):
 
 
 def scaled(word, n):
+    """Uniform integer in 0 .. n-1 from a 32-bit word."""
     return (int(word) * int(n)) >> 32
 
 
 def reference_step(state, params, drivers, words):
     """One step of every grid; returns (fields dict of (G, H, W) arrays, record dict)."""
-    occ = np.array(state.occupant)
-    grids, height, width = occ.shape
-    result_fields = {
-        name: np.array(getattr(state, name))
-        for name in ("occupant", "status", "jail_steps", "hardship", "risk_aversion", "duty_rank")
-    }
+    grids = np.asarray(state.occupant).shape[0]
+    result_fields = {name: np.array(getattr(state, name)) for name in FIELDS}
     record = {"quiet": [], "active": [], "jailed": [], "arrests": [], "moves": []}
+    sequential = str(params.variant) == "mesa"
     for g in range(grids):
-        fields, arrests, moves = _step_grid(
-            {k: v[g].copy() for k, v in result_fields.items()}, params, drivers, words, g, grids
-        )
+        world = _Grid({k: v[g].copy() for k, v in result_fields.items()}, params, drivers, words[g], g)
+        arrests, moves = world.step_sequential() if sequential else world.step_simultaneous()
+        fields = world.write_back()
         for k in result_fields:
             result_fields[k][g] = fields[k]
         record["arrests"].append(arrests)
         record["moves"].append(moves)
-        quiet = active = jailed = 0
-        for y in range(height):
-            for x in range(width):
-                if fields["occupant"][y, x] == CITIZEN:
-                    s = fields["status"][y, x]
-                    quiet += s == QUIET
-                    active += s == ACTIVE
-                    jailed += s == JAILED
-        record["quiet"].append(quiet)
-        record["active"].append(active)
-        record["jailed"].append(jailed)
+        counts = {QUIET: 0, ACTIVE: 0, JAILED: 0}
+        for agent in world.agents:
+            if agent["kind"] == CITIZEN:
+                counts[agent["status"]] += 1
+        record["quiet"].append(counts[QUIET])
+        record["active"].append(counts[ACTIVE])
+        record["jailed"].append(counts[JAILED])
     return result_fields, {k: np.array(v, dtype=np.int64) for k, v in record.items()}
 
 
@@ -65,178 +65,189 @@ def _param(value, g):
     return array.item() if array.ndim == 0 else array[g].item()
 
 
-def _step_grid(f, params, drivers, words, g, grids):
-    """One grid, one agent at a time. Agents are dicts; the grid maps cells to agents."""
-    height, width = f["occupant"].shape
-    word = lambda row, y, x: int(words[row, y, x, g])  # noqa: E731
-    flat = lambda y, x: (y * width + x) * grids + g  # noqa: E731 - the engine's cells-first flat index
-    legitimacy = float(drivers.legitimacy[g])
-    threshold = float(drivers.active_threshold[g])
-    on_duty_limit = int(drivers.police_on_duty[g])
-    risk_factor = float(drivers.perceived_risk_factor[g])
-    k = float(_param(params.arrest_constant, g))
-    max_jail = int(_param(params.max_jail_steps, g))
-    turns = params.turns
+class _Grid:
+    """One grid: agents are dicts; ``grid`` maps cells to agents."""
 
-    # Build agents: each remembers its start cell, to read its own words.
-    grid = {}
-    agents = []
-    for y in range(height):
-        for x in range(width):
-            kind = int(f["occupant"][y, x])
-            if kind == EMPTY:
-                continue
-            agent = {
-                "kind": kind,
-                "status": int(f["status"][y, x]),
-                "jail": int(f["jail_steps"][y, x]),
-                "hardship": f["hardship"][y, x],
-                "risk": f["risk_aversion"][y, x],
-                "duty": int(f["duty_rank"][y, x]),
-                "start": (y, x),
-                "pos": (y, x),
-                "key": word(0, y, x),
-                "to_move": False,
-                "attempts": 0,
-            }
-            agent["turn"] = scaled(agent["key"], turns)
-            agent["priority"] = (agent["key"] << 32) | flat(y, x)
-            grid[(y, x)] = agent
-            agents.append(agent)
+    def __init__(self, f, params, drivers, words, g):
+        self.height, self.width = f["occupant"].shape
+        self.params = params
+        self.words = words
+        self.legitimacy = float(drivers.legitimacy[g])
+        self.threshold = float(drivers.active_threshold[g])
+        self.on_duty_limit = int(drivers.police_on_duty[g])
+        self.risk_factor = float(drivers.perceived_risk_factor[g])
+        self.k = float(_param(params.arrest_constant, g))
+        self.max_jail = int(_param(params.max_jail_steps, g))
+        self.shape = f
+        self.grid = {}
+        self.agents = []
+        for y in range(self.height):
+            for x in range(self.width):
+                kind = int(f["occupant"][y, x])
+                if kind == EMPTY:
+                    continue
+                agent = {
+                    "kind": kind,
+                    "status": int(f["status"][y, x]),
+                    "jail": int(f["jail_steps"][y, x]),
+                    "hardship": f["hardship"][y, x],
+                    "risk": f["risk_aversion"][y, x],
+                    "duty": int(f["duty_rank"][y, x]),
+                    "start": (y, x),
+                    "pos": (y, x),
+                }
+                self.grid[(y, x)] = agent
+                self.agents.append(agent)
 
-    def on_duty(agent):
-        return agent["kind"] == POLICE and agent["duty"] < on_duty_limit
+    # --- helpers --------------------------------------------------------------------
 
-    def neighbours(pos, vision):
+    def word(self, row, cell):
+        return int(self.words[row, cell[0], cell[1]])
+
+    def on_duty(self, agent):
+        return agent["kind"] == POLICE and agent["duty"] < self.on_duty_limit
+
+    def neighbours(self, pos, vision):
         y, x = pos
-        return [((y + dy) % height, (x + dx) % width) for dy, dx in offsets(vision)]
+        return [((y + dy) % self.height, (x + dx) % self.width) for dy, dx in offsets(vision)]
 
-    arrests = moves = 0
-    move_row = 3
-    for turn in range(turns):
-        mine = [a for a in agents if a["turn"] == turn]
-        # citizens of the turn: count down, or decide, all from the grid as it is now
+    def vision(self, agent):
+        return self.params.police_vision if agent["kind"] == POLICE else self.params.citizen_vision
+
+    def is_active(self, cell):
+        other = self.grid.get(cell)
+        return other is not None and other["kind"] == CITIZEN and other["status"] == ACTIVE
+
+    def decides_active(self, agent):
+        """Epstein's rule from the grid as it is now (Mesa's update_estimated_arrest_probability)."""
+        cops, actives = 0, 1  # the citizen counts herself
+        for cell in self.neighbours(agent["pos"], self.params.citizen_vision):
+            other = self.grid.get(cell)
+            if other is None:
+                continue
+            cops += self.on_duty(other)
+            actives += other["kind"] == CITIZEN and other["status"] == ACTIVE
+        ratio = cops / actives
+        rounding = str(self.params.ratio_rounding)
+        if rounding == "round":
+            ratio = float(round(ratio))  # Python's round: half to even
+        elif rounding == "floor":
+            ratio = float(math.floor(ratio))
+        p = (1.0 - float(np.exp(np.float64(-self.k * ratio)))) * self.risk_factor
+        grievance = float(agent["hardship"]) * (1.0 - self.legitimacy)
+        return grievance - float(agent["risk"]) * p > self.threshold
+
+    def move_to(self, agent, target):
+        del self.grid[agent["pos"]]
+        agent["pos"] = target
+        self.grid[target] = agent
+
+    def write_back(self):
+        out = {name: np.zeros_like(self.shape[name]) for name in FIELDS}
+        out["duty_rank"][:] = -1
+        for a in self.agents:
+            y, x = a["pos"]
+            out["occupant"][y, x] = a["kind"]
+            out["status"][y, x] = a["status"]
+            out["jail_steps"][y, x] = a["jail"]
+            out["hardship"][y, x] = a["hardship"]
+            out["risk_aversion"][y, x] = a["risk"]
+            out["duty_rank"][y, x] = a["duty"]
+        return out
+
+    # --- mesa: random sequential activation -------------------------------------------
+
+    def step_sequential(self):
+        """Rows: 0 shuffle (word i for the i-th swap); the agent k-th in the order reads
+        word k of row 1 (an officer's pick), 2 (the jail term it gives) and 3 (move)."""
+        order = [a for a in self.agents if a["kind"] == CITIZEN or self.on_duty(a)]  # cell order
+        row = lambda r, k: int(self.words[r].reshape(-1)[k])  # noqa: E731
+        for i in range(len(order) - 1, 0, -1):  # Fisher-Yates
+            j = scaled(row(0, i), i + 1)
+            order[i], order[j] = order[j], order[i]
+        arrests = moves = 0
+        for k, agent in enumerate(order):
+            assert agent["pos"] == agent["start"]  # nobody moves an agent but itself
+            if agent["kind"] == CITIZEN:
+                # Mesa's Citizen.step
+                if agent["jail"]:
+                    agent["jail"] -= 1
+                    continue
+                agent["status"] = ACTIVE if self.decides_active(agent) else QUIET
+            else:
+                # Mesa's Cop.step
+                visible = [c for c in self.neighbours(agent["pos"], self.params.police_vision) if self.is_active(c)]
+                if visible:
+                    arrestee = self.grid[visible[scaled(row(1, k), len(visible))]]
+                    arrestee["jail"] = scaled(row(2, k), self.max_jail + 1)
+                    arrestee["status"] = JAILED
+                    arrests += 1
+            if self.params.movement:
+                empties = [c for c in self.neighbours(agent["pos"], self.vision(agent)) if c not in self.grid]
+                if empties:
+                    self.move_to(agent, empties[scaled(row(3, k), len(empties))])
+                    moves += 1
+        return arrests, moves
+
+    # --- paper: simultaneous update ---------------------------------------------------
+
+    def priority(self, agent):
+        y, x = agent["start"]
+        return (self.word(0, agent["start"]), y * self.width + x)
+
+    def step_simultaneous(self):
+        """Rows: 0 order key, 1 pick / jail term, 2 second pick, 3 + a the a-th move."""
+        # citizens count down, or decide, all from the grid as the step found it
         decisions = []
-        for a in mine:
+        for a in self.agents:
             if a["kind"] != CITIZEN:
                 continue
             if a["status"] == JAILED and a["jail"] > 0:
                 a["jail"] -= 1
                 continue
-            cops, actives = 0, 1
-            for cell in neighbours(a["pos"], params.citizen_vision):
-                other = grid.get(cell)
-                if other is None:
-                    continue
-                cops += on_duty(other)
-                actives += other["kind"] == CITIZEN and other["status"] == ACTIVE
-            ratio = cops / actives
-            rounding = str(params.ratio_rounding)
-            if rounding == "round":
-                ratio = float(round(ratio))
-            elif rounding == "floor":
-                ratio = float(math.floor(ratio))
-            p = (1.0 - float(np.exp(np.float64(-k * ratio)))) * risk_factor
-            grievance = float(a["hardship"]) * (1.0 - legitimacy)
-            decisions.append((a, grievance - float(a["risk"]) * p > threshold))
+            decisions.append((a, self.decides_active(a)))
         for a, active in decisions:
             a["status"] = ACTIVE if active else QUIET
-        # officers of the turn: one pick, then a second for those who lost a conflict
-        taken = set()
-        pending = [a for a in mine if on_duty(a)]
+        # officers: one pick, then a second for those who lost a conflict
+        arrests = 0
+        pending = [a for a in self.agents if self.on_duty(a)]
         for row in (1, 2):
             claims = {}
             for officer in pending:
-                visible = [
-                    c
-                    for c in neighbours(officer["pos"], params.police_vision)
-                    if c not in taken
-                    and grid.get(c) is not None
-                    and grid[c]["kind"] == CITIZEN
-                    and grid[c]["status"] == ACTIVE
-                ]
+                visible = [c for c in self.neighbours(officer["pos"], self.params.police_vision) if self.is_active(c)]
                 if not visible:
                     continue
-                target = visible[scaled(word(row, *officer["start"]), len(visible))]
+                target = visible[scaled(self.word(row, officer["start"]), len(visible))]
                 claims.setdefault(target, []).append(officer)
             losers = []
             for target, officers in claims.items():
-                officers.sort(key=lambda o: o["priority"])
-                citizen = grid[target]
+                officers.sort(key=self.priority)
+                citizen = self.grid[target]
                 citizen["status"] = JAILED
-                citizen["jail"] = scaled(word(1, *citizen["start"]), max_jail + 1)
-                taken.add(target)
+                citizen["jail"] = scaled(self.word(1, citizen["start"]), self.max_jail + 1)
                 arrests += 1
                 losers.extend(officers[1:])
             pending = losers
-        if params.movement:
-            for a in mine:
-                if (a["kind"] == CITIZEN and a["status"] != JAILED) or on_duty(a):
-                    a["to_move"] = True
-            for a in agents:
-                if a["status"] == JAILED and a["kind"] == CITIZEN:
-                    a["to_move"] = False
-            block = turn * params.move_rounds // turns
-            last_of_block = turn == turns - 1 or (turn + 1) * params.move_rounds // turns != block
-            if last_of_block:
-                moves += _move_round(agents, grid, neighbours, move_row, word, params)
-    if params.movement:
-        for _ in range(params.move_attempts - 1):
-            moves += _move_round(agents, grid, neighbours, move_row, word, params)
-
-    # write back
-    out = {name: np.zeros_like(f[name]) for name in f}
-    out["duty_rank"][:] = -1
-    for a in agents:
-        y, x = a["pos"]
-        out["occupant"][y, x] = a["kind"]
-        out["status"][y, x] = a["status"]
-        out["jail_steps"][y, x] = a["jail"]
-        out["hardship"][y, x] = a["hardship"]
-        out["risk_aversion"][y, x] = a["risk"]
-        out["duty_rank"][y, x] = a["duty"]
-    return out, arrests, moves
-
-
-def _move_round(agents, grid, neighbours, row, word, params):
-    """Movers pick among cells empty at the start of the round; the smallest priority wins."""
-    empty_now = lambda cell: cell not in grid  # noqa: E731
-    proposals = {}
-    for a in agents:
-        if not a["to_move"]:
-            continue
-        vision = params.police_vision if a["kind"] == POLICE else params.citizen_vision
-        cells = neighbours(a["pos"], vision)
-        empties = [c for c in cells if empty_now(c)]
-        if not empties:
-            continue
-        target = None
-        per_attempt = 3 if params.turns > 1 else 1  # two words of tries (several turns), then the rank
-        first = row + per_attempt * a["attempts"]
-        if params.turns > 1:
-            usable = (256 // len(cells)) * len(cells)
-            for tries_row in (first, first + 1):
-                tries_word = word(tries_row, *a["start"])
-                for t in range(4):
-                    byte = (tries_word >> (8 * t)) & 0xFF
-                    if byte < usable and empty_now(cells[byte % len(cells)]):
-                        target = cells[byte % len(cells)]
-                        break
-                if target is not None:
-                    break
-        if target is None:
-            target = empties[scaled(word(first + per_attempt - 1, *a["start"]), len(empties))]
-        proposals.setdefault(target, []).append(a)
-    moved = 0
-    for target, claimants in proposals.items():
-        winner = min(claimants, key=lambda a: a["priority"])
-        for loser in claimants:
-            if loser is not winner:
-                loser["attempts"] += 1
-                loser["to_move"] = loser["attempts"] < params.move_attempts
-        del grid[winner["pos"]]
-        winner["pos"] = target
-        grid[target] = winner
-        winner["to_move"] = False
-        moved += 1
-    return moved
+        moves = 0
+        if self.params.movement:
+            movers = [a for a in self.agents if (a["kind"] == CITIZEN and a["status"] != JAILED) or self.on_duty(a)]
+            attempts = {id(a): 0 for a in movers}
+            for _ in range(self.params.move_attempts):
+                proposals = {}
+                for a in movers:
+                    empties = [c for c in self.neighbours(a["pos"], self.vision(a)) if c not in self.grid]
+                    if empties:
+                        row = 3 + attempts[id(a)]
+                        proposals.setdefault(empties[scaled(self.word(row, a["start"]), len(empties))], []).append(a)
+                still = []
+                for target, claimants in proposals.items():
+                    winner = min(claimants, key=self.priority)
+                    self.move_to(winner, target)
+                    moves += 1
+                    for loser in claimants:
+                        if loser is not winner:
+                            attempts[id(loser)] += 1
+                moved = {id(a) for a in self.agents if a["pos"] != a["start"]}
+                still.extend(a for a in movers if id(a) not in moved and attempts[id(a)] < self.params.move_attempts)
+                movers = still
+        return arrests, moves

@@ -100,14 +100,37 @@ def test_without_police_active_iff_grievance_exceeds_threshold(legitimacy, varia
     assert expected.any() == (legitimacy < 0.9)
 
 
+@pytest.mark.parametrize("legitimacy", [0.0, 0.3, 0.6, 0.85])
+@pytest.mark.parametrize("variant", list(Variant))
+def test_without_police_the_active_share_is_one_minus_t_over_one_minus_l(legitimacy, variant):
+    """Epstein's fact: with no police, P = 0 and a citizen is active iff H (1 - L) > T; with
+    H ~ U(0, 1) the expected active share is 1 - T / (1 - L) (0 when T >= 1 - L), at every
+    step, with movement or not.
+
+    H is quantized to 2**-24, so the exact expectation is within 1e-7 of the formula. The
+    share over n = 16 x 40 x 40 x 0.7 (about 18,000) citizens has a standard error of at most
+    0.5 / sqrt(n) = 0.0037; we allow 4.9 standard errors (two-sided alpha = 1e-6).
+    """
+    config = EpsteinConfig(legitimacy=legitimacy, variant=variant, cop_density=0.0)
+    run = run_epstein(config, worlds=16, steps=5, seed=3)
+    share = run.counts[:, 1:, Citizen.ACTIVE].sum(axis=0) / run.citizens.sum()
+    expected = max(0.0, 1.0 - 0.1 / (1.0 - legitimacy))
+    n = run.citizens.sum()
+    assert np.abs(share - expected).max() < 4.9 * math.sqrt(0.25 / n), (share, expected)
+    assert np.all(share == share[0])  # nobody's state can change without police
+
+
 @pytest.mark.parametrize("legitimacy", [0.9, 0.95, 1.0])
 @pytest.mark.parametrize("variant", list(Variant))
-def test_nobody_is_ever_active_at_high_legitimacy(legitimacy, variant):
-    config = EpsteinConfig(legitimacy=legitimacy, variant=variant, cop_density=0.0, width=20, height=20)
+@pytest.mark.parametrize("cop_density", [0.0, 0.074])
+def test_nobody_is_ever_active_at_high_legitimacy(legitimacy, variant, cop_density):
+    """L >= 0.9 with T = 0.1: G = H (1 - L) < 0.1 for every H < 1, so nobody turns active,
+    with police or without."""
+    config = EpsteinConfig(legitimacy=legitimacy, variant=variant, cop_density=cop_density, width=20, height=20)
     run = run_epstein(config, worlds=16, steps=60, seed=2)
     assert run.counts[:, :, Citizen.ACTIVE].max() == 0
     # ... while just below, with no police at all, many are.
-    below = run_epstein(config.model_copy(update={"legitimacy": 0.8}), worlds=4, steps=5, seed=2)
+    below = run_epstein(config.model_copy(update={"legitimacy": 0.8, "cop_density": 0.0}), worlds=4, steps=5, seed=2)
     assert below.counts[:, 1:, Citizen.ACTIVE].min() > 0
 
 
@@ -134,13 +157,13 @@ def _digest(state: UnrestState) -> str:
     return h.hexdigest()
 
 
-def _run_worlds(worlds, params, steps=15, seed=9):
+def _run_worlds(worlds, params, steps=15, seed=9, threads=1):
     streams = WorldStreams.for_worlds(seed, worlds, Stream.UNREST)
     state = init_unrest(params, streams)
     drivers = UnrestDrivers.constant(len(worlds), legitimacy=0.6, active_threshold=0.1)
     counts = [citizen_counts(state)]
     for _ in range(steps):
-        state, _ = step_unrest(state, params, drivers, streams)
+        state, _ = step_unrest(state, params, drivers, streams, threads=threads)
         counts.append(citizen_counts(state))
     return state, np.stack(counts, axis=1)
 
@@ -149,15 +172,67 @@ def _run_worlds(worlds, params, steps=15, seed=9):
 def test_world_is_the_same_in_any_batch(variant):
     params = _params(width=16, height=16, citizen_vision=3, cop_vision=3, variant=variant, legitimacy=0.6)
     alone_state, alone = _run_worlds([5], params)
-    batch_state, batch = _run_worlds(list(range(8)), params)
-    shuffled = [7, 5, 0, 3]
+    batch_state, batch = _run_worlds(list(range(7)), params)
+    shuffled = [6, 5, 0, 3, 2, 4, 1]
     shuffled_state, permuted = _run_worlds(shuffled, params)
     np.testing.assert_array_equal(alone[0], batch[5])
     np.testing.assert_array_equal(alone[0], permuted[1])
+    np.testing.assert_array_equal(batch[shuffled], permuted)
     for name in UnrestState.__slots__:
         np.testing.assert_array_equal(getattr(alone_state, name)[0], getattr(batch_state, name)[5])
-        np.testing.assert_array_equal(getattr(alone_state, name)[0], getattr(shuffled_state, name)[1])
+        np.testing.assert_array_equal(getattr(batch_state, name)[shuffled], getattr(shuffled_state, name))
     assert alone[0, :, Citizen.JAILED].max() > 0  # the world did something worth comparing
+
+
+@pytest.mark.parametrize("variant", list(Variant))
+def test_threads_do_not_change_results(variant):
+    """The kernel's grids split between threads: every field and count identical."""
+    params = _params(width=16, height=16, citizen_vision=3, cop_vision=3, variant=variant, legitimacy=0.6)
+    one, one_counts = _run_worlds(list(range(7)), params, threads=1)
+    for threads in (2, 3):
+        many, many_counts = _run_worlds(list(range(7)), params, threads=threads)
+        assert _digest(one) == _digest(many)
+        np.testing.assert_array_equal(one_counts, many_counts)
+    assert one_counts[:, :, Citizen.JAILED].max() > 0
+
+
+@pytest.mark.parametrize("variant", list(Variant))
+def test_regions_of_a_world_are_the_same_in_any_batch(variant):
+    """The coupled model's layout: one generator per world for its K grids."""
+    params = _params(width=12, height=12, citizen_vision=3, cop_vision=3, variant=variant, legitimacy=0.6)
+
+    def run(worlds):
+        streams = WorldStreams.for_worlds(9, worlds, Stream.UNREST)
+        state = init_unrest(params, streams, grids_per_stream=3)
+        drivers = UnrestDrivers.constant(3 * len(worlds), legitimacy=0.6, active_threshold=0.1)
+        for _ in range(10):
+            state, record = step_unrest(state, params, drivers, streams)
+        return state, record
+
+    alone, alone_record = run([4])
+    batch, batch_record = run([2, 4, 0])
+    for name in UnrestState.__slots__:
+        np.testing.assert_array_equal(getattr(alone, name), getattr(batch, name)[3:6])
+    np.testing.assert_array_equal(alone_record.jailed, batch_record.jailed[3:6])
+    assert alone_record.jailed.sum() > 0
+
+
+def test_an_empty_batch_steps():
+    """No grids left (every world of a chunk has ended): a step is a no-op, not an error."""
+    params = _params(width=12, height=12, citizen_vision=3, cop_vision=3)
+    streams = WorldStreams.for_worlds(0, [], Stream.UNREST)
+    state, record = step_unrest(init_unrest(params, streams), params, UnrestDrivers.constant(0, 0.5, 0.1), streams)
+    assert state.occupant.shape == (0, 12, 12) and record.active.shape == (0,)
+
+
+def test_words_are_those_of_the_world_streams():
+    """The engine's draw is ``bits32_batch_last`` laid out grids-first: the same words."""
+    from offramp.model.unrest import _draw_words
+
+    for per_stream in (1, 3):
+        expected = WorldStreams.for_worlds(1, range(4), Stream.UNREST).bits32_batch_last((5, 7), per_stream)
+        got = _draw_words(WorldStreams.for_worlds(1, range(4), Stream.UNREST), 5, 7, per_stream)
+        np.testing.assert_array_equal(got, np.moveaxis(expected, -1, 0))
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():
@@ -211,39 +286,6 @@ def test_police_off_duty_neither_arrest_nor_move():
     assert record.arrests.sum() > 0
 
 
-def _conformance_inputs(variant: Variant, n_worlds: int = 64):
-    """B = 64 grids (one per world) of 14 x 16 cells, with every per-grid parameter and
-    driver different in every world, so that a row taken from the wrong world shows."""
-    spread = lambda low, high: np.linspace(low, high, n_worlds)  # noqa: E731
-    params = dataclasses.replace(
-        _params(width=16, height=14, citizen_vision=3, cop_vision=2, variant=variant, max_jail_term=5),
-        citizen_density=spread(0.5, 0.8),
-        police_density=spread(0.1, 0.03),
-        max_jail_steps=np.arange(n_worlds, dtype=np.int64) % 6 + 1,
-        arrest_constant=spread(1.5, 3.5),
-    )
-    state = init_unrest(params, WorldStreams.for_worlds(77, range(n_worlds), Stream.UNREST))
-    drivers = UnrestDrivers(
-        legitimacy=spread(0.3, 0.8),
-        active_threshold=spread(0.05, 0.2),
-        police_on_duty=np.arange(n_worlds, dtype=np.int64) % 12,
-        perceived_risk_factor=spread(1.0, 0.5),
-    )
-    return state, params, drivers
-
-
-@pytest.mark.parametrize("variant", list(Variant))
-def test_unrest_conformance(variant):
-    """The contract suite of every step (tests/conformance.py): shapes and dtypes kept,
-    inputs untouched, the same seed reproduces and another seed does not, world i the
-    same alone, in the batch and in a permuted batch."""
-    state, params, drivers = _conformance_inputs(variant)
-    check_step(step_unrest, state, params, drivers, Stream.UNREST, seed=31, n_steps=4)
-    # Not vacuous: in one step citizens turn active, police arrest and agents move.
-    _, record = step_unrest(state, params, drivers, WorldStreams.for_worlds(31, range(64), Stream.UNREST))
-    assert record.active.sum() > 0 and record.arrests.sum() > 0 and record.moves.sum() > 0
-
-
 # --- Epstein's qualitative result ------------------------------------------------------------
 
 
@@ -271,3 +313,42 @@ def test_sudden_drop_of_legitimacy_sets_off_a_larger_outburst_than_a_gradual_dec
     t = (s.mean() - g.mean()) / math.sqrt(s.var(ddof=1) / s.size + g.var(ddof=1) / g.size)
     assert t > 3.1, (s.mean(), g.mean(), t)
     assert s.mean() > 2 * g.mean()
+
+
+# --- the contract suite -----------------------------------------------------------------
+
+
+def _conformance_inputs(variant: Variant, n_worlds: int = 64):
+    """B = 64 grids (one per world) of 14 x 16 cells, with every per-grid parameter and
+    driver different in every world, so that a row taken from the wrong world shows."""
+
+    def spread(low: float, high: float) -> np.ndarray:
+        return np.linspace(low, high, n_worlds)
+
+    params = dataclasses.replace(
+        _params(width=16, height=14, citizen_vision=3, cop_vision=2, variant=variant, max_jail_term=5),
+        citizen_density=spread(0.5, 0.8),
+        police_density=spread(0.1, 0.03),
+        max_jail_steps=np.arange(n_worlds, dtype=np.int64) % 6 + 1,
+        arrest_constant=spread(1.5, 3.5),
+    )
+    state = init_unrest(params, WorldStreams.for_worlds(77, range(n_worlds), Stream.UNREST))
+    drivers = UnrestDrivers(
+        legitimacy=spread(0.3, 0.8),
+        active_threshold=spread(0.05, 0.2),
+        police_on_duty=np.arange(n_worlds, dtype=np.int64) % 12,
+        perceived_risk_factor=spread(1.0, 0.5),
+    )
+    return state, params, drivers
+
+
+@pytest.mark.parametrize("variant", list(Variant))
+def test_unrest_conformance(variant):
+    """The contract suite of every step (tests/conformance.py): shapes and dtypes kept,
+    inputs untouched, the same seed reproduces and another seed does not, world i the
+    same alone, in the batch and in a permuted batch."""
+    state, params, drivers = _conformance_inputs(variant)
+    check_step(step_unrest, state, params, drivers, Stream.UNREST, seed=31, n_steps=4)
+    # Not vacuous: in one step citizens turn active, police arrest and agents move.
+    _, record = step_unrest(state, params, drivers, WorldStreams.for_worlds(31, range(64), Stream.UNREST))
+    assert record.active.sum() > 0 and record.arrests.sum() > 0 and record.moves.sum() > 0
