@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from offramp.errors import InputError
-from offramp.explore.designs import DESIGNS, design_size, is_integer_parameter, make_design
+from offramp.explore.designs import DESIGNS, design_size, fractional_sides, is_integer_parameter, make_design
 from offramp.scenario.load import load_scenario, parse_scenario
 from offramp.scenario.schema import parameter_bounds
 from offramp.scenario.translate import build_strategies, to_params
@@ -26,7 +26,7 @@ INTEGERS = parse_scenario(
     ),
     "integers.toml",
 )
-SAMPLES = {"lhs": 16, "sobol": 8, "morris": 4, "factorial": 1, "claims": 5}
+SAMPLES = {"lhs": 16, "sobol": 8, "morris": 4, "factorial": 1, "claims": 5, "fractional": 3}
 
 
 def _design(scenario, name, seed=7, **settings):
@@ -48,7 +48,7 @@ def test_shapes_columns_and_dtypes(name):
     assert list(design.samples.index) == list(range(len(design.samples)))
     assert design.problem["num_vars"] == d and design.problem["names"] == list(design.samples.columns)
     assert np.isfinite(design.samples.to_numpy()).all()
-    assert (design.claims is None) == (name != "claims")
+    assert (design.claims is None) == (name not in ("claims", "fractional"))
 
 
 @pytest.mark.parametrize("name", ["lhs", "sobol", "morris", "factorial"])
@@ -311,3 +311,50 @@ def test_the_essay_scenario_claims_design():
     design = make_design(essay, "claims", 2, 0)
     assert len(design.samples) == 2 * 2 ** len(essay.claims)
     to_params(essay, len(design.samples), {p: design.samples[p].to_numpy() for p in design.samples.columns})
+
+
+# --- the fractional claims design ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_factors", range(1, 12))
+def test_fractional_sides_are_a_resolution_v_fraction(n_factors):
+    """No product of up to four factors is constant over the rows (in -1/+1 coding): no word
+    of the defining relation has fewer than five letters, so main effects and two-factor
+    interactions are clear of each other. Balanced: each factor on each side in half the
+    rows; every pair of factors in its four combinations equally often."""
+    sides = fractional_sides(n_factors)
+    rows = len(sides)
+    assert sides.shape[1] == n_factors and rows & (rows - 1) == 0  # a power of two
+    coded = np.where(sides, 1, -1)
+    for size in range(1, 5):
+        for columns in itertools.combinations(range(n_factors), size):
+            assert abs(np.prod(coded[:, list(columns)], axis=1).sum()) < rows, columns
+    assert (sides.sum(axis=0) == rows // 2).all()
+    for i, j in itertools.combinations(range(n_factors), 2):
+        pairs = sides[:, i] * 2 + sides[:, j]
+        assert (np.bincount(pairs, minlength=4) == rows // 4).all()
+    assert len({row.tobytes() for row in sides}) == rows  # no combination twice
+
+
+def test_fractional_sides_are_the_known_smallest_fractions():
+    """The search finds the standard minimal resolution-V sizes (Box & Hunter 1961's
+    tables): 2^(5-1), 2^(7-1), 2^(8-2), 2^(10-3), and the full factorial below five."""
+    sizes = {n: len(fractional_sides(n)) for n in (3, 4, 5, 7, 8, 10, 11)}
+    assert sizes == {3: 8, 4: 16, 5: 16, 7: 64, 8: 64, 10: 128, 11: 128}
+
+
+def test_the_essay_scenario_fractional_design():
+    essay = load_scenario(SCENARIOS / "essay.toml").scenario
+    design = make_design(essay, "fractional", 3, 0)
+    claims = design.claims
+    assert len(design.samples) == len(claims) == 3 * 128 == design_size(essay, "fractional", 3)
+    assert list(claims.columns) == sorted(essay.claims, key=lambda c: int(c[1:]))
+    assert claims.value_counts().eq(3).all() and len(claims.value_counts()) == 128
+    for claim_id in claims.columns:  # each claim's sides within their ranges, as in the claims design
+        assert (claims[claim_id] == "essay").sum() == len(claims) // 2
+        for side in ("essay", "sceptic"):
+            rows = design.samples[claims[claim_id] == side]
+            for path, (low, high) in getattr(essay.claims[claim_id], side).items():
+                assert rows[path].min() >= low and rows[path].max() <= high, (claim_id, side, path)
+    again = make_design(essay, "fractional", 3, 0)
+    assert again.fingerprint() == design.fingerprint()

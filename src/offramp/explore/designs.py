@@ -23,6 +23,13 @@ Designs
     Every combination of the claims' essay / sceptic sides (2**n_claims), and
     ``samples`` Latin-hypercube vectors within each combination; S = 2**n_claims *
     samples. The ``claims`` table says which side each row took.
+``fractional``
+    The claims design on a regular two-level fractional factorial of resolution V
+    (:func:`fractional_sides`) instead of every combination: each claim is on each side
+    in half the rows, every pair of claims takes its four combinations equally often, and
+    no claim's effect nor any two-claim interaction is aliased with another claim's effect
+    or another two-claim interaction. Ten claims need 2**7 = 128 combinations instead of
+    1,024, which leaves room for replications. S = rows * samples.
 
 Choices
 -------
@@ -61,6 +68,9 @@ Saltelli, A. (2002). Making best use of model evaluations to compute sensitivity
 indices. Computer Physics Communications 145(2), 280-297.
 https://doi.org/10.1016/S0010-4655(02)00280-1
 
+Box, G. E. P., Hunter, J. S. (1961). The 2^(k-p) fractional factorial designs. Part I.
+Technometrics 3(3), 311-351. https://doi.org/10.1080/00401706.1961.10489951
+
 Morris, M. D. (1991). Factorial sampling plans for preliminary computational
 experiments. Technometrics 33(2), 161-174. https://doi.org/10.1080/00401706.1991.10484804
 """
@@ -88,7 +98,7 @@ if TYPE_CHECKING:
 __all__ = ["Design", "DESIGNS", "make_design", "design_size", "is_integer_parameter"]
 
 #: The design names :func:`make_design` knows.
-DESIGNS: tuple[str, ...] = ("lhs", "sobol", "morris", "factorial", "claims")
+DESIGNS: tuple[str, ...] = ("lhs", "sobol", "morris", "factorial", "claims", "fractional")
 
 #: The settings each design takes, with their defaults.
 _SETTINGS: dict[str, dict[str, object]] = {
@@ -97,6 +107,7 @@ _SETTINGS: dict[str, dict[str, object]] = {
     "morris": {"levels": 4},
     "factorial": {"levels": 3},
     "claims": {},
+    "fractional": {},
 }
 _FACTORIAL_LIMIT = 1_000_000
 _SIDES = ("essay", "sceptic")
@@ -345,9 +356,87 @@ def _combination_ranges(
     return ranges
 
 
-def _claims(scenario: Scenario, samples: int, seed: int) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+#: The fractional design's resolution: no word of its defining relation is shorter, so
+#: main effects and two-factor interactions are aliased only with three-factor
+#: interactions or higher.
+FRACTION_RESOLUTION = 5
+
+
+def fractional_sides(n_factors: int) -> np.ndarray:
+    """The smallest regular two-level fractional factorial of resolution V over n factors.
+
+    The first k factors form a full factorial of 2**k rows (the first varying slowest);
+    each of the other n - k is the product (in -1/+1 coding: the parity) of a subset of the
+    first k, its *generator*. The generators are found by a deterministic search, smallest
+    k first, such that every word of the defining relation (every product of generators)
+    has at least :data:`FRACTION_RESOLUTION` letters (Box & Hunter 1961). Where no
+    fraction reaches it (few factors), the result is the full factorial.
+
+    Parameters
+    ----------
+    n_factors : int
+        The number of two-level factors (claims), >= 1.
+
+    Returns
+    -------
+    bool array (2**k, n_factors)
+        True where a factor is at its second level (the sceptic's side).
+    """
+    for k in range(1, n_factors + 1):
+        generators = _generators(k, n_factors - k)
+        if generators is not None:
+            break
+    base = np.array(list(itertools.product((0, 1), repeat=k)), np.uint8)  # the first varies slowest
+    extra = [np.bitwise_xor.reduce(base[:, list(subset)], axis=1) for subset in generators]
+    return np.column_stack([base, *extra]).astype(bool) if extra else base.astype(bool)
+
+
+def _generators(k: int, extra: int) -> list[tuple[int, ...]] | None:
+    """Subsets of the k base factors generating ``extra`` more factors at resolution V, or
+    None. Backtracking over the subsets, largest first; a word's letters are the subset
+    plus the factor it generates, so a product of generators has the symmetric difference
+    of their subsets plus one letter per generator."""
+    if extra == 0:
+        return []
+    candidates = [
+        subset
+        for size in range(k, FRACTION_RESOLUTION - 2, -1)
+        for subset in itertools.combinations(range(k), size)
+    ]
+    masks = [sum(1 << i for i in subset) for subset in candidates]
+
+    def fits(chosen: list[int]) -> bool:
+        # Every product of a non-empty set of the chosen generators that includes the last.
+        last = chosen[-1]
+        for count in range(len(chosen)):
+            for others in itertools.combinations(chosen[:-1], count):
+                word = masks[last]
+                for other in others:
+                    word ^= masks[other]
+                if bin(word).count("1") + count + 1 < FRACTION_RESOLUTION:
+                    return False
+        return True
+
+    def search(chosen: list[int], start: int) -> list[int] | None:
+        if len(chosen) == extra:
+            return chosen
+        for index in range(start, len(candidates)):
+            if fits([*chosen, index]):
+                found = search([*chosen, index], index + 1)
+                if found is not None:
+                    return found
+        return None
+
+    found = search([], 0)
+    return None if found is None else [candidates[i] for i in found]
+
+
+def _claims(
+    scenario: Scenario, samples: int, seed: int, fraction: bool = False
+) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    name = "fractional" if fraction else "claims"
     if not scenario.claims:
-        raise InputError("--design", "claims: the scenario has no [claims.Cn] to combine")
+        raise InputError("--design", f"{name}: the scenario has no [claims.Cn] to combine")
     claim_ids = sorted(scenario.claims, key=_claim_order)
     base = {path: (low, high) for path, (low, high) in scenario.uncertainties.items()}
     paths = list(base)
@@ -355,7 +444,11 @@ def _claims(scenario: Scenario, samples: int, seed: int) -> tuple[pd.DataFrame, 
         paths += [p for p in scenario.claims[claim_id].essay if p not in paths]
     engine = _latin_hypercube(len(paths), seed)
     blocks, lows, highs, taken = [], [], [], []
-    for sides in itertools.product(_SIDES, repeat=len(claim_ids)):  # the first claim varies slowest
+    if fraction:
+        combinations = [tuple(_SIDES[int(s)] for s in row) for row in fractional_sides(len(claim_ids))]
+    else:
+        combinations = list(itertools.product(_SIDES, repeat=len(claim_ids)))  # the first claim varies slowest
+    for sides in combinations:
         ranges = _combination_ranges(scenario, claim_ids, sides, base)
         where = "claims." + ",".join(f"{c}.{s}" for c, s in zip(claim_ids, sides, strict=True))
         dimensions = [_dimension(scenario, where, path, *ranges[path]) for path in paths]
@@ -408,6 +501,8 @@ def design_size(scenario: Scenario, name: str, samples: int, **settings: object)
         return samples * (d + 1)
     if name == "factorial":
         return int(chosen["levels"]) ** d
+    if name == "fractional":
+        return samples * len(fractional_sides(len(scenario.claims))) if scenario.claims else 0
     return samples * 2 ** len(scenario.claims)
 
 
@@ -437,10 +532,11 @@ def make_design(scenario: Scenario, name: str, samples: int, seed: int | None, *
     scenario : Scenario
         A validated scenario.
     name : str
-        One of :data:`DESIGNS`: ``lhs``, ``sobol``, ``morris``, ``factorial``, ``claims``.
+        One of :data:`DESIGNS`: ``lhs``, ``sobol``, ``morris``, ``factorial``, ``claims``,
+        ``fractional``.
     samples : int
-        lhs: S; sobol: N, a power of two; morris: N trajectories; claims: vectors per
-        combination of sides; factorial: not used (the grid fixes S, choice 4). >= 1.
+        lhs: S; sobol: N, a power of two; morris: N trajectories; claims and fractional:
+        vectors per combination of sides; factorial: not used (the grid fixes S, choice 4). >= 1.
     seed : int or None
         The samplers' seed (>= 0); None draws one and records it (choice 5).
     **settings : object
@@ -473,6 +569,6 @@ def make_design(scenario: Scenario, name: str, samples: int, seed: int | None, *
     elif name == "factorial":
         frame, problem = _factorial(scenario, chosen["levels"])
     else:
-        frame, problem, claims = _claims(scenario, samples, seed)
+        frame, problem, claims = _claims(scenario, samples, seed, fraction=name == "fractional")
     recorded = {"samples": samples, **chosen} if name != "factorial" else dict(chosen)
     return Design(name=name, samples=frame, problem=problem, seed=seed, settings=recorded, claims=claims)

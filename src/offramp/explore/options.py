@@ -37,7 +37,7 @@ Executor = Literal["local", "dask"]
 #: Where chunks can run (``offramp.explore.executors``).
 EXECUTORS: tuple[str, ...] = get_args(Executor)
 
-DesignName = Literal["lhs", "sobol", "morris", "factorial", "claims"]
+DesignName = Literal["lhs", "sobol", "morris", "factorial", "claims", "fractional"]
 #: The designs explore can sample (``offramp.explore.designs.DESIGNS``; a test keeps the two equal).
 DESIGN_NAMES: tuple[str, ...] = get_args(DesignName)
 
