@@ -152,6 +152,8 @@ def test_parquet_carries_settings_seed_and_version(tmp_path):
         (["--plot", "shares.txt"], "--plot"),
         (["--legitimacy-change", "gradual", "--change-start", "50", "--change-end", "10"], "--change-end"),
         (["--no-such-option", "1"], "--no-such-option"),
+        (["--move-attempts", "2"], "--move-attempts"),  # mesa (the default) has no movement rounds
+        (["--variant", "paper", "--move-attempts", "9"], "--move-attempts"),
     ],
 )
 def test_bad_input_gives_one_line_naming_the_option_and_exit_2(arguments, option, capsys, tmp_path):
@@ -162,6 +164,31 @@ def test_bad_input_gives_one_line_naming_the_option_and_exit_2(arguments, option
     assert len(lines) == 1, captured.err
     assert option in lines[0]
     assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("option", ["--turns", "--move-rounds"])
+def test_the_former_turn_options_are_unknown(option, capsys):
+    """The 16-turn emulation's settings are gone: the command refuses them as unknown
+    options (exit 2, one line naming the option), and the settings as unknown fields."""
+    code = main(["epstein", "--no-progress", option, "4"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(lines) == 1 and "No such option" in lines[0] and option in lines[0], lines
+    name = option.removeprefix("--").replace("-", "_")
+    with pytest.raises(OptionError) as caught:
+        EpsteinConfig.check(**{name: 4})
+    assert caught.value.option == name
+
+
+def test_move_attempts_belongs_to_the_paper_variant():
+    """move_attempts is the paper variant's setting; mesa refuses any value but the
+    default (which saved settings carry), naming the option."""
+    assert EpsteinConfig.check(variant="paper", move_attempts=2).move_attempts == 2
+    default = EpsteinConfig.model_fields["move_attempts"].default
+    assert EpsteinConfig.check(variant="mesa", move_attempts=default).move_attempts == default
+    with pytest.raises(OptionError) as caught:
+        EpsteinConfig.check(variant="mesa", move_attempts=default + 1)
+    assert caught.value.option == "move_attempts" and "paper" in str(caught.value)
 
 
 def test_installed_script_reports_bad_input_without_traceback(tmp_path):

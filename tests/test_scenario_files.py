@@ -180,6 +180,11 @@ BAD_FILES = [
         "regions.0.police_density",
     ),
     ("vision-too-large", _edit("citizen_vision = 4", "citizen_vision = 6"), "unrest.citizen_vision"),
+    # The former 16-turn emulation's settings are gone: unknown keys now.
+    ("unrest-turns", _edit("move_attempts = 2", "move_attempts = 2\nturns = 1"), "unrest.turns"),
+    ("unrest-move-rounds", _edit("move_attempts = 2", "move_attempts = 2\nmove_rounds = 1"), "unrest.move_rounds"),
+    # move_attempts is the paper variant's: mesa refuses a value it would ignore.
+    ("move-attempts-under-mesa", _edit('variant = "paper"', 'variant = "mesa"'), "unrest.move_attempts"),
     ("duplicate-region", _edit('name = "core"', 'name = "periphery"'), "regions"),
 ]
 
@@ -396,6 +401,7 @@ SCHEMA_BAD = [
     ("negative-horizon", _edit("horizon_weeks = 26", "horizon_weeks = -3"), ["scenario", "horizon_weeks"]),
     ("wrong-type", _edit("horizon_weeks = 26", 'horizon_weeks = "long"'), ["scenario", "horizon_weeks"]),
     ("no-strategies", QUICK.split("[strategies.", 1)[0], []),
+    ("unrest-turns", _edit("move_attempts = 2", "move_attempts = 2\nturns = 1"), ["unrest"]),
 ]
 
 

@@ -9,6 +9,8 @@ variant, with none of the kernel's devices.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from reference_unrest import FIELDS, reference_step
@@ -25,6 +27,7 @@ from offramp.model.unrest import (
     advance_with_words,
     draw_rows,
     init_unrest,
+    step_unrest,
 )
 
 
@@ -41,8 +44,6 @@ def _params(**overrides) -> UnrestParams:
         variant=Variant.MESA,
         ratio_rounding=RatioRounding.ROUND,
         movement=True,
-        turns=1,
-        move_rounds=1,
         move_attempts=2,
     )
     base.update(overrides)
@@ -120,6 +121,23 @@ def test_kernel_equals_reference(variant, case, seed):
     assert expected_record["active"].sum() > 0
     assert expected_record["arrests"].sum() > 0
     assert expected_record["moves"].sum() > 0 or not params.movement
+
+
+def test_only_the_paper_variant_reads_move_attempts():
+    """``mesa`` contests no cell, so ``move_attempts`` changes neither the words it draws
+    nor its step; under ``paper`` the same change does show (more rounds, more moves on a
+    crowded grid), so the comparison can tell."""
+    crowded = _params(citizen_density=0.8, police_density=0.15)
+    records = {}
+    for variant in Variant:
+        for attempts in (1, 8):
+            params = dataclasses.replace(crowded, variant=variant, move_attempts=attempts)
+            streams = WorldStreams.for_worlds(9, range(3), Stream.UNREST)
+            records[variant, attempts] = step_unrest(_busy_state(params, 5), params, _drivers(), streams)
+    (one, one_record), (eight, eight_record) = records[Variant.MESA, 1], records[Variant.MESA, 8]
+    expected_record = {name: getattr(eight_record, name) for name in ("quiet", "active", "jailed", "arrests", "moves")}
+    _assert_same(one, one_record, {name: getattr(eight, name) for name in FIELDS}, expected_record)
+    assert records[Variant.PAPER, 1][1].moves.sum() < records[Variant.PAPER, 8][1].moves.sum()
 
 
 @pytest.mark.parametrize("variant", list(Variant))

@@ -102,8 +102,6 @@ def epstein(
     movement: Annotated[bool, typer.Option("--movement/--no-movement", help=_help(_CONFIG, "movement"))] = _default(
         _CONFIG, "movement"
     ),
-    turns: Annotated[int | None, typer.Option(help=_help(_CONFIG, "turns"))] = None,
-    move_rounds: Annotated[int | None, typer.Option(help=_help(_CONFIG, "move_rounds"))] = None,
     move_attempts: Annotated[int | None, typer.Option(help=_help(_CONFIG, "move_attempts"))] = None,
     legitimacy_change: Annotated[str | None, typer.Option(help=_help(_CONFIG, "legitimacy_change"))] = None,
     legitimacy_to: Annotated[float | None, typer.Option(help=_help(_CONFIG, "legitimacy_to"))] = None,
@@ -138,8 +136,6 @@ def epstein(
             variant=variant,
             ratio_rounding=ratio_rounding,
             movement=movement,
-            turns=turns,
-            move_rounds=move_rounds,
             move_attempts=move_attempts,
             legitimacy_change=legitimacy_change,
             legitimacy_to=legitimacy_to,

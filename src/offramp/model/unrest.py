@@ -30,10 +30,8 @@ Choices and deviations (numbered, referred to in the docs)
 2. ``mesa``: Mesa's random sequential activation, exactly. Each step draws a fresh
    uniform order of all agents (citizens, and police on duty); each acts in turn on the
    grid as the agents before it left it: a citizen counts down her term, or decides and
-   then moves; a police officer arrests and then moves. There are no turns: the former
-   16-turn emulation is gone, and the ``turns``, ``move_rounds`` and ``move_attempts``
-   parameters are ignored by this variant (an agent acting alone always gets the cell it
-   picks).
+   then moves; a police officer arrests and then moves. ``move_attempts`` plays no part
+   here: an agent acting alone always gets the cell it picks, so no cell is contested.
 3. As a consequence of 2 (and as in Mesa), a citizen arrested before her own activation
    in a step counts down at it in the same step: her term is effectively one step
    shorter, and a term of 0 frees her at once. A citizen whose term ran out after her
@@ -46,8 +44,8 @@ Choices and deviations (numbered, referred to in the docs)
    cell among those empty at the start of a movement round, the smallest order key
    wins a contested cell, and the others try again in the next round, up to
    ``move_attempts`` rounds. No agent is favoured by its position on the grid. This is
-   the former engine with one turn, bit for bit on the same random words; ``turns`` and
-   ``move_rounds`` are ignored.
+   the former whole-array engine's simultaneous update, bit for bit on the same random
+   words.
 5. A random choice within vision (an empty cell, an active citizen) is the rank-th
    candidate in the canonical order of :func:`offramp.model.grid.diamond_offsets`, the
    rank ``floor(word * n / 2**32)`` for a uint32 word and n candidates.
@@ -144,13 +142,10 @@ class UnrestParams:
         The C/A operator.
     movement : bool
         Whether free agents move.
-    turns : int
-        Accepted and ignored (the former engine's turns per step; both variants now run
-        their exact order). To be removed.
-    move_rounds : int
-        Accepted and ignored, as ``turns``. To be removed.
     move_attempts : int
-        Movement rounds of the ``paper`` variant, >= 1 (choice 4); ignored by ``mesa``.
+        Movement rounds of the ``paper`` variant, >= 1: a mover that lost a contested
+        cell tries again until it has had this many (choice 4). ``mesa`` never contests
+        a cell and does not read it (choice 2).
     """
 
     height: int
@@ -164,8 +159,6 @@ class UnrestParams:
     variant: Variant
     ratio_rounding: RatioRounding
     movement: bool
-    turns: int
-    move_rounds: int
     move_attempts: int
 
 

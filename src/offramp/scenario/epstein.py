@@ -21,15 +21,8 @@ from offramp.scenario.options import JobOptions
 if TYPE_CHECKING:
     from offramp.model.unrest import UnrestParams
 
-__all__ = ["EpsteinConfig", "LegitimacyChange", "to_unrest_params", "VARIANT_DEFAULTS"]
+__all__ = ["EpsteinConfig", "LegitimacyChange", "to_unrest_params"]
 
-#: Turns per step and extra movement rounds of each variant, when not set: the paper's
-#: simultaneous update, and Mesa's random sequential one as emulated in turns (chosen by
-#: comparison with Mesa, see docs/unrest.md).
-VARIANT_DEFAULTS = {
-    Variant.PAPER: {"turns": 1, "move_rounds": 1, "move_attempts": 3},
-    Variant.MESA: {"turns": 16, "move_rounds": 16, "move_attempts": 2},
-}
 _MAX_JAIL = 30000
 
 
@@ -60,27 +53,13 @@ class EpsteinConfig(JobOptions):
         None, description="operator on C/A: literal, floor or round (default: round for mesa, literal for paper)"
     )
     movement: bool = Field(True, description="whether free agents move each step")
-    turns: int | None = Field(
-        None,
-        ge=1,
-        le=64,
-        description="turns per step: 1 is a simultaneous update, more approach Mesa's random "
-        f"sequential one (default: {VARIANT_DEFAULTS[Variant.MESA]['turns']} for mesa, 1 for paper)",
-    )
-    move_rounds: int | None = Field(
-        None,
-        ge=1,
-        le=64,
-        description="movement rounds during the turns (at most turns; default: "
-        f"{VARIANT_DEFAULTS[Variant.MESA]['move_rounds']} for mesa, 1 for paper)",
-    )
-    move_attempts: int | None = Field(
-        None,
+    move_attempts: int = Field(
+        3,
         ge=1,
         le=8,
-        description="attempts an agent gets to move in a step "
-        f"(default: {VARIANT_DEFAULTS[Variant.MESA]['move_attempts']} for mesa, "
-        f"{VARIANT_DEFAULTS[Variant.PAPER]['move_attempts']} for paper)",
+        description="paper variant only: movement rounds per step, a mover that lost a contested cell trying "
+        "again until it has had this many (mesa moves one agent at a time, contests no cell, and refuses "
+        "any other value)",
     )
     legitimacy_change: LegitimacyChange = Field(LegitimacyChange.NONE, description="legitimacy schedule")
     legitimacy_to: float = Field(0.7, ge=0.0, le=1.0, description="legitimacy after the change")
@@ -96,16 +75,12 @@ class EpsteinConfig(JobOptions):
                 raise ValueError(f"{name}: 2 * vision + 1 must fit in the grid (width and height)")
         if self.legitimacy_change is LegitimacyChange.GRADUAL and self.change_end <= self.change_start:
             raise ValueError("change_end: must be after change_start for a gradual change")
+        # The mesa engine never reads move_attempts; a value set for it would be ignored
+        # in silence, so it is refused. The default passes, so that saved settings
+        # (which list every field) load again.
+        if self.variant is Variant.MESA and self.move_attempts != type(self).model_fields["move_attempts"].default:
+            raise ValueError("move_attempts: only the paper variant uses it (mesa moves one agent at a time)")
         return self
-
-    @property
-    def schedule(self) -> dict[str, int]:
-        """Turns, movement rounds and retries in force (the variant's defaults where unset)."""
-        defaults = VARIANT_DEFAULTS[self.variant]
-        values = {name: getattr(self, name) for name in defaults}
-        schedule = {name: defaults[name] if value is None else value for name, value in values.items()}
-        schedule["move_rounds"] = min(schedule["move_rounds"], schedule["turns"])
-        return schedule
 
     @property
     def rounding(self) -> RatioRounding:
@@ -141,5 +116,5 @@ def to_unrest_params(config: EpsteinConfig) -> UnrestParams:
         variant=config.variant,
         ratio_rounding=config.rounding,
         movement=config.movement,
-        **{name: config.schedule[name] for name in ("turns", "move_rounds", "move_attempts")},
+        move_attempts=config.move_attempts,
     )

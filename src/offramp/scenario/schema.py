@@ -217,17 +217,23 @@ class UnrestSection(BaseModel):
     variant: Variant = Field(Variant.PAPER, description="rule variant: paper (simultaneous) or mesa")
     ratio_rounding: RatioRounding = Field(RatioRounding.FLOOR, description="operator on C/A: literal, floor, round")
     movement: bool = Field(True, description="whether free agents move")
-    turns: int = Field(1, ge=1, le=64, description="turns per engine step (1: simultaneous update)")
-    move_rounds: int = Field(1, ge=1, le=64, description="movement rounds during the turns (at most turns)")
-    move_attempts: int = Field(3, ge=1, le=8, description="attempts an agent gets to move in a step")
+    move_attempts: int = Field(
+        3,
+        ge=1,
+        le=8,
+        description="paper variant only: movement rounds per step, a mover that lost a contested cell trying "
+        "again until it has had this many (mesa moves one agent at a time and refuses any other value)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> UnrestSection:
         for name in ("citizen_vision", "police_vision"):
             if 2 * getattr(self, name) + 1 > min(self.width, self.height):
                 raise ValueError(f"{name}: 2 * vision + 1 must fit in the grid (width and height)")
-        if self.move_rounds > self.turns:
-            raise ValueError("move_rounds: must be at most turns")
+        # The mesa engine never reads move_attempts: a value set for it is refused rather
+        # than ignored in silence (the default passes, as for every field left out).
+        if self.variant is Variant.MESA and self.move_attempts != type(self).model_fields["move_attempts"].default:
+            raise ValueError("move_attempts: only the paper variant uses it (mesa moves one agent at a time)")
         return self
 
 
@@ -405,8 +411,6 @@ def parameter_bounds(scenario: Scenario, path: str) -> tuple[float | None, float
         "height",
         "citizen_vision",
         "police_vision",
-        "turns",
-        "move_rounds",
         "move_attempts",
     ):
         raise ValueError(f"{path}: structural (the same for every world), so it cannot vary")

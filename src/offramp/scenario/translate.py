@@ -110,8 +110,6 @@ def to_params(scenario: Scenario, worlds: int, overrides: Mapping[str, np.ndarra
         variant=scenario.unrest.variant,
         ratio_rounding=scenario.unrest.ratio_rounding,
         movement=unrest["movement"],
-        turns=unrest["turns"],
-        move_rounds=unrest["move_rounds"],
         move_attempts=unrest["move_attempts"],
     )
     leader = _section_values(scenario, "leader", overrides)
