@@ -294,7 +294,7 @@ def explore(
         ExploreOptions says.
     design : str
         The design's name (``offramp.explore.designs.DESIGNS``: lhs, sobol, morris,
-        factorial, claims).
+        factorial, claims, fractional).
     samples : int
         Samples requested (>= 1); the design may make more rows (Saltelli: N (2D + 2)).
     replications : int
