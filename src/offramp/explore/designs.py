@@ -399,9 +399,7 @@ def _generators(k: int, extra: int) -> list[tuple[int, ...]] | None:
     if extra == 0:
         return []
     candidates = [
-        subset
-        for size in range(k, FRACTION_RESOLUTION - 2, -1)
-        for subset in itertools.combinations(range(k), size)
+        subset for size in range(k, FRACTION_RESOLUTION - 2, -1) for subset in itertools.combinations(range(k), size)
     ]
     masks = [sum(1 << i for i in subset) for subset in candidates]
 
@@ -413,7 +411,7 @@ def _generators(k: int, extra: int) -> list[tuple[int, ...]] | None:
                 word = masks[last]
                 for other in others:
                     word ^= masks[other]
-                if bin(word).count("1") + count + 1 < FRACTION_RESOLUTION:
+                if word.bit_count() + count + 1 < FRACTION_RESOLUTION:
                     return False
         return True
 
