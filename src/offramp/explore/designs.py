@@ -382,9 +382,11 @@ def fractional_sides(n_factors: int) -> np.ndarray:
     bool array (2**k, n_factors)
         True where a factor is at its second level (the sceptic's side).
     """
-    for k in range(1, n_factors + 1):
-        generators = _generators(k, n_factors - k)
-        if generators is not None:
+    k, generators = n_factors, []  # the full factorial, which _generators(n, 0) also gives
+    for size in range(1, n_factors + 1):
+        found = _generators(size, n_factors - size)
+        if found is not None:
+            k, generators = size, found
             break
     base = np.array(list(itertools.product((0, 1), repeat=k)), np.uint8)  # the first varies slowest
     extra = [np.bitwise_xor.reduce(base[:, list(subset)], axis=1) for subset in generators]
