@@ -5,6 +5,7 @@ Prints four tables:
 
 1. *Throughput*: experiments per second on the essay scenario (LHS design, two
    strategies), with 1 and 2 local workers (and their ratio; the issue's target is >= 1.8x),
+   with 1 worker stepping its grids on 2 threads (``threads=2``; on 2 cores or more),
    and with a local Dask cluster of 2 single-threaded workers, once with offramp's setting
    (``MALLOC_TRIM_THRESHOLD_`` unset in the workers) and once with Dask's default (65536).
 2. *Per-experiment overhead against EMA Workbench* (if ``offramp.explore.ema`` and
@@ -154,6 +155,11 @@ def throughput(tmp: Path, samples: int) -> None:
             ESSAY, tmp / f"local-{workers}", workers=workers, executor="local", **common
         )
         rows.append((f"local, {workers} worker{'s' if workers > 1 else ''}", experiments, seconds))
+    from offramp.run.options import available_cores
+
+    if available_cores() >= 2:  # workers x threads may not exceed the cores
+        seconds, experiments = timed_explore(ESSAY, tmp / "local-1x2", workers=1, threads=2, executor="local", **common)
+        rows.append(("local, 1 worker x 2 threads", experiments, seconds))
     try:
         import distributed  # noqa: F401
     except ImportError:

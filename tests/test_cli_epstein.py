@@ -20,7 +20,7 @@ from offramp.cli import app, main
 from offramp.errors import OptionError
 from offramp.report.figures import FigureOptions, plot_epstein
 from offramp.run.epstein import epstein_job, run_epstein
-from offramp.run.options import EpsteinOptions
+from offramp.run.options import EpsteinOptions, available_cores
 from offramp.scenario.epstein import EpsteinConfig
 
 
@@ -44,7 +44,7 @@ def test_run_epstein_defaults_are_the_options_models():
     """run_epstein, the plain engine call, spells its defaults in its signature: they must
     be EpsteinOptions' (only its progress bar is off by default)."""
     signature = inspect.signature(run_epstein).parameters
-    for name in ("worlds", "steps", "seed"):
+    for name in ("worlds", "steps", "seed", "threads"):
         assert signature[name].default == EpsteinOptions.model_fields[name].default, name
     assert signature["progress"].default is False
 
@@ -276,3 +276,31 @@ def test_epstein_jobs_docstring_lists_exactly_the_options_fields():
     EpsteinOptions' fields, no more and no fewer."""
     listed = re.findall(r"^\s*- ``(\w+)``", epstein_job.__doc__ or "", re.MULTILINE)
     assert sorted(listed) == sorted(EpsteinOptions.model_fields)
+
+
+@pytest.mark.skipif(available_cores() < 2, reason="two threads need two cores")
+@pytest.mark.parametrize("variant", ["mesa", "paper"])
+def test_counts_do_not_depend_on_threads(tmp_path, variant):
+    """Seven worlds split between two threads at every step (4 + 3 grids): the counts
+    file is the one-thread run's, byte for byte, for both variants."""
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    common = ["epstein", "--width", "14", "--height", "14", "--citizen-vision", "3", "--cop-vision", "3"]
+    common += ["--variant", variant, "--worlds", "7", "--steps", "12", "--seed", "4", "--no-progress"]
+    assert main([*common, "--out", str(one)]) == 0
+    assert main([*common, "--out", str(two), "--threads", "2"]) == 0
+    assert one.read_bytes() == two.read_bytes()
+    config = EpsteinConfig(width=14, height=14, citizen_vision=3, cop_vision=3, variant=variant)
+    threaded = run_epstein(config, worlds=7, steps=12, seed=4, threads=2)
+    columns = ["world", "step", "quiet", "active", "jailed"]
+    assert (pd.read_csv(one)[columns].to_numpy() == threaded.to_frame()[columns].to_numpy()).all()
+
+
+@pytest.mark.parametrize("threads", ["0", "4097"])
+def test_bad_threads_is_one_line(tmp_path, capsys, threads):
+    code = main(["epstein", "--threads", threads, "--out", str(tmp_path / "counts.csv"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("offramp: error: --threads: ") and len(err.strip().splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(OptionError) as caught:
+        run_epstein(EpsteinConfig(), threads=int(threads))
+    assert caught.value.option == "threads"

@@ -24,7 +24,7 @@ from offramp.cli import app, main
 from offramp.errors import OptionError
 from offramp.report.figures import FIGURE_SUFFIXES, FigureOptions, plot_campaign, pyplot
 from offramp.run.campaign import run_campaign
-from offramp.run.options import RunOptions
+from offramp.run.options import RunOptions, available_cores
 from offramp.scenario.load import load_scenario
 
 QUICK = Path(__file__).resolve().parents[1] / "scenarios" / "quick.toml"
@@ -255,6 +255,8 @@ def test_unknown_strategy_is_a_one_line_error(tmp_path, capsys):
         (["--trace-out", "trace.csv"], "--trace-out"),  # a trace file without a world to trace
         (["--plot", "shares.xlsx"], "--plot"),
         (["--worlds", "many"], "--worlds"),
+        (["--threads", "0"], "--threads"),
+        (["--threads", "4097"], "--threads"),  # more than the cores
     ],
 )
 def test_bad_options_are_one_line_errors(arguments, option, tmp_path, capsys, monkeypatch):
@@ -313,6 +315,25 @@ def test_results_do_not_depend_on_chunk_size(pair_runs):
 
 def test_same_seed_gives_identical_results(pair_runs):
     assert_frame_equal(pair_runs["again"], pair_runs["chunk50"], check_exact=True)
+
+
+@pytest.mark.skipif(available_cores() < 2, reason="two threads need two cores")
+@pytest.mark.parametrize("chunk_size", ["50", "3"])
+def test_results_do_not_depend_on_threads(pair_runs, tmp_path, chunk_size):
+    """--threads 2 splits each step's grids (10 worlds x 2 regions, or 3 x 2 per chunk)
+    between two threads: the outcome table is the one-thread run's, bit for bit."""
+    pair = [arg for name in PAIR for arg in ("--strategy", name)]
+    threaded = _run(tmp_path, "threads", *pair, "--chunk-size", chunk_size, "--threads", "2")
+    assert_frame_equal(threaded, pair_runs["chunk50"], check_exact=True)
+
+
+def test_threads_may_not_exceed_the_cores():
+    """In Python too: an OptionError naming threads and saying how many cores there are."""
+    cores = available_cores()
+    with pytest.raises(OptionError) as caught:
+        run_campaign(QUICK, worlds=2, threads=cores + 1, progress=False)
+    assert caught.value.option == "threads" and f"at most {cores}" in caught.value.problem
+    assert RunOptions(threads=cores).threads == cores
 
 
 def test_another_seed_gives_different_worlds(pair_runs):

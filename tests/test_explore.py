@@ -36,6 +36,7 @@ from offramp.explore.designs import DESIGNS, make_design
 from offramp.explore.experiments import explore, plan_chunks
 from offramp.explore.options import DESIGN_NAMES, ExploreOptions
 from offramp.run.chunks import world_chunks
+from offramp.run.options import available_cores
 from offramp.run.runner import run_worlds
 from offramp.scenario.load import load_scenario
 from offramp.scenario.translate import build_strategies, to_params
@@ -138,6 +139,111 @@ def test_dataset_reads_without_offramp(reference):
 def test_results_do_not_depend_on_workers_or_chunk_size(reference, tmp_path, workers, chunk_size):
     _explore(tmp_path / "run", workers=workers, chunk_size=chunk_size)
     assert_frame_equal(offramp.load(tmp_path / "run"), reference["frame"], check_exact=True)
+
+
+TWO_CORES = pytest.mark.skipif(available_cores() < 2, reason="threads=2 needs 2 cores (workers x threads <= cores)")
+
+
+@TWO_CORES
+@pytest.mark.parametrize(("chunk_size", "threads"), [(2, 2), (16, 2), (3, 2)])
+def test_results_do_not_depend_on_threads(reference, tmp_path, chunk_size, threads):
+    """The dataset is the reference's (one thread) row for row, bit for bit, when each
+    worker steps its grids on two threads: chunks of 16 worlds split 32 grids between
+    the threads, chunks of 2 worlds 4 grids; ended worlds change the split as they go."""
+    _explore(tmp_path / "run", workers=1, chunk_size=chunk_size, threads=threads)
+    assert_frame_equal(offramp.load(tmp_path / "run"), reference["frame"], check_exact=True)
+
+
+def _cores(monkeypatch, cores: int) -> None:
+    """Pretend this process may use ``cores`` cores."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert available_cores() == cores
+
+
+def test_workers_times_threads_must_fit_the_cores(tmp_path, monkeypatch, capsys):
+    """More threads than cores are refused in one line naming threads and the cores,
+    before anything is written; workers alone may exceed the cores, as before."""
+    _cores(monkeypatch, 4)
+    for options, needed in (({"workers": 3, "threads": 2}, "6 cores"), ({"threads": 5}, "at most 4")):
+        with pytest.raises(OptionError) as caught:
+            _explore(tmp_path / "run", **options)
+        error = caught.value
+        assert error.option == "threads" and needed in str(error) and "4" in error.problem, error
+        assert not (tmp_path / "run").exists()
+    code = main(["explore", str(QUICK), "--out", str(tmp_path / "run"), "--workers", "4", "--threads", "2"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("offramp: error: --threads: 4 workers x 2 threads")
+    assert not (tmp_path / "run").exists()
+    assert ExploreOptions.check(out=tmp_path / "run", workers=4, threads=1).processes == 4
+    assert ExploreOptions.check(out=tmp_path / "run", workers=2, threads=2).processes == 2
+    # A remote cluster's cores are its own: nothing to refuse here (explore warns instead).
+    remote = ExploreOptions.check(out=tmp_path / "run", executor="dask", scheduler="tcp://h:1", threads=64)
+    assert remote.threads == 64
+
+
+def test_without_workers_as_many_start_as_fit(tmp_path, monkeypatch):
+    """Without workers, cores // threads worker processes start, each told to step its
+    grids on ``threads`` threads; the kernel is loaded before the workers start."""
+    import offramp.explore.experiments as experiments
+
+    _cores(monkeypatch, 5)
+    calls = []
+    monkeypatch.setattr(experiments, "load_kernel", lambda: calls.append("load_kernel") or 0.0)
+
+    class StopHereError(Exception):
+        pass
+
+    def run_local(tasks, workers, on_done):
+        calls.append(("run_local", workers, {task.threads for task in tasks}))
+        raise StopHereError  # what was asked of the pool is all this test needs
+
+    monkeypatch.setattr(experiments, "run_local", run_local)
+    with pytest.raises(StopHereError):
+        _explore(tmp_path / "run", workers=None, threads=2, chunk_size=1)
+    assert calls == ["load_kernel", ("run_local", 2, {2})]
+    assert ExploreOptions.check(out=tmp_path / "other", threads=5).processes == 1
+    assert ExploreOptions.check(out=tmp_path / "other").processes == 5
+
+
+@pytest.mark.slow
+def test_a_fresh_worker_loads_the_kernel_the_driver_compiled(tmp_path):
+    """The issue's limit, a worker process spends at most 2 s compiling: with an empty
+    Numba cache, the driver's load_kernel (what explore calls before starting workers)
+    compiles the kernel and writes the cache; a fresh process then loads it from there in
+    its first step_unrest call, a cache hit, in under 2 s of CPU time.
+
+    CPU time (``time.process_time``), not wall time, so that a loaded machine does not
+    fail the test; compiling instead of loading costs about 9 s of CPU and fails it."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    driver = "from offramp.explore.executors import load_kernel; load_kernel()"
+    subprocess.run([sys.executable, "-c", driver], env=env, check=True, timeout=600)
+    assert list((tmp_path / "numba-cache").rglob("*step_grids*.nbi")), "the driver wrote no cache"
+    worker = subprocess.run(
+        [sys.executable, "-c", _FIRST_STEP], env=env, check=True, capture_output=True, text=True, timeout=600
+    )
+    cpu, wall, hits, misses = worker.stdout.split()
+    assert (int(hits), int(misses)) == (1, 0), "the worker compiled the kernel instead of loading it"
+    assert float(cpu) < 2.0, f"first step_unrest: {float(cpu):.2f} s CPU ({float(wall):.2f} s wall)"
+
+
+# A fresh worker's first step (imports of NumPy and offramp's model are before the clock,
+# as a worker has them preloaded; numba's import and the kernel's load are inside).
+_FIRST_STEP = """
+import time
+from offramp.model.streams import Stream, WorldStreams
+from offramp.model.unrest import UnrestDrivers, init_unrest, step_unrest
+from offramp.scenario.epstein import EpsteinConfig, to_unrest_params
+params = to_unrest_params(EpsteinConfig(width=8, height=8, citizen_vision=2, cop_vision=2))
+streams = WorldStreams.for_worlds(0, range(2), Stream.UNREST)
+state = init_unrest(params, streams)
+cpu, wall = time.process_time(), time.perf_counter()
+step_unrest(state, params, UnrestDrivers.constant(2, 0.8, 0.1), streams)
+cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+from offramp.model.unrest_kernel import step_grids
+stats = step_grids.stats
+print(cpu, wall, sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
+"""
 
 
 def test_chunk_ids_are_stable():
@@ -545,6 +651,8 @@ def test_cli_writes_the_same_dataset(reference, tmp_path, capsys):
         (["--replications", "0"], "--replications"),
         (["--seed", "-1"], "--seed"),
         (["--workers", "0"], "--workers"),
+        (["--threads", "0"], "--threads"),
+        (["--threads", "4097"], "--threads"),
         (["--chunk-size", "0"], "--chunk-size"),
         (["--executor", "spark"], "--executor"),
         (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
@@ -573,6 +681,9 @@ def test_bad_options_give_one_line(tmp_path, capsys, arguments, where):
         ({"replications": 0}, "replications"),
         ({"seed": -1}, "seed"),
         ({"workers": 0}, "workers"),
+        ({"threads": 0}, "threads"),
+        ({"threads": 1.5}, "threads"),
+        ({"threads": 4097}, "threads"),
         ({"chunk_size": 0}, "chunk_size"),
         ({"executor": "spark"}, "executor"),
         ({"scheduler": "tcp://127.0.0.1:1"}, "scheduler"),

@@ -23,7 +23,9 @@ from pandas.testing import assert_frame_equal
 
 import offramp
 from offramp.errors import OptionError
+from offramp.explore.executors import PerformanceWarning, oversubscribed_machines
 from offramp.explore.experiments import explore
+from offramp.run.options import available_cores
 
 distributed = pytest.importorskip("distributed")
 
@@ -113,6 +115,23 @@ def test_dask_equals_local(cluster, local_reference, tmp_path):
     assert result.chunks_run == result.chunks and not result.already_complete
     assert_frame_equal(offramp.load(out), local_reference, check_exact=True)
     assert not list((out / "chunks").glob(".*"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(available_cores() < 2, reason="threads > 1 needs two cores")
+def test_threads_on_a_remote_cluster_change_nothing_and_warn_when_crowded(cluster, local_reference, tmp_path):
+    """On a cluster the cores are the cluster's: threads are not refused, each task steps
+    its grids on that many threads, and the dataset is the local one-thread run's, bit for
+    bit. Two one-thread workers on this machine with threads = its cores use twice its
+    cores, which explore warns about, naming threads and the machine."""
+    threads = available_cores()
+    out = tmp_path / "run"
+    with pytest.warns(PerformanceWarning, match=r"^threads: .*threads on \d+ cores") as caught:
+        explore(QUICK, out=out, executor="dask", scheduler=cluster["address"], chunk_size=3, threads=threads, **RUN)
+    assert f"{2 * threads} threads on {threads} cores" in str(caught[0].message)
+    assert_frame_equal(offramp.load(out), local_reference, check_exact=True)
+    with distributed.Client(cluster["address"], timeout="30s") as client:
+        assert list(oversubscribed_machines(client, threads).values()) == [(2 * threads, threads)]
 
 
 @pytest.mark.slow

@@ -111,6 +111,7 @@ def epstein(
     steps: Annotated[int | None, typer.Option(help=_help(_EPSTEIN, "steps"))] = None,
     seed: Annotated[int | None, typer.Option(help=_help(_EPSTEIN, "seed"))] = None,
     out: Annotated[Path | None, typer.Option(help=_help(_EPSTEIN, "out"))] = None,
+    threads: Annotated[int | None, typer.Option(help=_help(_EPSTEIN, "threads"))] = None,
     plot: Annotated[Path | None, typer.Option(help=_figure_help("figure of the shares over time"))] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_help(_EPSTEIN, "progress"))] = _default(
         _EPSTEIN, "progress"
@@ -143,7 +144,9 @@ def epstein(
             change_end=change_end,
         )
     )
-    options = EpsteinOptions.check(**_given(worlds=worlds, steps=steps, seed=seed, out=out), progress=progress)
+    options = EpsteinOptions.check(
+        **_given(worlds=worlds, steps=steps, seed=seed, out=out, threads=threads), progress=progress
+    )
     figure = FigureOptions.check(plot=plot)
     result = epstein_job(config, options=options)
     console.print(epstein_table(result))
@@ -162,6 +165,7 @@ def run(
     out: Annotated[Path | None, typer.Option(help=_help(RunOptions, "out"))] = None,
     trace: Annotated[int | None, typer.Option(help=_help(RunOptions, "trace"))] = None,
     trace_out: Annotated[Path | None, typer.Option(help=_help(RunOptions, "trace_out"))] = None,
+    threads: Annotated[int | None, typer.Option(help=_help(RunOptions, "threads"))] = None,
     plot: Annotated[Path | None, typer.Option(help=_figure_help("figure of the outcome shares per strategy"))] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_help(RunOptions, "progress"))] = _default(
         RunOptions, "progress"
@@ -181,6 +185,7 @@ def run(
             out=out,
             trace=trace,
             trace_out=trace_out,
+            threads=threads,
         ),
         progress=progress,
     )
@@ -245,6 +250,7 @@ def explore_command(
     out: Annotated[Path | None, typer.Option(help=_explore_help("out"))] = None,
     strategy: Annotated[list[str] | None, typer.Option(help=_explore_help("strategy"))] = None,
     workers: Annotated[int | None, typer.Option(help=_explore_help("workers"))] = None,
+    threads: Annotated[int | None, typer.Option(help=_explore_help("threads"))] = None,
     chunk_size: Annotated[int | None, typer.Option(help=_explore_help("chunk_size"))] = None,
     executor: Annotated[str | None, typer.Option(help=_explore_help("executor"))] = None,
     scheduler: Annotated[str | None, typer.Option(help=_explore_help("scheduler"))] = None,
@@ -267,6 +273,7 @@ def explore_command(
                 seed=seed,
                 strategy=strategy or None,
                 workers=workers,
+                threads=threads,
                 chunk_size=chunk_size,
                 executor=executor,
                 scheduler=scheduler,

@@ -28,6 +28,15 @@ Choices
    glibc's adaptive mmap threshold and made these NumPy-heavy chunks run about 1.7x
    slower. A cluster offramp starts unsets it; on an existing cluster ``explore`` asks
    the workers and warns (docs/exploration.md says how to configure it).
+6. A chunk's worlds are stepped on ``ChunkTask.threads`` threads inside its worker (the
+   compiled unrest kernel releases the GIL); which thread steps which grids changes no
+   number. On an existing Dask cluster ``explore`` asks each worker for its machine,
+   its threads and the machine's cores, and warns where the worker threads times
+   ``threads`` exceed the cores (:func:`oversubscribed_machines`).
+7. The driver loads the compiled kernel (:func:`load_kernel`) before it starts any
+   worker: on a fresh install it compiles once and writes Numba's on-disk cache, and
+   the workers load the kernel from there instead of each compiling it. The
+   forkserver preloads it too, so local workers start with it loaded.
 """
 
 from __future__ import annotations
@@ -68,11 +77,14 @@ __all__ = [
     "ChunkTask",
     "PerformanceWarning",
     "dask_client",
+    "load_kernel",
     "malloc_trim_is_set",
+    "oversubscribed_machines",
     "run_chunk",
     "run_dask",
     "run_local",
     "warn_malloc_trim",
+    "warn_oversubscribed",
 ]
 
 #: Chunks in flight per worker (choice 1): enough to keep a worker busy between results.
@@ -110,6 +122,8 @@ class ChunkTask:
         Each sample's side ("essay" or "sceptic") of each claim.
     directory : str or None
         Where the worker writes the chunk's file; None: return the bytes instead.
+    threads : int
+        Threads the worker steps the chunk's grids on (choice 6).
     """
 
     chunk: ChunkSpec
@@ -124,6 +138,7 @@ class ChunkTask:
     claims: tuple[str, ...]
     sides: np.ndarray
     directory: str | None
+    threads: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +198,14 @@ def chunk_frame(task: ChunkTask) -> pd.DataFrame:
     values = task.values[sample - task.first_sample]  # (B, D): each world's sampled vector
 
     overrides = {path: values[:, j] for j, path in enumerate(task.parameters)}
-    outcomes = run_worlds(to_params(scenario, worlds.size, overrides), strategy, task.chunk.strategy, worlds, task.seed)
+    outcomes = run_worlds(
+        to_params(scenario, worlds.size, overrides),
+        strategy,
+        task.chunk.strategy,
+        worlds,
+        task.seed,
+        threads=task.threads,
+    )
     columns = {
         "sample": sample,
         "replication": replication,
@@ -218,6 +240,25 @@ def run_chunk(task: ChunkTask) -> ChunkDone:
     return ChunkDone(task.chunk.id, task.chunk.rows, time.perf_counter() - began, payload)
 
 
+def load_kernel() -> float:
+    """Compile the unrest kernel in this process, or load it from Numba's cache (choice 7).
+
+    Importing :mod:`offramp.model.unrest_kernel` compiles its one signature, writing
+    Numba's on-disk cache, or loads it from there if the cache is warm; a second call in
+    the same process costs nothing.
+
+    Returns
+    -------
+    float
+        Seconds it took.
+    """
+    import importlib
+
+    began = time.perf_counter()
+    importlib.import_module("offramp.model.unrest_kernel")
+    return time.perf_counter() - began
+
+
 def _ignore_sigint() -> None:
     """Worker initializer (choice 3): Ctrl-C is the driver's to handle."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -229,7 +270,15 @@ def _context() -> BaseContext:
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods and sys.platform.startswith("linux"):
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["offramp.explore.executors", "offramp.run.runner", "pandas", "pyarrow.parquet"])
+        context.set_forkserver_preload(
+            [
+                "offramp.explore.executors",
+                "offramp.run.runner",
+                "offramp.model.unrest_kernel",
+                "pandas",
+                "pyarrow.parquet",
+            ]
+        )
         return context
     return multiprocessing.get_context("spawn")
 
@@ -337,6 +386,64 @@ def warn_malloc_trim(stacklevel: int) -> None:
     warnings.warn(
         "Dask workers run with MALLOC_TRIM_THRESHOLD_ set, which slows NumPy-heavy chunks "
         "(about 1.7x measured); see docs/exploration.md, 'Dask clusters'",
+        PerformanceWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def _worker_machine(dask_worker: object) -> tuple[str, int, int]:
+    """Run on a Dask worker: its machine's name, its threads and the cores it may use."""
+    import platform
+
+    from offramp.run.options import available_cores
+
+    state = getattr(dask_worker, "state", None)
+    return platform.node(), int(getattr(state, "nthreads", 1)), available_cores()
+
+
+def oversubscribed_machines(client: Client, threads: int) -> dict[str, tuple[int, int]]:
+    """The machines of a cluster whose worker threads x ``threads`` exceed their cores (choice 6).
+
+    Parameters
+    ----------
+    client : distributed.Client
+    threads : int
+        Threads each chunk is stepped on.
+
+    Returns
+    -------
+    dict of str to (int, int)
+        Machine name to (threads the run may use at once there, its cores); empty when
+        every machine fits, or when the workers cannot be asked (a check of speed never
+        stops a run).
+    """
+    try:
+        found = client.run(_worker_machine)
+    except Exception:  # noqa: BLE001 - a check of speed never stops a run, whatever the cluster raises
+        return {}
+    machines: dict[str, tuple[int, int]] = {}
+    for name, nthreads, cores in found.values():
+        used, known = machines.get(name, (0, 0))
+        machines[name] = (used + nthreads * threads, max(known, cores))
+    return {name: (used, cores) for name, (used, cores) in machines.items() if used > cores}
+
+
+def warn_oversubscribed(machines: dict[str, tuple[int, int]], threads: int, stacklevel: int) -> None:
+    """The :class:`PerformanceWarning` for machines with more threads than cores.
+
+    Parameters
+    ----------
+    machines : dict of str to (int, int)
+        From :func:`oversubscribed_machines`; not empty.
+    threads : int
+        Threads per chunk.
+    stacklevel : int
+        As for :func:`warnings.warn`, counted from the caller.
+    """
+    shown = ", ".join(f"{name}: {used} threads on {cores} cores" for name, (used, cores) in sorted(machines.items()))
+    warnings.warn(
+        f"threads: the Dask workers' threads x {threads} exceed the cores ({shown}); they compete for them "
+        "(results are unaffected). Lower threads, or start fewer worker threads per machine",
         PerformanceWarning,
         stacklevel=stacklevel + 1,
     )

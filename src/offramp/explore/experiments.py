@@ -26,13 +26,16 @@ Choices
    complete, which is reported and not run again.
 5. The design's samples are drawn with the run's seed: one seed fixes the whole dataset.
 6. The options are checked once, by :class:`~offramp.explore.options.ExploreOptions`,
-   before anything is loaded or written; the code below trusts them.
+   before anything is loaded or written; the code below trusts them. Among them, workers
+   x threads must fit the cores (``ExploreOptions``, choice 4).
+7. Before any worker starts, the driver loads the compiled unrest kernel
+   (``executors.load_kernel``): on a fresh install it compiles once, here, and the
+   workers load it from Numba's on-disk cache rather than each compiling it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -61,10 +64,13 @@ from offramp.explore.executors import (
     ChunkDone,
     ChunkTask,
     dask_client,
+    load_kernel,
     malloc_trim_is_set,
+    oversubscribed_machines,
     run_dask,
     run_local,
     warn_malloc_trim,
+    warn_oversubscribed,
 )
 from offramp.explore.options import DEFAULT_CHUNK_SIZE, ExploreOptions
 from offramp.run.chunks import world_chunks
@@ -234,13 +240,6 @@ def _set_aside(directory: Path, damaged: dict[ChunkSpec, str]) -> None:
         quarantine_chunk(directory, chunk, problem)
 
 
-def _default_workers() -> int:
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # not on Linux
-        return max(os.cpu_count() or 1, 1)
-
-
 def _design_bytes(samples_frame: pd.DataFrame, claims_frame: pd.DataFrame | None) -> bytes:
     import pandas as pd
     import pyarrow as pa
@@ -272,6 +271,7 @@ def explore(
     seed: int = _default("seed"),
     strategy: Sequence[str] | None = _default("strategy"),
     workers: int | None = _default("workers"),
+    threads: int = _default("threads"),
     chunk_size: int | None = _default("chunk_size"),
     executor: str = _default("executor"),
     scheduler: str | None = _default("scheduler"),
@@ -304,8 +304,13 @@ def explore(
     strategy : sequence of str, optional
         Strategies to run; all of the scenario's when None or empty.
     workers : int, optional
-        Worker processes (local executor, or a local Dask cluster); default: all cores.
-        Results do not depend on it.
+        Worker processes (local executor, or a local Dask cluster); default: all cores
+        divided by ``threads``. Results do not depend on it.
+    threads : int
+        Threads per worker process that step its chunk's grids (>= 1). Workers x threads
+        may not exceed the cores this process may use (local executor, local Dask
+        cluster; with ``scheduler``, a warning says where a machine's worker threads x
+        ``threads`` exceed its cores). Results do not depend on it.
     chunk_size : int, optional
         World indices per chunk (default ``DEFAULT_CHUNK_SIZE``; on ``resume``, the
         directory's). Memory per worker and the granularity of resume; results do not
@@ -343,6 +348,7 @@ def explore(
         out=out,
         strategy=strategy,
         workers=workers,
+        threads=threads,
         chunk_size=chunk_size,
         executor=executor,
         scheduler=scheduler,
@@ -357,19 +363,25 @@ def explore(
     kept, damaged = _check_directory(directory, plan, options.resume)
     if len(kept) == len(plan.chunks):  # choice 4: the same run, complete
         return _with_directory(plan.result(0, len(kept), 0.0, already_complete=True), directory)
-    n_workers = options.workers if options.workers is not None else _default_workers()
+    n_workers = options.processes
+    load_kernel()  # choice 7: compiled (or loaded) once, here, before any worker starts
     with contextlib.ExitStack() as stack:
         # The Dask client before any file: an unreachable scheduler leaves nothing behind.
         client = None
         if options.executor == "dask":
             client = stack.enter_context(dask_client(options.scheduler, n_workers))
-            if options.scheduler is not None and malloc_trim_is_set(client):
-                warn_malloc_trim(stacklevel=2)
+            if options.scheduler is not None:
+                if malloc_trim_is_set(client):
+                    warn_malloc_trim(stacklevel=2)
+                # Only threads are checked: worker processes alone may share cores (options, choice 4).
+                crowded = oversubscribed_machines(client, options.threads) if options.threads > 1 else {}
+                if crowded:
+                    warn_oversubscribed(crowded, options.threads, stacklevel=2)
         if plan.existing is None:
             _start_directory(directory, plan)
         else:
             _set_aside(directory, damaged)
-        result = _run(directory, plan, kept, n_workers, client, options.progress)
+        result = _run(directory, plan, kept, n_workers, options.threads, client, options.progress)
     return replace(result, chunks_quarantined=len(damaged))
 
 
@@ -562,9 +574,10 @@ def _start_directory(directory: Path, plan: _Plan) -> None:
 
 
 def _run(
-    directory: Path, plan: _Plan, kept: set[int], n_workers: int, client: Client | None, progress: bool
+    directory: Path, plan: _Plan, kept: set[int], n_workers: int, threads: int, client: Client | None, progress: bool
 ) -> ExploreResult:
-    """Run the chunks not in ``kept``, on local processes or (``client``) Dask."""
+    """Run the chunks not in ``kept``, on local processes or (``client``) Dask, each
+    stepped on ``threads`` threads."""
     (directory / CHUNKS).mkdir(parents=True, exist_ok=True)
     todo = [chunk for chunk in plan.chunks if chunk.id not in kept]
     target = None if client is not None else str(directory)  # Dask workers send bytes back
@@ -585,6 +598,7 @@ def _run(
                 claims=plan.claims,
                 sides=plan.sides[first : last + 1].copy(),
                 directory=target,
+                threads=threads,
             )
 
     run_count = 0

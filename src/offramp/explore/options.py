@@ -8,13 +8,23 @@ scenario (which strategies it has, which designs it can sample) are checked by
 
 Choices
 -------
-1. This module imports pydantic and offramp's option base only, never pandas, pyarrow
-   or the exploration itself: ``offramp --help`` builds its help texts from it, and must
+1. This module imports pydantic and offramp's options modules only (the option base,
+   ``offramp.run.options`` for the cores), never NumPy, pandas, pyarrow or the
+   exploration itself: ``offramp --help`` builds its help texts from it, and must
    start fast.
 2. Counts and the seed are whole numbers: a float, a string or a bool is refused, not
    rounded (``samples=2.5`` is a mistake, not a request for 2); NumPy integers are taken.
-3. ``workers`` and ``chunk_size`` have no number as default: all cores, and 50 worlds
-   (or, on ``resume``, the directory's chunk size, because a run keeps its chunk list).
+3. ``workers`` and ``chunk_size`` have no number as default: all cores (divided by
+   ``threads``), and 50 worlds (or, on ``resume``, the directory's chunk size, because a
+   run keeps its chunk list).
+4. ``threads`` (default 1) is per worker process: each steps its chunk's grids on that
+   many threads. Processes on this machine (the local executor, or the local Dask
+   cluster) times threads may not exceed the cores this process may use: a run asking
+   for more is refused, naming ``threads``, before anything starts; without ``workers``,
+   as many workers start as fit (cores // threads). ``workers`` alone may exceed the
+   cores, as before (the processes share them). On a remote Dask cluster (``scheduler``)
+   the cores are the cluster's: nothing is refused here, and ``explore`` warns if a
+   machine's worker threads times ``threads`` exceed its cores.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from offramp.run.options import available_cores, threads_fit
 from offramp.scenario.options import JobOptions
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DESIGN_NAMES", "EXECUTORS", "ExploreOptions"]
@@ -70,7 +81,9 @@ class ExploreOptions(JobOptions):
     strategy : tuple of str or None
         Strategies to run; None: all of the scenario's.
     workers : int or None
-        Worker processes; None: all cores.
+        Worker processes; None: all cores, divided by ``threads`` (:attr:`processes`).
+    threads : int
+        Threads per worker process that step its grids.
     chunk_size : int or None
         World indices per chunk; None: the default, or the directory's on resume.
     executor : str
@@ -94,7 +107,13 @@ class ExploreOptions(JobOptions):
         None, description="run only this strategy (repeat for several; default: all of the scenario's)"
     )
     workers: WholeNumber | None = Field(
-        None, ge=1, description="worker processes (default: all cores); results do not depend on it"
+        None, ge=1, description="worker processes (default: all cores, divided by threads); results do not depend on it"
+    )
+    threads: WholeNumber = Field(
+        1,
+        ge=1,
+        description="threads per worker process that step its worlds' grids (the compiled unrest kernel); "
+        "workers x threads may not exceed the cores; results do not depend on it",
     )
     chunk_size: WholeNumber | None = Field(
         None,
@@ -138,3 +157,25 @@ class ExploreOptions(JobOptions):
         if self.scheduler is not None and "://" not in self.scheduler:
             raise ValueError(f"scheduler: {self.scheduler}: give an address like tcp://HOST:PORT")
         return self
+
+    @model_validator(mode="after")
+    def _threads_fit_the_cores(self) -> ExploreOptions:
+        # Choice 4: processes started on this machine; a remote cluster's cores are its own.
+        if self.scheduler is None:
+            try:
+                threads_fit(self.threads, self.workers or 1)
+            except ValueError as error:
+                raise ValueError(f"threads: {error}") from None
+        return self
+
+    @property
+    def processes(self) -> int:
+        """Worker processes to start: ``workers``, or as many as fit (choice 4).
+
+        Returns
+        -------
+        int
+            ``workers`` if given, else the cores this process may use // ``threads``
+            (at least 1).
+        """
+        return self.workers if self.workers is not None else max(available_cores() // self.threads, 1)

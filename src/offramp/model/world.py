@@ -443,7 +443,7 @@ def observe(state: WorldState) -> Observation:
 
 
 def _run_regions(
-    state: WorldState, params: WorldParams, levers: Levers, streams: WorldStreams
+    state: WorldState, params: WorldParams, levers: Levers, streams: WorldStreams, *, threads: int = 1
 ) -> tuple[WorldState, PeripheryRecord]:
     """Step 2 of the week: the periphery and its grids.
 
@@ -457,6 +457,8 @@ def _run_regions(
         This week's levers, covert support already zeroed where it is not allowed.
     streams : WorldStreams
         The unrest stream of each world (B generators, each drawing for its K grids).
+    threads : int
+        Threads the B x K grids are split between (:func:`step_unrest`; no result depends on it).
 
     Returns
     -------
@@ -484,10 +486,10 @@ def _run_regions(
     )
     # At least one engine step a week (the schema's engine_steps_per_week >= 1): the first
     # is taken before the loop, so the record the week reads (the last step's) always exists.
-    grids, record = step_unrest(state.grids, params.unrest, unrest_drivers, streams)
+    grids, record = step_unrest(state.grids, params.unrest, unrest_drivers, streams, threads=threads)
     arrests = record.arrests.astype(np.int64)  # a copy: the sum of the week's arrests
     for _ in range(params.engine_steps_per_week - 1):
-        grids, record = step_unrest(grids, params.unrest, unrest_drivers, streams)
+        grids, record = step_unrest(grids, params.unrest, unrest_drivers, streams, threads=threads)
         arrests += record.arrests
     active = _by_world(record.active, n_worlds).astype(np.float64)
     arrests = _by_world(arrests, n_worlds)
@@ -503,7 +505,7 @@ def _run_regions(
 
 
 def step_world(
-    state: WorldState, params: WorldParams, strategy: Strategy, streams: WorldStreamSet
+    state: WorldState, params: WorldParams, strategy: Strategy, streams: WorldStreamSet, *, threads: int = 1
 ) -> tuple[WorldState, WeekRecord]:
     """Advance B worlds by one week (the order is in the module docstring).
 
@@ -514,6 +516,9 @@ def step_world(
     strategy : Strategy
         The coercer's strategy (batched over worlds).
     streams : WorldStreamSet
+    threads : int
+        Threads the unrest engine splits the worlds' grids between (>= 1): how the work
+        is run, not a parameter of the model; no result depends on it.
 
     Returns
     -------
@@ -527,7 +532,7 @@ def step_world(
     levers = replace(levers, covert_support=np.where(params.regions.allows_covert, levers.covert_support, 0.0))
 
     # 2. Periphery.
-    regions, week_regions = _run_regions(state, params, levers, streams.unrest)
+    regions, week_regions = _run_regions(state, params, levers, streams.unrest, threads=threads)
     unrest, arrests, casualties = week_regions.unrest, week_regions.arrests, week_regions.casualties
 
     # 3. Inner circle.

@@ -41,6 +41,8 @@ def run_campaign(
       written, for every strategy.
     - ``trace_out`` (path): where the trace goes (``.csv`` or ``.parquet``); by default
       ``trace-world-N.csv`` beside ``out`` (or in the current folder).
+    - ``threads`` (int): threads that step the worlds' grids at once (the compiled
+      unrest kernel), at most the cores this process may use; results do not depend on it.
     - ``progress`` (bool): show a progress bar.
 
     The figure of the outcome shares is drawn from the result by
@@ -88,7 +90,9 @@ def run_campaign(
                     simulated += n
                     advance(n)
 
-                columns = run_worlds(params, strat, name, worlds, options.seed, on_week=on_week)
+                columns = run_worlds(
+                    params, strat, name, worlds, options.seed, on_week=on_week, threads=options.threads
+                )
                 advance(horizon * worlds.size - simulated)  # world-weeks skipped: those worlds had ended
                 frames.append(pd.DataFrame(columns))
     outcomes = pd.concat(frames, ignore_index=True)

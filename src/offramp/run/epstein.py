@@ -91,7 +91,13 @@ def legitimacy_path(config: EpsteinConfig, steps: int) -> np.ndarray:
 
 
 def run_epstein(
-    config: EpsteinConfig, *, worlds: int = 1, steps: int = 200, seed: int = 0, progress: bool = False
+    config: EpsteinConfig,
+    *,
+    worlds: int = 1,
+    steps: int = 200,
+    seed: int = 0,
+    threads: int = 1,
+    progress: bool = False,
 ) -> EpsteinRun:
     """Run ``worlds`` independent worlds of the civil-violence model for ``steps`` steps.
 
@@ -108,6 +114,9 @@ def run_epstein(
         Engine steps (>= 1).
     seed : int
         The run's seed (>= 0).
+    threads : int
+        Threads the worlds are split between at each step (>= 1, at most the cores this
+        process may use); results do not depend on it.
     progress : bool
         Show a progress bar.
 
@@ -118,9 +127,11 @@ def run_epstein(
     Raises
     ------
     OptionError
-        A bad number of worlds or steps, or a negative seed.
+        A bad number of worlds, steps or threads, or a negative seed.
     """
-    return _simulate(config, EpsteinOptions.check(worlds=worlds, steps=steps, seed=seed, progress=progress))
+    return _simulate(
+        config, EpsteinOptions.check(worlds=worlds, steps=steps, seed=seed, threads=threads, progress=progress)
+    )
 
 
 def _simulate(config: EpsteinConfig, options: EpsteinOptions) -> EpsteinRun:
@@ -136,7 +147,7 @@ def _simulate(config: EpsteinConfig, options: EpsteinOptions) -> EpsteinRun:
     with progress_bar("epstein", total=steps, enabled=options.progress) as advance:
         for t in range(steps):
             drivers = UnrestDrivers.constant(worlds, legitimacy[t], config.active_threshold)
-            state, record = step_unrest(state, params, drivers, streams)
+            state, record = step_unrest(state, params, drivers, streams, threads=options.threads)
             counts[:, t + 1, Citizen.QUIET] = record.quiet
             counts[:, t + 1, Citizen.ACTIVE] = record.active
             counts[:, t + 1, Citizen.JAILED] = record.jailed
@@ -176,6 +187,8 @@ def epstein_job(config: EpsteinConfig, *, options: EpsteinOptions | None = None,
     - ``out`` (path): counts per world and step, ``.csv`` or ``.parquet``: columns world,
       step, quiet, active, jailed (citizen counts; step 0 is the initial state). Parquet
       files carry the settings, seed and offramp's version in their metadata.
+    - ``threads`` (int): threads the worlds are split between at each step (the compiled
+      unrest kernel), at most the cores this process may use; results do not depend on it.
     - ``progress`` (bool): show a progress bar.
 
     The job draws nothing: the figure of the shares over time is

@@ -16,10 +16,15 @@ Choices
 2. ``trace`` must name one of the run's worlds (``0 .. worlds - 1``), and ``trace_out``
    only makes sense with ``trace``: both are cross-field rules of the model.
 3. An empty ``strategy`` list means every strategy of the scenario, as leaving it out does.
+4. ``threads`` splits each engine step's grids between threads of this one process (the
+   compiled unrest kernel releases the GIL); it changes no result, only the time. It may
+   not exceed the cores this process may use (:func:`available_cores`): more threads than
+   cores only compete for them.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,9 +34,60 @@ from pydantic import Field, field_validator, model_validator
 from offramp.run.record import TABLE_SUFFIXES
 from offramp.scenario.options import JobOptions
 
-__all__ = ["RunOptions", "EpsteinOptions", "checked_options"]
+__all__ = ["RunOptions", "EpsteinOptions", "available_cores", "checked_options", "threads_fit"]
 
 _Options = TypeVar("_Options", bound=JobOptions)
+
+
+_THREADS_HELP = (
+    "threads that step the grids at once (the compiled unrest kernel), at most the cores this process "
+    "may use; results do not depend on it"
+)
+
+
+def available_cores() -> int:
+    """The CPU cores this process may use (its affinity mask where the OS has one).
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux: no affinity mask
+        return max(os.cpu_count() or 1, 1)
+
+
+def threads_fit(threads: int, processes: int = 1) -> int:
+    """``threads``, if ``processes`` x ``threads`` fit in the cores (choice 4).
+
+    Parameters
+    ----------
+    threads : int
+        Threads per process (>= 1).
+    processes : int
+        Processes that each run ``threads`` threads at once.
+
+    Returns
+    -------
+    int
+        ``threads``.
+
+    Raises
+    ------
+    ValueError
+        More threads than cores, worded for the ``threads`` option.
+    """
+    cores = available_cores()
+    if threads > 1 and processes * threads > cores:
+        if processes == 1:
+            raise ValueError(f"must be at most {cores}, the cores this process may use, got {threads}")
+        raise ValueError(
+            f"{processes} workers x {threads} threads need {processes * threads} cores, but this process "
+            f"may use {cores}; lower threads or workers"
+        )
+    return threads
 
 
 def _table_path(path: Path | None) -> Path | None:
@@ -57,12 +113,18 @@ class RunOptions(JobOptions):
     trace_out: Path | None = Field(
         None, description="where the trace goes, .csv or .parquet; trace-world-N.csv beside --out when not given"
     )
+    threads: int = Field(1, ge=1, description=_THREADS_HELP)
     progress: bool = Field(True, description="show a progress bar")
 
     @field_validator("out", "trace_out")
     @classmethod
     def _check_tables(cls, path: Path | None) -> Path | None:
         return _table_path(path)
+
+    @field_validator("threads")
+    @classmethod
+    def _check_threads(cls, threads: int) -> int:
+        return threads_fit(threads)
 
     @model_validator(mode="after")
     def _check_trace(self) -> RunOptions:
@@ -97,12 +159,18 @@ class EpsteinOptions(JobOptions):
     steps: int = Field(200, ge=1, description="engine steps")
     seed: int = Field(0, ge=0, description="the run's seed; world i's numbers depend only on (seed, i)")
     out: Path | None = Field(None, description="counts per world and step, .csv or .parquet")
+    threads: int = Field(1, ge=1, description=_THREADS_HELP)
     progress: bool = Field(True, description="show a progress bar")
 
     @field_validator("out")
     @classmethod
     def _check_table(cls, path: Path | None) -> Path | None:
         return _table_path(path)
+
+    @field_validator("threads")
+    @classmethod
+    def _check_threads(cls, threads: int) -> int:
+        return threads_fit(threads)
 
 
 def checked_options(model: type[_Options], options: _Options | None, values: Mapping[str, Any]) -> _Options:

@@ -8,6 +8,9 @@ Choices
 2. A chunk stops early when all its worlds have ended (ended worlds are frozen anyway).
 3. One row per (strategy, world) describes itself: strategy, world, seed, then outcomes.
    Human costs stay in separate columns.
+4. ``threads`` is how a batch is run (the unrest engine splits its grids between that
+   many threads), not a model parameter: a keyword of the runner, never in ``params``,
+   and no result depends on it.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ def run_worlds(
     worlds: Sequence[int] | np.ndarray,
     seed: int,
     on_week: Callable[[int], None] | None = None,
+    *,
+    threads: int = 1,
 ) -> dict[str, np.ndarray]:
     """Run worlds with one strategy to the horizon and return their outcome columns.
 
@@ -86,6 +91,8 @@ def run_worlds(
     seed : int
     on_week : callable, optional
         Called with the number of worlds simulated after each week (progress).
+    threads : int
+        Threads the unrest engine splits the batch's grids between (choice 4; >= 1).
 
     Returns
     -------
@@ -104,7 +111,7 @@ def run_worlds(
     state = init_world(params, streams)
     finished: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
     for _ in range(params.horizon_weeks):
-        state, _ = step_world(state, params, strategy, streams)
+        state, _ = step_world(state, params, strategy, streams, threads=threads)
         if on_week is not None:
             on_week(rows.size)
         is_done = state.is_done
