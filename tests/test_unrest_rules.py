@@ -352,3 +352,29 @@ def test_unrest_conformance(variant):
     # Not vacuous: in one step citizens turn active, police arrest and agents move.
     _, record = step_unrest(state, params, drivers, WorldStreams.for_worlds(31, range(64), Stream.UNREST))
     assert record.active.sum() > 0 and record.arrests.sum() > 0 and record.moves.sum() > 0
+
+
+# --- the kernel's on-disk cache ---------------------------------------------------------
+
+
+def test_the_kernel_cache_falls_back_to_a_temporary_folder_only_when_numba_has_none():
+    """Here Numba can write one of its own places, so nothing is changed; where none of its
+    locators can be written (a read-only install), the kernel gets a temporary folder
+    instead of Numba refusing to define it."""
+    from offramp.model import unrest_kernel
+
+    assert unrest_kernel.cache_fallback() is None
+
+    class Unwritable:
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            return None
+
+    class Writable:
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            return object()
+
+    folder = unrest_kernel.cache_fallback([Unwritable, Unwritable])
+    assert folder is not None and "offramp-numba-cache" in folder
+    assert unrest_kernel.cache_fallback([Unwritable, Writable]) is None

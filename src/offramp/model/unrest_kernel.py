@@ -41,17 +41,72 @@ Choices (implementation only; none changes a rule)
 6. Conflicts in the ``paper`` variant are settled by a priority ``order word * H W +
    cell``: order word first, then the cell, as the former whole-array engine did with
    ``(word << 32) | flat index`` (the same order within a grid).
+7. The on-disk cache: Numba's own places (``NUMBA_CACHE_DIR``, ``__pycache__`` beside this
+   file, the user's cache folder). Where none of them can be written (a read-only install
+   without a writable home), Numba would refuse to define the kernel at all; this module
+   then gives it a folder in the system's temporary directory (:func:`cache_fallback`),
+   so offramp runs, at worst compiling once per machine boot.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
-from numba.core import cgutils
+from numba.core import caching, cgutils
+from numba.core import config as numba_config
 from numba.extending import intrinsic
 
-__all__ = ["MESA_ROWS", "PAPER_ROWS", "ROUNDING_CODES", "step_grids"]
+__all__ = ["MESA_ROWS", "PAPER_ROWS", "ROUNDING_CODES", "cache_fallback", "step_grids"]
+
+
+class _Locator(Protocol):
+    """What this module needs of a Numba cache locator class."""
+
+    def from_function(self, py_func: Callable[[], None], py_file: str) -> object | None:
+        """The locator for a function, or None where its place cannot be written."""
+
+
+def _probe() -> None:
+    """A function of this file, for asking Numba's cache locators where it would go."""
+
+
+def cache_fallback(locators: Sequence[_Locator] | None = None, probe: Callable[[], None] = _probe) -> str | None:
+    """A cache folder for Numba when none of its own places can be written (choice 7).
+
+    Parameters
+    ----------
+    locators : sequence of Numba cache-locator classes, optional
+        The places to try, as Numba tries them (default: Numba's own list).
+    probe : callable
+        A function defined in the file whose cache is wanted.
+
+    Returns
+    -------
+    str or None
+        None when one of Numba's places is writable (Numba uses it); otherwise a folder
+        in the system's temporary directory, created.
+    """
+    # Numba's own list, in its order (user-provided folder, __pycache__, the user's cache...);
+    # Numba annotates it as list[type], hence the ignore.
+    own: Sequence[_Locator] = caching.CacheImpl._locator_classes  # type: ignore[assignment]  # list[type] in Numba
+    classes = own if locators is None else locators
+    if any(locator.from_function(probe, __file__) is not None for locator in classes):
+        return None
+    folder = Path(tempfile.gettempdir()) / "offramp-numba-cache"
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder)
+
+
+if (_fallback := cache_fallback()) is not None:
+    # Numba sets CACHE_DIR from the environment at import (no stub declares it); its
+    # locators read it when each kernel below is defined.
+    numba_config.CACHE_DIR = _fallback  # type: ignore[attr-defined]  # a runtime attribute
 
 # Occupant and citizen codes: the values of unrest.Occupant and unrest.Citizen.
 _EMPTY, _CITIZEN, _POLICE = 0, 1, 2
