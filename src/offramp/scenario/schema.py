@@ -464,12 +464,8 @@ class Scenario(BaseModel):
         for name, strategy in self.strategies.items():
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
                 raise ValueError(f"strategies.{name}: strategy names are lower case letters, digits and _")
-            # Per-region lever data must match the regions (K flags; 1 or K schedules).
-            extra = strategy.model_extra or {}
-            if strategy.kind == "adaptive" and len(extra.get("covert_regions", names)) != len(names):
-                raise ValueError(f"strategies.{name}.covert_regions: needs {len(names)} flags, one per region")
-            if strategy.kind == "static" and len(extra.get("covert_support", ())) not in (0, 1, len(names)):
-                raise ValueError(f"strategies.{name}.covert_support: give 1 schedule or {len(names)}, one per region")
+            # Per-region lever data (K flags; 1 or K schedules) is checked once, where the
+            # strategy is built (coercer.check_regions via translate.build_strategies).
         for path, bounds in self.uncertainties.items():
             _check_range(self, "uncertainties", path, bounds)
         for claim_id, claim in self.claims.items():
