@@ -461,7 +461,7 @@ class Scenario(BaseModel):
             raise ValueError(
                 "regions: the uprising outcome needs a region marked core = true (or set uprising = false)"
             )
-        for name, strategy in self.strategies.items():
+        for name in self.strategies:
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
                 raise ValueError(f"strategies.{name}: strategy names are lower case letters, digits and _")
             # Per-region lever data (K flags; 1 or K schedules) is checked once, where the
