@@ -720,12 +720,13 @@ def test_out_is_required(capsys):
     assert "--out" in capsys.readouterr().err
 
 
-def test_a_claims_design_labels_each_row_with_its_sides(tmp_path):
+@pytest.mark.parametrize("design_name", ["claims", "fractional"])
+def test_a_claims_design_labels_each_row_with_its_sides(tmp_path, design_name):
     out = tmp_path / "run"
     explore(
         QUICK,
         out=out,
-        design="claims",
+        design=design_name,
         samples=1,
         replications=2,
         seed=SEED,
@@ -735,7 +736,7 @@ def test_a_claims_design_labels_each_row_with_its_sides(tmp_path):
         progress=False,
     )
     frame = offramp.load(out)
-    design = make_design(load_scenario(QUICK).scenario, "claims", 1, SEED)
+    design = make_design(load_scenario(QUICK).scenario, design_name, 1, SEED)
     assert len(frame) == len(design.samples) * 2
     for claim in design.claims.columns:
         assert list(frame[f"claims.{claim}"]) == list(design.claims[claim].to_numpy()[frame["sample"].to_numpy()])
