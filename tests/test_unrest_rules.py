@@ -226,13 +226,19 @@ def test_an_empty_batch_steps():
 
 
 def test_words_are_those_of_the_world_streams():
-    """The engine's draw is ``bits32_batch_last`` laid out grids-first: the same words."""
-    from offramp.model.unrest import _draw_words
-
+    """The engine's words (``WorldStreams.bits32``) are each generator's raw 64-bit output
+    read as uint32 pairs, its block drawn (rows, cells, grids) and laid out grids-first;
+    a world's words are the same alone as in a batch."""
     for per_stream in (1, 3):
-        expected = WorldStreams.for_worlds(1, range(4), Stream.UNREST).bits32_batch_last((5, 7), per_stream)
-        got = _draw_words(WorldStreams.for_worlds(1, range(4), Stream.UNREST), 5, 7, per_stream)
-        np.testing.assert_array_equal(got, np.moveaxis(expected, -1, 0))
+        got = WorldStreams.for_worlds(1, range(4), Stream.UNREST).bits32((5, 7), per_stream)
+        assert got.shape == (4 * per_stream, 5, 7) and got.dtype == np.uint32
+        count = 5 * 7 * per_stream
+        for i, generator in enumerate(WorldStreams.for_worlds(1, range(4), Stream.UNREST).generators):
+            raw = generator.bit_generator.random_raw((count + 1) // 2).view(np.uint32)[:count]
+            block = raw.reshape(5, 7, per_stream).transpose(2, 0, 1)
+            np.testing.assert_array_equal(got[i * per_stream : (i + 1) * per_stream], block)
+        alone = WorldStreams.for_worlds(1, [2], Stream.UNREST).bits32((5, 7), per_stream)
+        np.testing.assert_array_equal(alone, got[2 * per_stream : 3 * per_stream])
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():

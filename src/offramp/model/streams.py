@@ -143,33 +143,29 @@ class WorldStreams:
             g.random(out=out[i])  # the same numbers as g.random(shape), without a stack
         return out
 
-    def bits32_batch_last(self, shape: tuple[int, ...], rows_per_generator: int = 1) -> np.ndarray:
-        """Uniform uint32 words laid out batch last, shape (*shape, B * rows_per_generator).
+    def bits32(self, shape: tuple[int, ...], rows_per_generator: int = 1) -> np.ndarray:
+        """Uniform uint32 words, batch first: shape (B * rows_per_generator, *shape).
 
         Each generator fills ``rows_per_generator`` consecutive batch rows (e.g. the K
-        regions of one world) from one block, so the per-call cost is paid once per
-        generator, not once per row.
+        regions of one world) from one block that it draws laid out
+        ``(*shape, rows_per_generator)``, so the per-call cost is paid once per generator,
+        not once per row, and a row's words do not depend on the batch around it.
 
         Parameters
         ----------
         shape : tuple of int
-            The leading shape of the words (e.g. rows x H x W).
+            The shape of each row's words (e.g. rows x cells).
         rows_per_generator : int
             Batch rows each generator fills.
 
         Returns
         -------
-        uint32 array (*shape, B * rows_per_generator)
+        uint32 array (B * rows_per_generator, *shape)
         """
-        count = len(self.generators) * rows_per_generator
-        out = np.empty((*shape, count), np.uint32)
-        if rows_per_generator == 1:
-            for i, g in enumerate(self.generators):
-                out[..., i] = _words(g, shape)
-            return out
+        out = np.empty((len(self.generators) * rows_per_generator, *shape), np.uint32)
         for i, g in enumerate(self.generators):
             block = _words(g, (*shape, rows_per_generator))
-            out[..., i * rows_per_generator : (i + 1) * rows_per_generator] = block
+            out[i * rows_per_generator : (i + 1) * rows_per_generator] = np.moveaxis(block, -1, 0)
         return out
 
     def normal(self, shape: tuple[int, ...] = ()) -> np.ndarray:

@@ -279,26 +279,6 @@ def draw_rows(params: UnrestParams) -> int:
     return 3 + (params.move_attempts if params.movement else 0)
 
 
-def _draw_words(streams: WorldStreams, rows: int, cells: int, grids_per_stream: int) -> np.ndarray:
-    """Each generator's block of ``rows x cells x grids_per_stream`` uint32 words, laid
-    out (G, rows, cells) for the kernel.
-
-    The words are those of ``streams.bits32_batch_last((rows, cells), grids_per_stream)``
-    (a generator's block is (rows, cells, its grids) in the order it draws them; each
-    raw 64-bit output is two words), only transposed grids-first.
-    """
-    count = rows * cells * grids_per_stream
-    out = np.empty((len(streams) * grids_per_stream, rows, cells), np.uint32)
-    for i, generator in enumerate(streams.generators):
-        words = generator.bit_generator.random_raw((count + 1) // 2).view(np.uint32)[:count]
-        if grids_per_stream == 1:
-            out[i] = words.reshape(rows, cells)
-        else:
-            block = words.reshape(rows, cells, grids_per_stream)
-            out[i * grids_per_stream : (i + 1) * grids_per_stream] = block.transpose(2, 0, 1)
-    return out
-
-
 def _unit(words: np.ndarray) -> np.ndarray:
     """float32 uniforms on [0, 1) from the top 24 bits of uint32 words (exact in float32)."""
     return ((words >> np.uint32(8)).astype(np.float32)) * np.float32(2.0**-24)
@@ -322,7 +302,7 @@ def init_unrest(params: UnrestParams, streams: WorldStreams, grids_per_stream: i
         Arrays shaped (G, H, W), G = len(streams) * grids_per_stream, C-contiguous.
     """
     grids, height, width = len(streams) * grids_per_stream, params.height, params.width
-    words = _draw_words(streams, 4, height * width, grids_per_stream).reshape(grids, 4, height, width)
+    words = streams.bits32((4, height * width), grids_per_stream).reshape(grids, 4, height, width)
     placement = words[:, 0] / _TWO32
     citizen_density = np.broadcast_to(np.asarray(params.citizen_density, np.float64), (grids,))[:, None, None]
     police_density = np.broadcast_to(np.asarray(params.police_density, np.float64), (grids,))[:, None, None]
@@ -423,7 +403,7 @@ def step_unrest(
     grids, height, width = state.occupant.shape
     per_stream = grids // len(streams) if len(streams) else 1
     rows = draw_rows(params)
-    words = _draw_words(streams, rows, height * width, per_stream)
+    words = streams.bits32((rows, height * width), per_stream)
     return advance_with_words(state, params, drivers, words.reshape(grids, rows, height, width), threads=threads)
 
 
