@@ -210,27 +210,8 @@ def test_existing_results_survive_a_write_that_fails_midway(suffix, tmp_path, mo
     """The writer really starts: it writes part of the table, then fails (a full disk).
     The earlier file keeps its bytes and no temporary file is left beside it."""
     out = tmp_path / f"counts{suffix}"
-    assert (
-        main(
-            [
-                "epstein",
-                "--width",
-                "12",
-                "--height",
-                "12",
-                "--citizen-vision",
-                "3",
-                "--cop-vision",
-                "3",
-                "--steps",
-                "2",
-                "--out",
-                str(out),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    small = ["epstein", "--width", "12", "--height", "12", "--citizen-vision", "3", "--cop-vision", "3"]
+    assert main([*small, "--steps", "2", "--out", str(out), "--no-progress"]) == 0
     before = out.read_bytes()
     capsys.readouterr()
     attempts = []
@@ -244,26 +225,7 @@ def test_existing_results_survive_a_write_that_fails_midway(suffix, tmp_path, mo
         monkeypatch.setattr(pd.DataFrame, "to_csv", lambda frame, where, **_: failing_write(where, b"world,step,qu"))
     else:
         monkeypatch.setattr(pq, "write_table", lambda table, where, **_: failing_write(where, b"PAR1 half a file"))
-    code = main(
-        [
-            "epstein",
-            "--width",
-            "12",
-            "--height",
-            "12",
-            "--citizen-vision",
-            "3",
-            "--cop-vision",
-            "3",
-            "--steps",
-            "3",
-            "--seed",
-            "9",
-            "--out",
-            str(out),
-            "--no-progress",
-        ]
-    )
+    code = main([*small, "--steps", "3", "--seed", "9", "--out", str(out), "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "No space left on device" in err and "Traceback" not in err
     assert len(attempts) == 1 and attempts[0] != out  # the writer wrote elsewhere, not over the old file

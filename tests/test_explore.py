@@ -596,51 +596,13 @@ def test_explore_options_mirror_explore():
 
 def test_cli_writes_the_same_dataset(reference, tmp_path, capsys):
     out = tmp_path / "run"
-    code = main(
-        [
-            "explore",
-            str(QUICK),
-            "--samples",
-            str(SAMPLES),
-            "--replications",
-            str(REPLICATIONS),
-            "--seed",
-            str(SEED),
-            "--out",
-            str(out),
-            "--strategy",
-            PAIR[0],
-            "--strategy",
-            PAIR[1],
-            "--workers",
-            "2",
-            "--chunk-size",
-            "4",
-            "--no-progress",
-        ]
-    )
+    run = ["explore", str(QUICK), "--samples", str(SAMPLES), "--replications", str(REPLICATIONS), "--seed", str(SEED)]
+    run += ["--out", str(out), "--strategy", PAIR[0], "--strategy", PAIR[1], "--no-progress"]
+    code = main([*run, "--workers", "2", "--chunk-size", "4"])
     assert code == 0
     assert f"{EXPERIMENTS} experiments" in capsys.readouterr().out
     assert_frame_equal(offramp.load(out), reference["frame"], check_exact=True)
-    code = main(
-        [
-            "explore",
-            str(QUICK),
-            "--samples",
-            str(SAMPLES),
-            "--replications",
-            str(REPLICATIONS),
-            "--seed",
-            str(SEED),
-            "--out",
-            str(out),
-            "--strategy",
-            PAIR[0],
-            "--strategy",
-            PAIR[1],
-            "--no-progress",
-        ]
-    )
+    code = main(run)
     assert code == 0 and "already complete" in capsys.readouterr().out
 
 
