@@ -50,3 +50,19 @@ def test_good_options_are_frozen_and_defaults_fill_in():
     assert (options.worlds, options.share, options.seed) == (5, 0.5, 0)
     with pytest.raises(ValueError, match="frozen"):
         options.worlds = 6  # type: ignore[misc]
+
+
+def test_resolve_takes_a_checked_model_or_keywords_not_both():
+    checked = _Options.check(worlds=5)
+    assert _Options.resolve(checked, {}) is checked  # trusted: not checked again
+    assert _Options.resolve(None, {"worlds": 7}).worlds == 7
+    with pytest.raises(OptionError):
+        _Options.resolve(None, {"worlds": 0})
+    with pytest.raises(TypeError, match="not both"):
+        _Options.resolve(checked, {"worlds": 7})
+
+    class _Other(JobOptions):
+        worlds: int = 1
+
+    with pytest.raises(TypeError, match="must be _Options"):
+        _Options.resolve(_Other(), {})  # type: ignore[arg-type]

@@ -18,7 +18,6 @@ import numpy as np
 from offramp.analyse.outcomes import outcome_summary
 from offramp.model.unrest import Citizen
 from offramp.report.options import FIGURE_SUFFIXES, FigureOptions
-from offramp.run.options import checked_options
 from offramp.run.runner import OUTCOME_LABELS
 from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange
 
@@ -46,7 +45,7 @@ __all__ = [
 
 def _figure_path(plot: str | Path | None, options: FigureOptions | None) -> Path:
     """The checked figure path of a plotting call: ``plot`` checked here, or ``options``."""
-    figure = checked_options(FigureOptions, options, {} if plot is None else {"plot": plot})
+    figure = FigureOptions.resolve(options, {} if plot is None else {"plot": plot})
     if figure.plot is None:
         raise TypeError("give the figure's file name (plot) or FigureOptions with one")
     return figure.plot

@@ -13,7 +13,7 @@ import numpy as np
 
 from offramp import __version__
 from offramp.run.chunks import world_chunks
-from offramp.run.options import RunOptions, checked_options
+from offramp.run.options import RunOptions
 from offramp.run.progress import progress_bar
 from offramp.run.runner import OUTCOME_LABELS, CampaignRun, run_worlds, trace_world
 from offramp.scenario.load import ScenarioSource, load_scenario
@@ -72,7 +72,7 @@ def run_campaign(
 
     from offramp.run.record import write_table
 
-    options = checked_options(RunOptions, options, values)
+    options = RunOptions.resolve(options, values)
     source = scenario if isinstance(scenario, ScenarioSource) else load_scenario(scenario)
     chosen = build_strategies(source, options.strategies)
     horizon = source.scenario.scenario.horizon_weeks

@@ -15,7 +15,7 @@ import numpy as np
 from offramp import __version__
 from offramp.model.streams import Stream, WorldStreams
 from offramp.model.unrest import Citizen, UnrestDrivers, citizen_counts, init_unrest, step_unrest
-from offramp.run.options import EpsteinOptions, checked_options
+from offramp.run.options import EpsteinOptions
 from offramp.run.progress import progress_bar
 from offramp.scenario.epstein import EpsteinConfig, LegitimacyChange, to_unrest_params
 
@@ -214,7 +214,7 @@ def epstein_job(config: EpsteinConfig, *, options: EpsteinOptions | None = None,
     """
     from offramp.run.record import write_table
 
-    options = checked_options(EpsteinOptions, options, values)
+    options = EpsteinOptions.resolve(options, values)
     result = _simulate(config, options)
     if options.out is not None:
         frame = result.to_frame()[["world", "step", "quiet", "active", "jailed"]]

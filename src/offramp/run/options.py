@@ -25,18 +25,14 @@ Choices
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
 from offramp.run.record import TABLE_SUFFIXES
 from offramp.scenario.options import JobOptions
 
-__all__ = ["RunOptions", "EpsteinOptions", "available_cores", "checked_options", "threads_fit"]
-
-_Options = TypeVar("_Options", bound=JobOptions)
+__all__ = ["RunOptions", "EpsteinOptions", "available_cores", "threads_fit"]
 
 
 _THREADS_HELP = (
@@ -171,39 +167,3 @@ class EpsteinOptions(JobOptions):
     @classmethod
     def _check_threads(cls, threads: int) -> int:
         return threads_fit(threads)
-
-
-def checked_options(model: type[_Options], options: _Options | None, values: Mapping[str, Any]) -> _Options:
-    """A job's options: the checked model it was given, or one built from keywords.
-
-    The one place a job function turns its arguments into options: a caller that already
-    holds a checked model (the command line) passes it and nothing is checked again.
-
-    Parameters
-    ----------
-    model : type
-        The job's options model, a :class:`JobOptions` subclass.
-    options : JobOptions or None
-        A model already checked, or None.
-    values : mapping
-        Option values as keywords; only when ``options`` is None.
-
-    Returns
-    -------
-    JobOptions
-        An instance of ``model``.
-
-    Raises
-    ------
-    OptionError
-        A bad value among ``values``.
-    TypeError
-        Both ``options`` and keywords, or ``options`` of another model.
-    """
-    if options is None:
-        return model.check(**values)
-    if values:
-        raise TypeError(f"give either options or keywords ({', '.join(values)}), not both")
-    if not isinstance(options, model):
-        raise TypeError(f"options must be {model.__name__}, got {type(options).__name__}")
-    return options

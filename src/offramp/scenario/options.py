@@ -10,6 +10,7 @@ job's code trusts the model from then on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -67,3 +68,38 @@ class JobOptions(BaseModel):
             if not location and option == "input":
                 option = next(iter(cls.model_fields))
             raise OptionError(option, problem) from None
+
+    @classmethod
+    def resolve(cls, options: Self | None, values: Mapping[str, Any]) -> Self:
+        """A job's options: the checked model it was given, or one built from keywords.
+
+        The one place a job function turns its arguments into options: a caller that
+        already holds a checked model (the command line) passes it and nothing is checked
+        again.
+
+        Parameters
+        ----------
+        options : JobOptions or None
+            A model of this class already checked, or None.
+        values : mapping
+            Option values as keywords; only when ``options`` is None.
+
+        Returns
+        -------
+        JobOptions
+            An instance of the calling class.
+
+        Raises
+        ------
+        OptionError
+            A bad value among ``values``.
+        TypeError
+            Both ``options`` and keywords, or ``options`` of another model.
+        """
+        if options is None:
+            return cls.check(**values)
+        if values:
+            raise TypeError(f"give either options or keywords ({', '.join(values)}), not both")
+        if not isinstance(options, cls):
+            raise TypeError(f"options must be {cls.__name__}, got {type(options).__name__}")
+        return options
