@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offramp.errors import InputError
+from offramp.model.outcomes import Outcome
 from offramp.run.record import write_bytes_atomic
 
 if TYPE_CHECKING:
@@ -479,7 +480,8 @@ def load_counting(directory: str | Path, option: str = "directory") -> tuple[pd.
     return frame.reset_index(drop=True), missing, len(manifest.chunks)
 
 
-_OUTCOMES = ("settlement", "insider_removal", "uprising", "direct_conflict", "ongoing")
+# Every end state, ``ongoing`` last.
+_OUTCOMES = tuple(sorted((outcome.label for outcome in Outcome), key=lambda label: label == "ongoing"))
 _MEANS = ("end_week", "war_deaths", "periphery_casualties", "peak_tension", "purges", "defections", "attributions")
 
 

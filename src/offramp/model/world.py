@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
-from enum import IntEnum
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -58,6 +57,7 @@ from offramp.model.leader import (
     police_factor,
     step_leader,
 )
+from offramp.model.outcomes import Outcome
 from offramp.model.periphery import (
     PeripheryDrivers,
     PeripheryParams,
@@ -94,21 +94,6 @@ __all__ = [
     "init_world",
     "step_world",
 ]
-
-
-class Outcome(IntEnum):
-    """How a world ended (ONGOING: still going at the horizon)."""
-
-    ONGOING = 0
-    SETTLEMENT = 1
-    INSIDER_REMOVAL = 2
-    UPRISING = 3
-    DIRECT_CONFLICT = 4
-
-    @property
-    def label(self) -> str:
-        """The name used in results files."""
-        return self.name.lower()
 
 
 @dataclass(frozen=True, slots=True)

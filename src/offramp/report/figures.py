@@ -143,6 +143,8 @@ OUTCOME_COLOURS = {
     "insider_removal": "#8e6bbf",
     "uprising": "#e9c46a",
     "direct_conflict": "#d62828",
+    "military_victory": "#264653",
+    "military_defeat": "#f4a261",
     "ongoing": "#b0b0b0",
 }
 
