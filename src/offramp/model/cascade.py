@@ -1,4 +1,5 @@
-"""The inner circle: a threshold cascade of public defections among the regime's elites.
+"""The inner circle: a selectorate whose loyalty rests on rents, the war and the regime's
+prospects; a threshold cascade of public defections; coup-proofing purges; coups.
 
 Mechanism
 ---------
@@ -6,15 +7,33 @@ Each of E elites defects publicly once enough others have done so. Granovetter's
 threshold model gives the dynamics: with F(r) the number of people whose threshold is at
 most r, the number defected follows r(t+1) = F(r(t)) from r(0) = 0 and stops at the
 least fixed point r* = F(r*). Kuran's preference falsification reads the same model as
-elites who privately waver but defect publicly only when it is safe; outside outreach
-lowers their thresholds and a paranoid leader's purges remove them.
+elites who privately waver but defect publicly only when it is safe.
+
+What moves the thresholds is the selectorate's bargain (Bueno de Mesquita et al. 2003):
+an elite stays loyal for private goods (rents), which sanctions cut once their bite sets
+in, for a war that goes well and for a regime that looks likely to survive. Outside
+outreach lowers a contacted elite's threshold further. The leader purges on evidence —
+exposed contacts and wavering he has observed — to coup-proof his rule (Sudduth 2017;
+Svolik 2012): a purge removes potential plotters, so it lowers coup capacity in the
+short run, at a cost in competence (``war``) and in the fear or resentment of the rest.
+When the defected share of the circle reaches the coup level, insiders attempt a coup;
+it succeeds with a probability near the published 48% (Powell & Thyne 2011), and a
+failed coup is followed by a purge wave.
 
 Sources
 -------
 - M. Granovetter, "Threshold Models of Collective Behavior", American Journal of
   Sociology 83(6), 1420-1443 (1978), doi:10.1086/226707.
-- T. Kuran, "Now out of Never: The Element of Surprise in the East European Revolution
-  of 1989", World Politics 44(1), 7-48 (1991), doi:10.2307/2010422.
+- T. Kuran, "Now out of Never", World Politics 44(1), 7-48 (1991), doi:10.2307/2010422.
+- B. Bueno de Mesquita, A. Smith, R. M. Siverson, J. D. Morrow, *The Logic of Political
+  Survival* (2003); A. Escriba-Folch and J. Wright, "Dealing with Tyranny", International
+  Studies Quarterly 54(2), 335-359 (2010): sanctions destabilise personalist rulers
+  through their coalitions, by cutting rents.
+- J. K. Sudduth, "Strategic Logic of Elite Purges in Dictatorships", Comparative
+  Political Studies 50(13) (2017); M. W. Svolik, *The Politics of Authoritarian Rule*
+  (2012): coup-proofing.
+- J. M. Powell and C. L. Thyne, "Global instances of coups from 1950 to 2010", Journal of
+  Peace Research 48(2), 249-259 (2011): 48% of attempts succeed.
 
 Choices and deviations (numbered, referred to in the docs)
 ----------------------------------------------------------
@@ -22,31 +41,39 @@ Choices and deviations (numbered, referred to in the docs)
    Granovetter's examples. Fractional counts are accepted and compared with the count as
    they are (a threshold of 1.5 needs 2 others); NaN never defects; -inf always does,
    +inf never (used below to mark the already defected and the purged).
-2. The inner circle measures thresholds as *shares* of the elites still in the circle
-   (not purged), in [0, 1]: an elite defects when the defected share reaches its
-   threshold. :func:`cascade_fixed_point` covers both with its ``population`` argument.
-3. Initial thresholds and loyalties are normal draws clipped to [0, 1]. Loyalty is a
-   fixed trait: it scales how much a contact lowers the threshold, (1 - loyalty).
-4. Outreach contacts each loyal or wavering elite with weekly probability
-   min(1, contact_rate * outreach). A contact lowers the threshold by
-   contact_threshold_drop * (1 - loyalty) * (1 + threat_amplification * survival_threat)
-   (floored at 0) and turns a loyal elite wavering. Wavering elites never turn loyal again.
-5. Each contact is exposed to the leader with probability ``exposure_probability``; the
-   leader's paranoia reads the count (leader module). Exposure does not single out the
-   exposed elite for purging: purges target the wavering as a class.
-6. Within a week the order is: contacts, exposures, purges, the purges' threshold shift,
-   the cascade, the coup draw. Purges therefore pre-empt defections in the same week, and
-   the paranoia and survival threat used are the previous week's (the leader moves after
-   the inner circle in ``world.step``).
-7. Purges: a wavering elite is purged with weekly probability min(1, purge_rate *
-   paranoia), a loyal one by mistake with mistaken_purge_ratio times that. Publicly
-   defected elites are out of reach. Each purge shifts the thresholds of the remaining
-   (loyal or wavering) elites by ``purge_threshold_shift`` (clipped to [0, 1]): positive
-   is fear, negative is threat; the sign is an explored uncertainty (claim C8).
-8. Coup: when the defected share among non-purged elites is at least ``coup_level``, the
-   leader is removed by insiders with weekly probability ``coup_probability``.
-9. Each world draws one block of 3E + 1 uniforms per step (contact, exposure, purge per
-   elite; one for the coup), so a world's draws do not depend on the others.
+2. The inner circle measures thresholds and the defected share D as shares of the
+   **original** circle (E elites): a purge removes people who could defect and never
+   raises D. D is the coup-relevant share.
+3. Initial base thresholds and loyalties are normal draws clipped to [0, 1]. Loyalty is
+   a fixed trait: it scales how much a contact lowers the threshold, (1 - loyalty).
+4. Effective threshold = base - rent_effect (1 - R) + war_effect X - survival_effect Theta,
+   with rents R <- R + (1 - rent_cut M - R)(1 - e^{-1/rent_weeks}) (the bite of sanctions
+   reaches the elites' private goods with a lag), X the war score and Theta the survival
+   threat (last week's). The cascade runs on effective thresholds.
+5. Outreach contacts each loyal or wavering elite with weekly probability
+   min(1, contact_rate * outreach). A contact lowers the base threshold by
+   contact_threshold_drop * (1 - loyalty) * (1 + threat_amplification * Theta) (floored
+   at 0) and leaves the elite wavering for good. Each contact is exposed to the leader
+   with probability ``exposure_probability``; an exposed elite becomes a suspect.
+6. An elite is wavering when contacted or when his effective threshold is below
+   ``wavering_level`` (he would follow a few defectors); the leader notices a wavering
+   elite with weekly probability ``detection_rate``, and that elite becomes a suspect.
+   The leader never learns of an unexposed contact.
+7. Purges, from last week's paranoia pi: a suspect (defected ones included: public
+   defection is evidence) is purged with weekly probability min(1, purge_rate pi); an
+   unsuspected loyal or wavering elite by mistake with mistaken_purge_ratio times that.
+   Each purge shifts the base thresholds of the remaining (loyal or wavering) elites by
+   ``purge_threshold_shift`` (clipped to [0, 1]): positive is fear, negative is
+   resentment; the sign is an explored uncertainty (claim C8).
+8. Coup: while D >= coup_level, insiders attempt a coup with weekly probability
+   ``coup_attempt_rate``; it succeeds with probability ``coup_success``
+   (:func:`coup_probability`). A failed coup purges each defected elite with probability
+   ``failed_coup_purge`` at once, and the leader's paranoia jumps (``leader``).
+9. Within a week the order is: rents, contacts and exposures, wavering and detection,
+   purges and their threshold shift, the public cascade, the coup. Each world draws one
+   block of 5E + 2 uniforms per step (contact, exposure, detection, purge, failed-coup
+   purge per elite; coup attempt and success), so a world's draws do not depend on the
+   others.
 """
 
 from __future__ import annotations
@@ -58,7 +85,7 @@ from functools import partial
 import numpy as np
 from numpy.typing import ArrayLike
 
-from offramp.model._broadcast import per_world, per_world_column
+from offramp.model._broadcast import per_world, per_world_column, relax
 from offramp.model.streams import WorldStreams
 
 __all__ = [
@@ -69,6 +96,8 @@ __all__ = [
     "InnerCircleRecord",
     "cascade",
     "cascade_fixed_point",
+    "coup_probability",
+    "effective_thresholds",
     "init_inner_circle",
     "step_inner_circle",
 ]
@@ -88,23 +117,33 @@ class CascadeParams:
     """Parameters of the inner circle.
 
     Every float field is a scalar or a float64 array of shape (B,) when swept. Defaults
-    are illustrative; they are mirrored in the scenario schema, which is the single
-    source of defaults for runs (keep the two in step).
+    are mirrored in the scenario schema, which is generated from this class.
 
     Attributes
     ----------
     n_elites : int
         E, elites in the inner circle (structural: the same for every world). Default 12.
     threshold_mean : float
-        Mean initial defection threshold, as a share of non-purged elites publicly
-        defected [share]. Default 0.5: an elite needs half the circle to go first.
+        Mean initial base threshold, as a share of the circle publicly defected [share].
+        Default 0.5: an elite needs half the circle to go first.
     threshold_spread : float
-        Standard deviation of the initial thresholds before clipping to [0, 1] [share].
+        Standard deviation of the base thresholds before clipping to [0, 1] [share].
         Default 0.15.
     loyalty_mean : float
         Mean loyalty (resistance to outreach) in [0, 1] [-]. Default 0.6.
     loyalty_spread : float
         Standard deviation of loyalty before clipping to [0, 1] [-]. Default 0.2.
+    rent_cut : float
+        Share of the elites' rents that full economic pain cuts [-]. Default 0.8.
+    rent_weeks : float
+        Time constant with which rents follow the pain of sanctions [weeks]. Default 13.
+    rent_effect : float
+        Threshold drop when rents are gone [share]. Default 0.25.
+    war_effect : float
+        Threshold rise per unit of war score (a losing war lowers it) [share/x]. Default 0.15.
+    survival_effect : float
+        Threshold drop at full survival threat (elites leave a sinking regime) [share].
+        Default 0.15.
     contact_rate : float
         Weekly probability that full outreach (1) contacts a given loyal or wavering elite
         [1/week]. Default 0.25.
@@ -114,38 +153,53 @@ class CascadeParams:
     threat_amplification : float
         Relative increase of the drop at full survival threat (Theta = 1) [-]. Default 1.
     exposure_probability : float
-        p_x, probability that a contact is exposed to the leader [-]. Default 0.15.
+        Probability that a contact is exposed to the leader [-]. Default 0.15.
+    wavering_level : float
+        Effective threshold below which an elite wavers visibly [share]. Default 0.3.
+    detection_rate : float
+        Weekly probability that the leader notices a wavering elite [1/week]. Default 0.05.
     purge_rate : float
-        Weekly probability that a wavering elite is purged at full paranoia [1/week].
-        Default 0.1.
+        Weekly probability that a suspect is purged at full paranoia [1/week]. Default 0.5.
     mistaken_purge_ratio : float
-        Purge probability of a loyal elite relative to a wavering one [-]. Default 0.1.
+        Purge probability of an unsuspected elite relative to a suspect [-]. Default 0.05.
     purge_threshold_shift : float
-        Signed shift of every remaining elite's threshold per purge [share/purge]:
-        positive is fear, negative is threat. Default 0.02 (fear).
+        Signed shift of every remaining elite's base threshold per purge [share/purge]:
+        positive is fear, negative is resentment. Default 0.
     coup_level : float
-        chi, the defected share at which insiders can remove the leader [share].
-        Default 0.5.
-    coup_probability : float
-        Weekly probability of removal while the defected share is at least chi
+        The defected share of the circle at which insiders can attempt a coup [share].
+        Default 0.4.
+    coup_attempt_rate : float
+        Weekly probability of an attempt while the defected share is at the coup level
         [1/week]. Default 0.3.
+    coup_success : float
+        Probability that an attempt removes the leader [-]. Default 0.48.
+    failed_coup_purge : float
+        Probability that a failed coup's defected elite is purged at once [-]. Default 0.8.
     """
 
-    # Defaults mirrored in the scenario schema (the single source of defaults for runs).
     n_elites: int = 12
     threshold_mean: float | np.ndarray = 0.5
     threshold_spread: float | np.ndarray = 0.15
     loyalty_mean: float | np.ndarray = 0.6
     loyalty_spread: float | np.ndarray = 0.2
+    rent_cut: float | np.ndarray = 0.8
+    rent_weeks: float | np.ndarray = 13.0
+    rent_effect: float | np.ndarray = 0.25
+    war_effect: float | np.ndarray = 0.15
+    survival_effect: float | np.ndarray = 0.15
     contact_rate: float | np.ndarray = 0.25
     contact_threshold_drop: float | np.ndarray = 0.08
     threat_amplification: float | np.ndarray = 1.0
     exposure_probability: float | np.ndarray = 0.15
-    purge_rate: float | np.ndarray = 0.1
-    mistaken_purge_ratio: float | np.ndarray = 0.1
-    purge_threshold_shift: float | np.ndarray = 0.02
-    coup_level: float | np.ndarray = 0.5
-    coup_probability: float | np.ndarray = 0.3
+    wavering_level: float | np.ndarray = 0.3
+    detection_rate: float | np.ndarray = 0.05
+    purge_rate: float | np.ndarray = 0.5
+    mistaken_purge_ratio: float | np.ndarray = 0.05
+    purge_threshold_shift: float | np.ndarray = 0.0
+    coup_level: float | np.ndarray = 0.4
+    coup_attempt_rate: float | np.ndarray = 0.3
+    coup_success: float | np.ndarray = 0.48
+    failed_coup_purge: float | np.ndarray = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,24 +211,33 @@ class InnerCircleState:
     loyalty : float64 (B, E)
         Loyalty in [0, 1]; a fixed trait (choice 3).
     threshold : float64 (B, E)
-        Defection threshold as a share of non-purged elites, in [0, 1].
+        Base defection threshold as a share of the circle, in [0, 1] (choice 4).
     status : int8 (B, E)
         :class:`Elite` code.
+    is_contacted : bool (B, E)
+        Contacted by outreach at least once (wavering for good).
+    is_suspect : bool (B, E)
+        The leader holds evidence against the elite (choices 5-6).
+    rents : float64 (B,)
+        R, the elites' private goods relative to before the war, in [0, 1].
     """
 
     loyalty: np.ndarray
     threshold: np.ndarray
     status: np.ndarray
+    is_contacted: np.ndarray
+    is_suspect: np.ndarray
+    rents: np.ndarray
 
     @property
     def defected_share(self) -> np.ndarray:
-        """float64 (B,): publicly defected elites as a share of the non-purged ones."""
+        """float64 (B,): publicly defected elites as a share of the original circle."""
         return _defected_share(self.status)
 
 
 @dataclass(frozen=True, slots=True)
 class InnerCircleDrivers:
-    """Inputs of one week.
+    """Inputs of one week, each float64 (B,).
 
     Attributes
     ----------
@@ -184,11 +247,17 @@ class InnerCircleDrivers:
         Theta, the regime's survival threat in [0, 1] (last week's, from the leader).
     paranoia : float64 (B,)
         pi, the leader's paranoia in [0, 1] (last week's).
+    economic_pain : float64 (B,)
+        M, last week's economic pain in [0, 1].
+    war_score : float64 (B,)
+        X, last week's war score [x].
     """
 
     outreach: np.ndarray
     survival_threat: np.ndarray
     paranoia: np.ndarray
+    economic_pain: np.ndarray
+    war_score: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,12 +273,16 @@ class InnerCircleRecord:
     defections : int64 (B,)
         Elites who defected publicly this week.
     purges : int64 (B,)
-        Elites purged this week (the competence cost the leader pays), mistaken ones
-        included.
+        Elites purged this week (the competence cost the leader pays), mistaken ones and
+        the purge wave after a failed coup included.
     mistaken_purges : int64 (B,)
-        Of those, loyal elites purged by mistake.
+        Of those, unsuspected elites purged by mistake.
     defected_share : float64 (B,)
-        Publicly defected elites as a share of non-purged ones, after the cascade.
+        D after the week (after a failed coup's purge wave).
+    coup_attempts : int64 (B,)
+        Coups attempted this week (0 or 1).
+    failed_coups : int64 (B,)
+        Coups that failed this week (0 or 1).
     is_coup : bool (B,)
         The leader was removed by insiders this week.
     """
@@ -220,6 +293,8 @@ class InnerCircleRecord:
     purges: np.ndarray
     mistaken_purges: np.ndarray
     defected_share: np.ndarray
+    coup_attempts: np.ndarray
+    failed_coups: np.ndarray
     is_coup: np.ndarray
 
 
@@ -303,9 +378,52 @@ def cascade(thresholds: ArrayLike) -> int | np.ndarray:
 
 
 def _defected_share(status: np.ndarray) -> np.ndarray:
-    """float64 (B,): DEFECTED elites over non-PURGED elites (0 when all are purged)."""
-    in_circle = np.count_nonzero(status != Elite.PURGED, axis=-1)
-    return _share_level(np.count_nonzero(status == Elite.DEFECTED, axis=-1), in_circle)
+    """float64 (B,): DEFECTED elites over the original circle (choice 2)."""
+    return np.count_nonzero(status == Elite.DEFECTED, axis=-1) / status.shape[-1]
+
+
+def coup_probability(defected_share: ArrayLike, params: CascadeParams) -> np.ndarray:
+    """Weekly probability that insiders remove the leader at a defected share D (choice 8):
+    coup_attempt_rate * coup_success while D >= coup_level, else 0.
+
+    Parameters
+    ----------
+    defected_share : float or float64 (B,)
+        D, as a share of the original circle.
+    params : CascadeParams
+
+    Returns
+    -------
+    float64 ndarray, shape of ``defected_share`` broadcast against the parameters.
+    """
+    share = np.asarray(defected_share, np.float64)
+    at_level = share >= np.asarray(params.coup_level, np.float64)
+    rate = np.asarray(params.coup_attempt_rate, np.float64) * np.asarray(params.coup_success, np.float64)
+    return np.where(at_level, rate, 0.0)
+
+
+def effective_thresholds(state: InnerCircleState, drivers: InnerCircleDrivers, params: CascadeParams) -> np.ndarray:
+    """Each elite's effective threshold (choice 4), from his base threshold, the rents,
+    the war score and the survival threat.
+
+    Parameters
+    ----------
+    state : InnerCircleState
+        Base thresholds (B, E) and rents (B,).
+    drivers : InnerCircleDrivers
+    params : CascadeParams
+
+    Returns
+    -------
+    float64 (B, E), in [0, 1].
+    """
+    column = partial(per_world_column, n_worlds=state.threshold.shape[0])
+    shift = (
+        -column(params.rent_effect) * (1.0 - state.rents[:, None])
+        + column(params.war_effect) * np.clip(drivers.war_score, -1.0, 1.0)[:, None]
+        - column(params.survival_effect) * drivers.survival_threat[:, None]
+    )
+    return np.clip(state.threshold + shift, 0.0, 1.0)
 
 
 def init_inner_circle(params: CascadeParams, streams: WorldStreams) -> InnerCircleState:
@@ -327,17 +445,21 @@ def init_inner_circle(params: CascadeParams, streams: WorldStreams) -> InnerCirc
     column = partial(per_world_column, n_worlds=n_worlds)
     threshold = np.clip(column(params.threshold_mean) + column(params.threshold_spread) * normal[:, 0], 0.0, 1.0)
     loyalty = np.clip(column(params.loyalty_mean) + column(params.loyalty_spread) * normal[:, 1], 0.0, 1.0)
+    flags = np.zeros((n_worlds, n_elites), dtype=bool)
     return InnerCircleState(
         loyalty=loyalty,
         threshold=threshold,
         status=np.full((n_worlds, n_elites), Elite.LOYAL, dtype=np.int8),
+        is_contacted=flags.copy(),
+        is_suspect=flags.copy(),
+        rents=np.ones(n_worlds),
     )
 
 
 def step_inner_circle(
     state: InnerCircleState, params: CascadeParams, drivers: InnerCircleDrivers, streams: WorldStreams
 ) -> tuple[InnerCircleState, InnerCircleRecord]:
-    """One week of the inner circle: outreach, exposure, purges, cascade, coup.
+    """One week of the inner circle (order: choice 9).
 
     Parameters
     ----------
@@ -345,7 +467,6 @@ def step_inner_circle(
         Shapes (B, E).
     params : CascadeParams
     drivers : InnerCircleDrivers
-        Outreach, last week's survival threat and paranoia, each float64 (B,).
     streams : WorldStreams
         The inner-circle stream of each world (B generators).
 
@@ -356,65 +477,91 @@ def step_inner_circle(
     """
     n_worlds, n_elites = state.status.shape
     column = partial(per_world_column, n_worlds=n_worlds)
-    draws = streams.uniform((3 * n_elites + 1,))
-    contact_draw, exposure_draw, purge_draw = (draws[:, i * n_elites : (i + 1) * n_elites] for i in range(3))
-    coup_draw = draws[:, -1]
+    p = partial(per_world, n_worlds=n_worlds)
+    draws = streams.uniform((5 * n_elites + 2,))
+    contact_draw, exposure_draw, detection_draw, purge_draw, wave_draw = (
+        draws[:, i * n_elites : (i + 1) * n_elites] for i in range(5)
+    )
+    attempt_draw, success_draw = draws[:, -2], draws[:, -1]
 
-    # Outreach (choice 4).
+    # Rents (choice 4).
+    rents = relax(state.rents, 1.0 - p(params.rent_cut) * drivers.economic_pain, p(params.rent_weeks))
+
+    # Outreach and exposure (choice 5).
     status = state.status
     is_reachable = (status == Elite.LOYAL) | (status == Elite.WAVERING)
     contact_probability = np.clip(column(params.contact_rate) * column(drivers.outreach), 0.0, 1.0)
-    is_contacted = is_reachable & (contact_draw < contact_probability)
+    is_contacted_now = is_reachable & (contact_draw < contact_probability)
     drop = (
         column(params.contact_threshold_drop)
         * (1.0 - state.loyalty)
         * (1.0 + column(params.threat_amplification) * column(drivers.survival_threat))
     )
-    threshold = np.where(is_contacted, np.maximum(state.threshold - drop, 0.0), state.threshold)
-    status = np.where(is_contacted & (status == Elite.LOYAL), Elite.WAVERING, status)
-    is_exposed = is_contacted & (exposure_draw < column(params.exposure_probability))
+    threshold = np.where(is_contacted_now, np.maximum(state.threshold - drop, 0.0), state.threshold)
+    is_contacted = state.is_contacted | is_contacted_now
+    is_exposed = is_contacted_now & (exposure_draw < column(params.exposure_probability))
+    is_suspect = state.is_suspect | is_exposed
 
-    # Purges (choice 7), from last week's paranoia.
-    wavering_purge = np.clip(column(params.purge_rate) * column(drivers.paranoia), 0.0, 1.0)
+    # Wavering and its detection (choice 6).
+    with_rents = InnerCircleState(state.loyalty, threshold, status, is_contacted, is_suspect, rents)
+    effective = effective_thresholds(with_rents, drivers, params)
+    is_wavering = is_reachable & (is_contacted | (effective < column(params.wavering_level)))
+    status = np.where(is_reachable, np.where(is_wavering, Elite.WAVERING, Elite.LOYAL), status)
+    is_suspect = is_suspect | (is_wavering & (detection_draw < column(params.detection_rate)))
+
+    # Purges on evidence (choice 7), from last week's paranoia.
+    suspect_purge = np.clip(column(params.purge_rate) * column(drivers.paranoia), 0.0, 1.0)
+    is_in_circle = status != Elite.PURGED
     purge_probability = np.where(
-        status == Elite.WAVERING,
-        wavering_purge,
-        np.where(status == Elite.LOYAL, wavering_purge * column(params.mistaken_purge_ratio), 0.0),
+        is_suspect,
+        suspect_purge,
+        np.where(is_reachable, suspect_purge * column(params.mistaken_purge_ratio), 0.0),
     )
-    is_purged = purge_draw < purge_probability
-    is_mistaken = is_purged & (status == Elite.LOYAL)
+    is_purged = is_in_circle & (purge_draw < purge_probability)
+    is_mistaken = is_purged & ~is_suspect
     status = np.where(is_purged, Elite.PURGED, status)
     purges = np.count_nonzero(is_purged, axis=-1)
     is_remaining = (status == Elite.LOYAL) | (status == Elite.WAVERING)
     shifted = np.clip(threshold + column(params.purge_threshold_shift) * purges[:, None], 0.0, 1.0)
     threshold = np.where(is_remaining, shifted, threshold)
 
-    # Public cascade among the non-purged (choice 2): the already defected count from the
-    # start (-inf), the purged never (+inf).
-    is_in_circle = status != Elite.PURGED
+    # Public cascade among those still in the circle, shares of the original circle
+    # (choice 2): the defected count from the start (-inf), the purged never (+inf).
+    shifted_state = InnerCircleState(state.loyalty, threshold, status, is_contacted, is_suspect, rents)
+    effective = effective_thresholds(shifted_state, drivers, params)
     was_defected = status == Elite.DEFECTED
-    in_circle = np.count_nonzero(is_in_circle, axis=-1)
-    cascade_thresholds = np.where(was_defected, -np.inf, np.where(is_in_circle, threshold, np.inf))
-    defected = cascade_fixed_point(cascade_thresholds, population=in_circle)
+    cascade_thresholds = np.where(was_defected, -np.inf, np.where(status != Elite.PURGED, effective, np.inf))
+    population = np.full(n_worlds, n_elites)
+    defected = cascade_fixed_point(cascade_thresholds, population=population)
     # The same share expression as inside the iteration, so exactly the counted elites defect.
-    level = _share_level(defected, in_circle)
-    is_new_defection = is_in_circle & ~was_defected & (threshold <= level[:, None])
-    status = np.where(is_new_defection, Elite.DEFECTED, status).astype(np.int8)
-    defected_share = _defected_share(status)
+    level = _share_level(defected, population)
+    is_new_defection = is_remaining & (effective <= level[:, None])
+    status = np.where(is_new_defection, Elite.DEFECTED, status)
 
-    # Removal by insiders (choice 8).
-    is_coup = (defected_share >= per_world(params.coup_level, n_worlds)) & (
-        coup_draw < per_world(params.coup_probability, n_worlds)
+    # Coup (choice 8).
+    is_attempt = (_defected_share(status) >= p(params.coup_level)) & (attempt_draw < p(params.coup_attempt_rate))
+    is_coup = is_attempt & (success_draw < p(params.coup_success))
+    is_failed = is_attempt & ~is_coup
+    is_wave = is_failed[:, None] & (status == Elite.DEFECTED) & (wave_draw < column(params.failed_coup_purge))
+    status = np.where(is_wave, Elite.PURGED, status).astype(np.int8)
+
+    new_state = InnerCircleState(
+        loyalty=state.loyalty,
+        threshold=threshold,
+        status=status,
+        is_contacted=is_contacted,
+        is_suspect=is_suspect,
+        rents=rents,
     )
-
-    new_state = InnerCircleState(loyalty=state.loyalty, threshold=threshold, status=status)
     record = InnerCircleRecord(
-        contacts=np.count_nonzero(is_contacted, axis=-1).astype(np.int64),
+        contacts=np.count_nonzero(is_contacted_now, axis=-1).astype(np.int64),
         exposures=np.count_nonzero(is_exposed, axis=-1).astype(np.int64),
         defections=np.count_nonzero(is_new_defection, axis=-1).astype(np.int64),
-        purges=purges.astype(np.int64),
+        purges=(purges + np.count_nonzero(is_wave, axis=-1)).astype(np.int64),
         mistaken_purges=np.count_nonzero(is_mistaken, axis=-1).astype(np.int64),
-        defected_share=defected_share,
+        defected_share=_defected_share(status),
+        coup_attempts=is_attempt.astype(np.int64),
+        failed_coups=is_failed.astype(np.int64),
         is_coup=is_coup,
     )
     return new_state, record

@@ -560,6 +560,7 @@ _COVERT: dict[str, Any] = {"covert_support": 0.6, "covert_unrest_trigger": 0.02}
 def shipped_strategies(covert_regions: Sequence[bool] | None = None) -> dict[str, Strategy]:
     """The strategies offramp ships, by name.
 
+    - ``nothing``: every lever off, the baseline every other strategy is compared with.
     - ``sanctions_only``: the sanctions ramp alone.
     - ``conciliation``: the incentives approach the essay criticises: concessions at 0.6
       from the start, sanctions eased from 0.2 to 0 over 26 weeks.
@@ -583,6 +584,7 @@ def shipped_strategies(covert_regions: Sequence[bool] | None = None) -> dict[str
     mask = None if covert_regions is None else tuple(covert_regions)
     full_pressure = AdaptiveRule(**_SANCTIONS_RAMP, **_COVERT, covert_regions=mask, information=0.6, outreach=0.5)
     return {
+        "nothing": StaticSchedule(),
         "sanctions_only": AdaptiveRule(**_SANCTIONS_RAMP),
         "conciliation": StaticSchedule(sanctions=((0.0, 0.2), (26.0, 0.0)), concessions=((0.0, 0.6),)),
         "full_pressure": full_pressure,

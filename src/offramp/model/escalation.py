@@ -73,8 +73,8 @@ class EscalationParams:
         Weekly attribution probability of full covert support (u_k = 1) in a region
         [1/week]. Default 0.05.
     baseline_hazard : float
-        h_0, weekly hazard of direct conflict at zero tension [1/week]. Default 1e-4
-        (about 1% over two years).
+        h_0, weekly hazard of direct conflict at zero tension [1/week]. Default 5e-5
+        (about 0.5% over two years; docs/escalation.md justifies it in weekly terms).
     tension_hazard : float
         h_Z, weekly hazard per unit of tension [1/(week z)]. Default 1e-3.
     """
@@ -84,7 +84,7 @@ class EscalationParams:
     escalation_tension: float | np.ndarray = 0.5
     attribution_tension: float | np.ndarray = 0.25
     attribution_rate: float | np.ndarray = 0.05
-    baseline_hazard: float | np.ndarray = 1e-4
+    baseline_hazard: float | np.ndarray = 5e-5
     tension_hazard: float | np.ndarray = 1e-3
 
 

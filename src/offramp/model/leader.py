@@ -1,79 +1,80 @@
-"""The leader: a MICE-weighted logit (quantal response) choice to continue, escalate or
-take the off-ramp, with the state that feeds it.
+"""The leader: a decision on values and beliefs, with a logit tremble, and the internal
+security forces he allocates.
 
 Mechanism
 ---------
-Each week the leader updates what he feels and believes (economic pain, survival threat,
-war prospects, paranoia, resolve, the coercer's resolve), scores three actions by
-utilities whose terms are weighted by his motives (MICE: money, ideology, coercion, ego)
-and picks one with logit (quantal response) probabilities of precision lambda:
+Each week the leader compares the **values** of continuing the war, escalating it and
+settling (the off-ramp), in the tradition of the bargaining model of war termination:
+wars go on while the sides' expectations differ and end when they converge (Fearon 1995;
+Slantchev 2003) or on the battlefield. He holds a **belief** mu^ about the front's weekly
+drift, updated from battlefield news, and values the war score he expects to hold after
+``valuation_weeks`` against the terms on the table now:
 
-    P(a) = exp(lambda U_a) / sum_b exp(lambda U_b).
+    X^ = clip(X + H mu^, -1, 1)                        (his expected war score)
+    V_continue = ideology X^ - money M - coercion Theta + emboldening kappa_bar
+    V_escalate = ideology X^_esc - money M - coercion Theta + emboldening kappa_bar
+                 - coercion (escalation_cost - desperation pi Theta)
+    V_settle   = ideology X + ego (face_saving kappa - face_loss)
+                 - coercion settlement_risk Theta
 
-He also allocates internal security forces across the K periphery regions, following
-unrest with inertia, and the share of forces diverted there is taken from the war effort.
+with X the war score, M economic pain, Theta the survival threat, pi paranoia, kappa this
+week's concessions and kappa_bar the concessions he has seen lately. He takes the best
+action with a logit tremble of precision lambda (``precision``):
+P(a) = exp(lambda V_a) / sum_b exp(lambda V_b). He also allocates internal security
+forces across the K periphery regions, following unrest with inertia; the share of
+forces diverted there is taken from the war effort (``war``).
 
 Sources
 -------
+- J. D. Fearon, "Rationalist Explanations for War", International Organization 49(3),
+  379-414 (1995); B. L. Slantchev, "The Principle of Convergence in Wartime
+  Negotiations", APSR 97(4), 621-632 (2003); D. Reiter, *How Wars End* (2009).
+- H. E. Goemans, "Fighting for Survival", J. Conflict Resolution 44(5), 555-579 (2000),
+  and *War and Punishment* (2000): a leader who expects punishment after a moderate loss
+  gambles for resurrection (``settlement_risk`` above 1).
 - R. D. McKelvey and T. R. Palfrey, "Quantal Response Equilibria for Normal Form Games",
-  Games and Economic Behavior 10(1), 6-38 (1995), doi:10.1006/game.1995.1023.
-- MICE (money, ideology, coercion, ego) is the motive taxonomy of the intelligence
-  literature on why people act; we use it only as four weights on utility terms.
-- H. E. Goemans, "Fighting for Survival", Journal of Conflict Resolution 44(5), 555-579
-  (2000): the survival risk that a settlement carries.
-
-Utilities (the functional forms; the docs repeat them)
------------------------------------------------------
-With w_M, w_I, w_C, w_E the MICE weights normalised to sum to 1, r resolve, W war
-capacity, M economic pain, rho the perceived coercer resolve, Theta the survival threat,
-pi paranoia and kappa concessions:
-
-    expected pain   M~ = M (1 + rho) / 2
-    U_continue = w_I r W - w_M M~ - w_C Theta
-    U_escalate = U_continue + w_C (desperation pi Theta - escalation_cost)
-    U_offramp  = w_E (face_saving kappa - face_loss) - w_C settlement_threat_share Theta
+  Games and Economic Behavior 10(1), 6-38 (1995), doi:10.1006/game.1995.1023: the tremble.
+- J. F. Muth, "Optimal Properties of Exponentially Weighted Forecasts", JASA 55(290),
+  299-306 (1960): exponential smoothing is the steady-state Kalman filter of a drift
+  observed in noise, the learning rule used for the belief.
 
 Choices and deviations (numbered, referred to in the docs)
 ----------------------------------------------------------
-1. Utilities are relative: only differences matter to the logit. The off-ramp forgoes
-   the war's ideological value and ends the economic pain; it keeps part of the survival
-   threat (``settlement_threat_share``: a leader who settles after a loss risks
-   punishment at home, Goemans 2000) and costs face unless concessions save it.
-2. The MICE weights are normalised by their sum, so they are motive *shares*: raising
-   one (claim C2) lowers the others.
-3. Expected pain weighs the current pain by how long the leader expects it to last: half
-   when he believes the coercer will fold (rho = 0), in full when he believes it will not
-   (rho = 1). rho follows the signal clip(sanctions - concessions, 0, 1) with time
-   constant ``belief_weeks``: concessions read as weakness.
-4. Sanctions bite and adaptation: the economy adapts to the sanctions level A with time
-   constant tau_adapt, A <- A + (sigma - A)(1 - exp(-1/tau_adapt)), and pain is
-   M = clip(sigma - (1 - residual_bite) A, 0, 1). Constant sanctions decay to
-   residual_bite * sigma; rising sanctions keep biting; lifting adapted sanctions leaves
-   no pain (claim C10).
-5. Survival threat Theta = 1 - exp(-(unrest_threat sum_k w_k U_k + defection_threat D +
-   paranoia_threat pi)), saturating in [0, 1]; the region weights w_k are not normalised
-   (w_k is how much a fully active region k threatens the regime).
-6. Paranoia relaxes toward its baseline with time constant ``paranoia_decay_weeks`` and
-   rises with exposures and attributions: pi <- 1 - (1 - pi') exp(-(a x + b n)), which
-   stays in [0, 1] and rises with every event.
-7. Concessions enter twice, with separate parameters (claim C1): as face-saving value of
-   the off-ramp (``face_saving``) and as emboldening, r <- r + emboldening kappa (1 - r).
-   Resolve relaxes toward its baseline with ``resolve_relaxation_weeks``; escalating
-   raises it by escalation_resolve_gain (1 - r).
-8. Security forces: the diverted share of the war effort d follows
+1. Values are in value units [v]; only differences matter. The war's stake is the war
+   score: settling locks in the terms on the table (X, Filson & Werner 2002: offers
+   follow the front); continuing is worth the score he expects after H weeks. Costs that
+   go on while the war goes on (pain M, the threat Theta) are charged to continuing over
+   the same horizon; settling ends the sanctions' pain but keeps a share
+   ``settlement_risk`` of the survival threat (above 1: settling is more dangerous than
+   fighting on, the gamble-for-resurrection case).
+2. The motive weights (money, ideology, coercion, ego) scale their terms and are **not**
+   renormalised: raising one leaves the others as they are (claim C2).
+3. Belief: mu^ <- mu^ + learning_rate (news - mu^), from mu^_0 = (the front's true drift
+   at the start) + optimism. A leader who starts optimistic learns the truth at the rate
+   ``learning_rate``; the war ends when belief and costs make settling worth more
+   (Slantchev's convergence), not when a draw lands.
+4. Concessions act through two named channels only (claim C1): face-saving value of
+   settling this week (ego face_saving kappa) and emboldening: concessions seen lately,
+   kappa_bar <- kappa_bar + (kappa - kappa_bar)(1 - e^{-1/concession_memory_weeks}),
+   read as the coercer's weakness, add emboldening kappa_bar to the value of fighting on.
+5. Escalating improves his expected drift by what a surge of his own forces would add
+   (``war.escalation_prospect``), costs ``escalation_cost`` and grows more attractive with
+   desperation pi Theta.
+6. Survival threat Theta = 1 - exp(-(unrest_threat sum_k w_k U_k + defection_threat D +
+   paranoia_threat pi)), with D the coup-relevant defected share of the inner circle.
+7. Paranoia relaxes toward its baseline with time constant ``paranoia_decay_weeks`` and
+   rises with exposed contacts, attributions and failed coups:
+   pi <- 1 - (1 - pi') exp(-(a x + b n + c f)). The leader learns of a contact only when
+   it is exposed.
+8. Security forces: the diverted share d follows
    d* = max_diversion (1 - exp(-diversion_response sum_k w_k U_k)), and the allocation
    across regions follows shares proportional to allocation_floor + w_k U_k, both with
-   time constant ``allocation_weeks`` (inertia). :func:`police_factor` turns them into
-   police strength per region relative to an even split with no diversion.
-9. War capacity W recovers toward 1 with time constant ``war_recovery_weeks`` and falls
-   each week by sanctions_war_cost M + diversion_war_cost d + purge_war_cost purges,
-   clipped to [0, 1]. War capacity falls with the *pain* of sanctions, so adaptation
-   softens it too.
-10. Within a week the order is: paranoia, sanctions pain, belief, security allocation,
-    war capacity, survival threat, resolve (emboldening), choice, then the effect of an
-    escalation on resolve. The choice therefore sees this week's levers and events.
-11. The off-ramp is absorbing, but this step only reports it (``is_offramp``); the runner
-    freezes the world. One uniform per world per week is drawn for the choice.
+   time constant ``allocation_weeks``. :func:`police_factor` turns them into police
+   strength per region relative to an even split with no diversion.
+9. Order within the week: paranoia, belief (this week's news), concessions seen,
+   security forces, survival threat, values, choice. One uniform per world per week is
+   drawn for the choice (inverse CDF); ``is_best`` says whether the action taken had the
+   highest value (ties count as best).
 """
 
 from __future__ import annotations
@@ -95,15 +96,16 @@ __all__ = [
     "LeaderDrivers",
     "LeaderRecord",
     "choice_probabilities",
-    "action_utilities",
+    "action_values",
     "police_factor",
+    "survival_threat",
     "init_leader",
     "step_leader",
 ]
 
 
 class Action(IntEnum):
-    """The leader's weekly choice; the index of the utilities' last axis."""
+    """The leader's weekly choice; the index of the values' last axis."""
 
     CONTINUE = 0
     ESCALATE = 1
@@ -115,38 +117,42 @@ class LeaderParams:
     """Parameters of the leader.
 
     Every float field is a scalar or a float64 array of shape (B,) when swept, except
-    ``region_weights``. Defaults are illustrative; they are mirrored in the scenario
-    schema, which is the single source of defaults for runs (keep the two in step).
-    Utility terms are in utility units [u]; the logit precision is in 1/[u].
+    ``region_weights``. Defaults are mirrored in the scenario schema, which is generated
+    from this class. Values are in value units [v]; the logit precision is in 1/[v].
 
     Attributes
     ----------
     precision : float
-        lambda, the logit precision [1/u]. 0 is random choice, inf the best response.
-        Default 20.
-    money_weight, ideology_weight, coercion_weight, ego_weight : float
-        MICE weights (normalised by their sum in the step) [-]. Default 0.25 each.
-    resolve_initial : float
-        Resolve at the start [-, 0..1]. Default 0.7.
-    resolve_baseline : float
-        Resolve relaxes toward this [-, 0..1]. Default 0.7.
-    resolve_relaxation_weeks : float
-        Time constant of that relaxation [weeks]. Default 26.
+        lambda, the logit precision of the tremble [1/v]. 0 is random choice, inf the
+        best response. Default 150.
+    money_weight, coercion_weight, ego_weight : float
+        Motive weights on pain, the survival threat and face; not renormalised [-].
+        Default 1 each.
+    ideology_weight : float
+        The war's stake: the value of a decisive result (war score 1) [v]. Default 4.
+    valuation_weeks : float
+        H, the horizon over which he values fighting on [weeks]. Default 26.
+    optimism : float
+        Bias of his initial belief about the front's drift, in his favour [x/week].
+        Default 0.005.
+    learning_rate : float
+        Weight of a week's battlefield news in his belief [-, 0..1]. Default 0.03.
     emboldening : float
-        Weekly resolve gain per unit of concessions, saturating [1/week]. Default 0.05.
+        Value of fighting on per unit of concessions seen lately [v]. Default 0.2.
+    concession_memory_weeks : float
+        Time constant of the concessions he has seen lately [weeks]. Default 8.
     face_saving : float
-        Off-ramp utility per unit of concessions, ego term [u]. Default 0.5.
+        Value of settling per unit of this week's concessions, ego term [v]. Default 0.5.
     face_loss : float
-        Off-ramp's cost in face without concessions, ego term [u]. Default 1.2.
-    escalation_resolve_gain : float
-        Resolve gain of an escalation, saturating [-]. Default 0.05.
+        Cost in face of settling without concessions, ego term [v]. Default 0.3.
+    settlement_risk : float
+        Share of the survival threat that stays after a settlement [-]; above 1 settling
+        is more dangerous than fighting on. Default 0.8.
     desperation : float
-        Escalation utility per unit of paranoia x survival threat, coercion term [u].
+        Value of escalating per unit of paranoia x survival threat, coercion term [v].
         Default 2.
     escalation_cost : float
-        Escalation's cost, coercion term [u]. Default 1.
-    settlement_threat_share : float
-        Share of the survival threat that remains after a settlement [-]. Default 0.5.
+        Cost of escalating, coercion term [v]. Default 1.
     paranoia_initial : float
         Paranoia at the start [-, 0..1]. Default 0.2.
     paranoia_baseline : float
@@ -158,34 +164,16 @@ class LeaderParams:
     attribution_paranoia : float
         Hazard-scale rise of paranoia per attributed covert support [1/attribution].
         Default 0.1.
+    failed_coup_paranoia : float
+        Hazard-scale rise of paranoia after a failed coup [-]. Default 1.
     unrest_threat : float
         Survival-threat hazard per unit of weighted unrest sum_k w_k U_k [-]. Default 3.
     defection_threat : float
-        Survival-threat hazard per unit of defected share [-]. Default 3.
+        Survival-threat hazard per unit of the defected share [-]. Default 3.
     paranoia_threat : float
         Survival-threat hazard per unit of paranoia [-]. Default 0.5.
     region_weights : float or float64 (K,) or (B, K)
         w_k, how much a fully active region threatens the regime [-]. Default 1.
-    adaptation_weeks : float
-        tau_adapt, time constant of the economy's adaptation to sanctions [weeks].
-        Default 26.
-    residual_bite : float
-        Share of the pain of constant sanctions left after full adaptation [-].
-        Default 0.3.
-    perceived_resolve_initial : float
-        rho at the start, the perceived coercer resolve [-, 0..1]. Default 0.5.
-    belief_weeks : float
-        Time constant of rho's update [weeks]. Default 8.
-    war_capacity_initial : float
-        W at the start [-, 0..1]. Default 0.8.
-    war_recovery_weeks : float
-        Time constant of W's recovery toward 1 [weeks]. Default 52.
-    sanctions_war_cost : float
-        Weekly loss of W at full economic pain [1/week]. Default 0.01.
-    diversion_war_cost : float
-        Weekly loss of W per unit of diverted share [1/week]. Default 0.02.
-    purge_war_cost : float
-        Loss of W per purged elite (competence) [1/purge]. Default 0.01.
     max_diversion : float
         Largest share of the war effort diverted to internal security [-]. Default 0.3.
     diversion_response : float
@@ -198,40 +186,31 @@ class LeaderParams:
         Internal security forces at baseline per unit of war effort [-]. Default 0.25.
     """
 
-    # Defaults mirrored in the scenario schema (the single source of defaults for runs).
-    precision: float | np.ndarray = 20.0
-    money_weight: float | np.ndarray = 0.25
-    ideology_weight: float | np.ndarray = 0.25
-    coercion_weight: float | np.ndarray = 0.25
-    ego_weight: float | np.ndarray = 0.25
-    resolve_initial: float | np.ndarray = 0.7
-    resolve_baseline: float | np.ndarray = 0.7
-    resolve_relaxation_weeks: float | np.ndarray = 26.0
-    emboldening: float | np.ndarray = 0.05
+    precision: float | np.ndarray = 150.0
+    money_weight: float | np.ndarray = 1.0
+    ideology_weight: float | np.ndarray = 4.0
+    coercion_weight: float | np.ndarray = 1.0
+    ego_weight: float | np.ndarray = 1.0
+    valuation_weeks: float | np.ndarray = 26.0
+    optimism: float | np.ndarray = 0.005
+    learning_rate: float | np.ndarray = 0.03
+    emboldening: float | np.ndarray = 0.2
+    concession_memory_weeks: float | np.ndarray = 8.0
     face_saving: float | np.ndarray = 0.5
-    face_loss: float | np.ndarray = 1.2
-    escalation_resolve_gain: float | np.ndarray = 0.05
+    face_loss: float | np.ndarray = 0.3
+    settlement_risk: float | np.ndarray = 0.8
     desperation: float | np.ndarray = 2.0
     escalation_cost: float | np.ndarray = 1.0
-    settlement_threat_share: float | np.ndarray = 0.5
     paranoia_initial: float | np.ndarray = 0.2
     paranoia_baseline: float | np.ndarray = 0.2
     paranoia_decay_weeks: float | np.ndarray = 12.0
     exposure_paranoia: float | np.ndarray = 0.15
     attribution_paranoia: float | np.ndarray = 0.1
+    failed_coup_paranoia: float | np.ndarray = 1.0
     unrest_threat: float | np.ndarray = 3.0
     defection_threat: float | np.ndarray = 3.0
     paranoia_threat: float | np.ndarray = 0.5
     region_weights: float | np.ndarray = field(default=1.0, metadata=REGIONAL)
-    adaptation_weeks: float | np.ndarray = 26.0
-    residual_bite: float | np.ndarray = 0.3
-    perceived_resolve_initial: float | np.ndarray = 0.5
-    belief_weeks: float | np.ndarray = 8.0
-    war_capacity_initial: float | np.ndarray = 0.8
-    war_recovery_weeks: float | np.ndarray = 52.0
-    sanctions_war_cost: float | np.ndarray = 0.01
-    diversion_war_cost: float | np.ndarray = 0.02
-    purge_war_cost: float | np.ndarray = 0.01
     max_diversion: float | np.ndarray = 0.3
     diversion_response: float | np.ndarray = 5.0
     allocation_weeks: float | np.ndarray = 4.0
@@ -245,16 +224,12 @@ class LeaderState:
 
     Attributes
     ----------
-    resolve : float64 (B,)
-        r, determination to pursue the war, in [0, 1].
+    belief : float64 (B,)
+        mu^, his estimate of the front's weekly drift [x/week].
     paranoia : float64 (B,)
         pi, in [0, 1].
-    war_capacity : float64 (B,)
-        W, the war effort's capacity, in [0, 1].
-    perceived_coercer_resolve : float64 (B,)
-        rho, the coercer's resolve as the leader reads it, in [0, 1].
-    sanctions_adapted : float64 (B,)
-        A, the sanctions level the economy has adapted to, in [0, 1] (choice 4).
+    concessions_seen : float64 (B,)
+        kappa_bar, the concessions he has seen lately, in [0, 1].
     survival_threat : float64 (B,)
         Theta computed this week, in [0, 1]; next week's driver of the inner circle.
     diverted_share : float64 (B,)
@@ -263,17 +238,18 @@ class LeaderState:
         Shares of internal security forces per region, summing to 1 over K.
     action : int8 (B,)
         :class:`Action` chosen this week (CONTINUE before the first week).
+    is_best : bool (B,)
+        Whether that action had the highest value this week (choice 9).
     """
 
-    resolve: np.ndarray
+    belief: np.ndarray
     paranoia: np.ndarray
-    war_capacity: np.ndarray
-    perceived_coercer_resolve: np.ndarray
-    sanctions_adapted: np.ndarray
+    concessions_seen: np.ndarray
     survival_threat: np.ndarray
     diverted_share: np.ndarray
     security_allocation: np.ndarray
     action: np.ndarray
+    is_best: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,29 +258,38 @@ class LeaderDrivers:
 
     Attributes
     ----------
-    sanctions : float64 (B,)
-        sigma in [0, 1].
     concessions : float64 (B,)
         kappa in [0, 1].
+    economic_pain : float64 (B,)
+        M in [0, 1] (``war``).
+    war_score : float64 (B,)
+        X after this week's fighting [x].
+    news : float64 (B,)
+        This week's move of the war score [x].
+    escalation_prospect : float64 (B,)
+        The war score an escalation would add over its surge [x] (``war.escalation_prospect``).
     unrest : float64 (B, K)
         U_k, active share of citizens per region, in [0, 1].
     defected_share : float64 (B,)
-        D, publicly defected share of the inner circle, in [0, 1].
+        D, the coup-relevant defected share of the inner circle, in [0, 1].
     exposures : int64 (B,)
         Outreach contacts exposed to the leader this week.
     attributions : int64 (B,)
-        Covert support attributed this week (summed over regions).
-    purges : int64 (B,)
-        Elites purged this week.
+        Covert support attributed last week (summed over regions).
+    failed_coups : int64 (B,)
+        Coups that failed this week (0 or 1).
     """
 
-    sanctions: np.ndarray
     concessions: np.ndarray
+    economic_pain: np.ndarray
+    war_score: np.ndarray
+    news: np.ndarray
+    escalation_prospect: np.ndarray
     unrest: np.ndarray
     defected_share: np.ndarray
     exposures: np.ndarray
     attributions: np.ndarray
-    purges: np.ndarray
+    failed_coups: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,10 +298,8 @@ class LeaderRecord:
 
     Attributes
     ----------
-    economic_pain : float64 (B,)
-        M in [0, 1].
-    utilities : float64 (B, 3)
-        U per :class:`Action` [u].
+    values : float64 (B, 3)
+        V per :class:`Action` [v].
     probabilities : float64 (B, 3)
         Choice probabilities per :class:`Action`.
     is_escalation : bool (B,)
@@ -325,8 +308,7 @@ class LeaderRecord:
         The leader took the off-ramp this week (absorbing: the runner freezes the world).
     """
 
-    economic_pain: np.ndarray
-    utilities: np.ndarray
+    values: np.ndarray
     probabilities: np.ndarray
     is_escalation: np.ndarray
     is_offramp: np.ndarray
@@ -365,56 +347,85 @@ def choice_probabilities(utilities: ArrayLike, precision: ArrayLike) -> np.ndarr
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
-def _mice_weights(params: LeaderParams, n_worlds: int) -> tuple[np.ndarray, ...]:
-    """Normalised (money, ideology, coercion, ego) weights, each float64 (B,) (choice 2)."""
-    raw = [
-        per_world(w, n_worlds)
-        for w in (params.money_weight, params.ideology_weight, params.coercion_weight, params.ego_weight)
-    ]
-    total = raw[0] + raw[1] + raw[2] + raw[3]
-    # Guard: all-zero weights (rejected by the schema) would give zero utilities, i.e. uniform choice.
-    total = np.where(total > 0, total, 1.0)
-    return tuple(w / total for w in raw)
-
-
-def action_utilities(
+def action_values(
     *,
-    resolve: np.ndarray,
-    war_capacity: np.ndarray,
+    war_score: np.ndarray,
+    belief: np.ndarray,
+    escalation_prospect: np.ndarray,
     economic_pain: np.ndarray,
-    perceived_coercer_resolve: np.ndarray,
     survival_threat: np.ndarray,
     paranoia: np.ndarray,
     concessions: np.ndarray,
+    concessions_seen: np.ndarray,
     params: LeaderParams,
 ) -> np.ndarray:
-    """The utilities of continue, escalate and off-ramp (module docstring).
+    """The values of continue, escalate and settle (module docstring, choices 1-5).
 
     Parameters
     ----------
-    resolve, war_capacity, economic_pain, perceived_coercer_resolve : float64 (B,)
-        r, W, M, rho, each in [0, 1].
-    survival_threat, paranoia, concessions : float64 (B,)
-        Theta, pi, kappa, each in [0, 1].
+    war_score, belief, escalation_prospect : float64 (B,)
+        X [x], mu^ [x/week] and the war score an escalation would add [x].
+    economic_pain, survival_threat, paranoia : float64 (B,)
+        M, Theta, pi, each in [0, 1].
+    concessions, concessions_seen : float64 (B,)
+        kappa and kappa_bar, each in [0, 1].
     params : LeaderParams
 
     Returns
     -------
     float64 ndarray, shape (B, 3)
-        U indexed by :class:`Action` [u].
+        V indexed by :class:`Action` [v].
     """
-    n_worlds = np.shape(resolve)[0]
-    p = partial(per_world, n_worlds=n_worlds)
-    money, ideology, coercion, ego = _mice_weights(params, n_worlds)
-    expected_pain = economic_pain * (1.0 + perceived_coercer_resolve) / 2.0
-    u_continue = ideology * resolve * war_capacity - money * expected_pain - coercion * survival_threat
-    desperation = p(params.desperation) * paranoia * survival_threat
-    u_escalate = u_continue + coercion * (desperation - p(params.escalation_cost))
-    u_offramp = (
-        ego * (p(params.face_saving) * concessions - p(params.face_loss))
-        - coercion * p(params.settlement_threat_share) * survival_threat
+    p = partial(per_world, n_worlds=np.shape(war_score)[0])
+    money, ideology, coercion, ego = (
+        p(params.money_weight),
+        p(params.ideology_weight),
+        p(params.coercion_weight),
+        p(params.ego_weight),
     )
-    return np.stack([u_continue, u_escalate, u_offramp], axis=-1)
+    horizon = p(params.valuation_weeks)
+    expected = np.clip(war_score + horizon * belief, -1.0, 1.0)
+    expected_escalated = np.clip(war_score + horizon * belief + escalation_prospect, -1.0, 1.0)
+    going_on = -money * economic_pain - coercion * survival_threat + p(params.emboldening) * concessions_seen
+    v_continue = ideology * expected + going_on
+    v_escalate = (
+        ideology * expected_escalated
+        + going_on
+        - coercion * (p(params.escalation_cost) - p(params.desperation) * paranoia * survival_threat)
+    )
+    v_settle = (
+        ideology * np.clip(war_score, -1.0, 1.0)
+        + ego * (p(params.face_saving) * concessions - p(params.face_loss))
+        - coercion * p(params.settlement_risk) * survival_threat
+    )
+    return np.stack([v_continue, v_escalate, v_settle], axis=-1)
+
+
+def survival_threat(
+    weighted_unrest: np.ndarray, defected_share: np.ndarray, paranoia: np.ndarray, params: LeaderParams
+) -> np.ndarray:
+    """Theta = 1 - exp(-(unrest_threat sum_k w_k U_k + defection_threat D + paranoia_threat pi))
+    (choice 6).
+
+    Parameters
+    ----------
+    weighted_unrest : float64 (B,)
+        sum_k w_k U_k.
+    defected_share, paranoia : float64 (B,)
+        D and pi in [0, 1].
+    params : LeaderParams
+
+    Returns
+    -------
+    float64 (B,), in [0, 1].
+    """
+    p = partial(per_world, n_worlds=weighted_unrest.shape[0])
+    hazard = (
+        p(params.unrest_threat) * weighted_unrest
+        + p(params.defection_threat) * defected_share
+        + p(params.paranoia_threat) * paranoia
+    )
+    return -np.expm1(-hazard)
 
 
 def police_factor(state: LeaderState, params: LeaderParams) -> np.ndarray:
@@ -436,32 +447,33 @@ def police_factor(state: LeaderState, params: LeaderParams) -> np.ndarray:
     return n_regions * state.security_allocation * surge[:, None]
 
 
-def init_leader(params: LeaderParams, n_worlds: int, n_regions: int) -> LeaderState:
+def init_leader(params: LeaderParams, n_regions: int, initial_drift: np.ndarray) -> LeaderState:
     """The leader at the start of the war (deterministic).
 
     Parameters
     ----------
     params : LeaderParams
-    n_worlds : int
-        B.
     n_regions : int
         K.
+    initial_drift : float64 (B,)
+        The front's true drift at the start (``war.front_drift``); his belief starts
+        ``optimism`` above it (choice 3).
 
     Returns
     -------
     LeaderState
     """
+    n_worlds = initial_drift.shape[0]
     zeros = np.zeros(n_worlds)
     return LeaderState(
-        resolve=per_world(params.resolve_initial, n_worlds).copy(),
+        belief=initial_drift + per_world(params.optimism, n_worlds),
         paranoia=per_world(params.paranoia_initial, n_worlds).copy(),
-        war_capacity=per_world(params.war_capacity_initial, n_worlds).copy(),
-        perceived_coercer_resolve=per_world(params.perceived_resolve_initial, n_worlds).copy(),
-        sanctions_adapted=zeros.copy(),
+        concessions_seen=zeros.copy(),
         survival_threat=zeros.copy(),
         diverted_share=zeros.copy(),
         security_allocation=np.full((n_worlds, n_regions), 1.0 / n_regions),
         action=np.full(n_worlds, Action.CONTINUE, dtype=np.int8),
+        is_best=np.ones(n_worlds, dtype=bool),
     )
 
 
@@ -476,7 +488,7 @@ def step_leader(
         Shapes (B,) and (B, K).
     params : LeaderParams
     drivers : LeaderDrivers
-        This week's levers and events.
+        This week's levers, news and events.
     streams : WorldStreams
         The leader stream of each world (B generators).
 
@@ -489,18 +501,18 @@ def step_leader(
     p = partial(per_world, n_worlds=n_worlds)
     choice_draw = streams.uniform(())
 
-    # Paranoia (choice 6).
+    # Paranoia (choice 7).
     relaxed = relax(state.paranoia, p(params.paranoia_baseline), p(params.paranoia_decay_weeks))
-    events = p(params.exposure_paranoia) * drivers.exposures + p(params.attribution_paranoia) * drivers.attributions
+    events = (
+        p(params.exposure_paranoia) * drivers.exposures
+        + p(params.attribution_paranoia) * drivers.attributions
+        + p(params.failed_coup_paranoia) * drivers.failed_coups
+    )
     paranoia = 1.0 - (1.0 - relaxed) * np.exp(-events)
 
-    # Sanctions bite and adaptation (choice 4).
-    sanctions_adapted = relax(state.sanctions_adapted, drivers.sanctions, p(params.adaptation_weeks))
-    economic_pain = np.clip(drivers.sanctions - (1.0 - p(params.residual_bite)) * sanctions_adapted, 0.0, 1.0)
-
-    # Perceived coercer resolve (choice 3).
-    signal = np.clip(drivers.sanctions - drivers.concessions, 0.0, 1.0)
-    perceived = relax(state.perceived_coercer_resolve, signal, p(params.belief_weeks))
+    # Belief from battlefield news (choice 3); concessions seen (choice 4).
+    belief = state.belief + p(params.learning_rate) * (drivers.news - state.belief)
+    concessions_seen = relax(state.concessions_seen, drivers.concessions, p(params.concession_memory_weeks))
 
     # Internal security forces (choice 8).
     region_weights = np.broadcast_to(np.asarray(params.region_weights, np.float64), (n_worlds, n_regions))
@@ -514,60 +526,39 @@ def step_leader(
         state.security_allocation, allocation_target, per_world_column(params.allocation_weeks, n_worlds)
     )
 
-    # War capacity (choice 9).
-    recovered = relax(state.war_capacity, 1.0, p(params.war_recovery_weeks))
-    losses = (
-        p(params.sanctions_war_cost) * economic_pain
-        + p(params.diversion_war_cost) * diverted_share
-        + p(params.purge_war_cost) * drivers.purges
-    )
-    war_capacity = np.clip(recovered - losses, 0.0, 1.0)
-
-    # Survival threat (choice 5).
-    threat_hazard = (
-        p(params.unrest_threat) * total_unrest
-        + p(params.defection_threat) * drivers.defected_share
-        + p(params.paranoia_threat) * paranoia
-    )
-    survival_threat = -np.expm1(-threat_hazard)
-
-    # Resolve: relaxation, then emboldening by concessions (choice 7).
-    resolve = relax(state.resolve, p(params.resolve_baseline), p(params.resolve_relaxation_weeks))
-    resolve = resolve + p(params.emboldening) * drivers.concessions * (1.0 - resolve)
-
-    utilities = action_utilities(
-        resolve=resolve,
-        war_capacity=war_capacity,
-        economic_pain=economic_pain,
-        perceived_coercer_resolve=perceived,
-        survival_threat=survival_threat,
+    threat = survival_threat(total_unrest, drivers.defected_share, paranoia, params)
+    values = action_values(
+        war_score=drivers.war_score,
+        belief=belief,
+        escalation_prospect=drivers.escalation_prospect,
+        economic_pain=drivers.economic_pain,
+        survival_threat=threat,
         paranoia=paranoia,
         concessions=drivers.concessions,
+        concessions_seen=concessions_seen,
         params=params,
     )
-    probabilities = choice_probabilities(utilities, p(params.precision))
+    probabilities = choice_probabilities(values, p(params.precision))
     # Inverse-CDF draw: the first action whose cumulative probability exceeds the uniform.
     cumulative = np.cumsum(probabilities, axis=-1)
     action = np.minimum(np.count_nonzero(cumulative <= choice_draw[:, None], axis=-1), len(Action) - 1)
-    is_escalation = action == Action.ESCALATE
-    resolve = np.where(is_escalation, resolve + p(params.escalation_resolve_gain) * (1.0 - resolve), resolve)
+    chosen_value = np.take_along_axis(values, action[:, None], axis=-1)[:, 0]
+    is_best = chosen_value >= values.max(axis=-1)
 
     new_state = LeaderState(
-        resolve=resolve,
+        belief=belief,
         paranoia=paranoia,
-        war_capacity=war_capacity,
-        perceived_coercer_resolve=perceived,
-        sanctions_adapted=sanctions_adapted,
-        survival_threat=survival_threat,
+        concessions_seen=concessions_seen,
+        survival_threat=threat,
         diverted_share=diverted_share,
         security_allocation=security_allocation,
         action=action.astype(np.int8),
+        is_best=is_best,
     )
     record = LeaderRecord(
-        economic_pain=economic_pain,
-        utilities=utilities,
+        values=values,
         probabilities=probabilities,
-        is_escalation=is_escalation,
+        is_escalation=action == Action.ESCALATE,
         is_offramp=action == Action.OFFRAMP,
     )
     return new_state, record

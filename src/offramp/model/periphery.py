@@ -12,23 +12,40 @@ Sources
 - Repression backlash: M. I. Lichbach, "Deterrence or Escalation? The Puzzle of Aggregate
   Studies of Repression and Dissent", J. Conflict Resolution 31(2), 266-297 (1987),
   doi:10.1177/0022002787031002004.
+- Rally round the flag: J. E. Mueller, *War, Presidents and Public Opinion* (1973);
+  J. Galtung, "On the Effects of International Economic Sanctions", World Politics 19(3),
+  378-416 (1967).
+- The foreign hand: E. Chenoweth and M. J. Stephan, *Why Civil Resistance Works*
+  (updated ed., 2021).
 - External support to rebels: I. Salehyan, K. S. Gleditsch, D. E. Cunningham (2011),
   doi:10.1017/S0020818311000233; fungible support and war termination: P. Sawyer,
   K. G. Cunningham, W. Reed (2017), doi:10.1177/0022002715600761.
 
 Choices (numbered, referred to in the docs)
 -------------------------------------------
-1. Legitimacy relaxes toward its base value with time constant ``legitimacy_weeks``, and
-   falls each week by ``information_effect * mu * war_cost`` (the information campaign
-   bites in proportion to how costly the war has become) and by
-   ``repression_effect * arrested share`` (arrests this week over citizens). It stays in
-   [0, 1].
-2. The war's cost, in [0, 1], is the mean of the economic pain and the war capacity
-   already lost: ``(M + (1 - W)) / 2``.
-3. Organised opposition capacity O_k in [0, 1]: O <- (1 - opposition_decay) O + growth u_k
-   (clipped). It lowers the activation threshold, T (1 - threshold_effect O), and the
-   perceived arrest probability, P (1 - risk_effect O): organisation and secure
-   communication (the engine's choice 7).
+1. Legitimacy relaxes with time constant ``legitimacy_weeks`` toward a target that the
+   week's events shift away from the region's base L0:
+
+       target = L0 - information_effect mu war_cost - repression_effect arrested_share
+                [core regions: + rally - casualty_sensitivity weariness]
+
+   and the target is clipped to the band [L0 - legitimacy_band, L0 + legitimacy_band]
+   (within [0, 1]). Legitimacy is a convex combination of values in that band, so it
+   stays in it at every parameter value: events move it, they cannot run it away
+   (version 1 subtracted a weekly loss with no floor). ``repression_effect`` is signed,
+   its sign an explored uncertainty (Lichbach 1987): positive is backlash (arrests cost
+   legitimacy), negative is deterrence (order restored raises it).
+2. The war's cost, in [0, 1], is the mean of the economic pain, the war capacity
+   already lost and war weariness (casualties): ``(M + (1 - W) + w) / 3``. The
+   information campaign bites in proportion to it.
+3. Organised opposition capacity O_k in [0, 1]: O <- (1 - decay) O + growth u_k
+   (clipped), with decay = opposition_decay (1 - fungible_share) while the region gets
+   support: fungible support (money, arms) keeps organisations alive, lengthening rather
+   than ending fighting (Sawyer et al. 2017), where the scenario sets ``fungible_share``.
+   Organisation lowers the activation threshold, T (1 - threshold_effect O h), and the
+   perceived arrest probability, P (1 - risk_effect O h), with h = 1 - foreign_hand once
+   the region's support has been attributed (the foreign hand: a movement seen as a
+   foreign tool loses mobilising power, Chenoweth & Stephan 2021), h = 1 before.
 4. Above ``arming_level``, active citizens are armed: clashes kill
    ``armed_clash_deaths * active * (O - arming_level) / (1 - arming_level)`` people a
    week in the region, both sides counted; repression kills ``arrest_deaths`` per arrest
@@ -37,8 +54,10 @@ Choices (numbered, referred to in the docs)
    full allocation; the leader's force factor f_k (1 at an even split with no diversion,
    :func:`offramp.model.leader.police_factor`) scales a baseline share:
    ``round(police * min(1, duty_share * f_k))``.
-6. War deaths accrue at ``war_deaths_per_week * (0.5 + 0.5 W)`` while the war goes on:
-   an earlier end saves lives, and a war effort that has lost capacity kills less.
+6. Rally round the flag: rally <- rally e^{-1/rally_weeks} + rally_effect (rise of
+   sanctions this week, if any) + rally_attribution (attributions last week); it raises
+   the core regions' legitimacy target for a while (Mueller 1973; Galtung 1967 on
+   sanctions strengthening the target's cohesion).
 7. A popular uprising happens when a *core* region's active share stays at or above
    ``uprising_level`` for ``uprising_weeks`` consecutive weeks.
 8. Hardship in region k is Epstein's H ~ U(0, 1) scaled by ``hardship_scale_k`` (claim
@@ -48,10 +67,11 @@ Choices (numbered, referred to in the docs)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
-from offramp.model._broadcast import REGIONAL, per_world_column, relax
+from offramp.model._broadcast import REGIONAL, per_world, per_world_column, relax
 
 __all__ = [
     "PeripheryParams",
@@ -67,7 +87,8 @@ __all__ = [
     "police_on_duty",
     "armed_share",
     "weekly_casualties",
-    "war_deaths",
+    "legitimacy_band",
+    "step_rally",
     "step_uprising",
 ]
 
@@ -123,11 +144,28 @@ class PeripheryParams:
     Attributes
     ----------
     legitimacy_weeks : float
-        Time constant of legitimacy's relaxation to its base [weeks].
+        Time constant of legitimacy's relaxation to its target [weeks].
+    legitimacy_band : float
+        Legitimacy stays within this distance of the region's base [0..1].
     information_effect : float
-        Weekly legitimacy loss at full information campaign and full war cost [1/week].
+        Drop of the legitimacy target at full information campaign and full war cost [-].
     repression_effect : float
-        Legitimacy loss per unit of arrested share in a week [-].
+        Drop of the legitimacy target per unit of arrested share in a week, signed:
+        positive is backlash, negative deterrence [-].
+    casualty_sensitivity : float
+        Drop of the core's legitimacy target at full war weariness [-].
+    rally_effect : float
+        Rally per unit rise of sanctions in a week [-].
+    rally_attribution : float
+        Rally per attributed covert support (the foreign interference made public) [-].
+    rally_weeks : float
+        Time constant of the rally's decay [weeks].
+    foreign_hand : float
+        Share of organisation's mobilising effects lost once a region's support is
+        attributed [0..1].
+    fungible_share : float
+        Share of the decay of organised capacity that fungible support offsets while it
+        flows [0..1].
     opposition_decay : float
         delta_O, weekly decay of organised capacity [1/week].
     opposition_growth : float
@@ -144,8 +182,6 @@ class PeripheryParams:
         Deaths per arrest (repression) [deaths/arrest].
     duty_share : float
         Share of a region's police on duty at an even allocation with no diversion [-].
-    war_deaths_per_week : float
-        War deaths a week at full war capacity [deaths/week].
     uprising_level : float
         Active share of a core region that counts toward an uprising [0..1].
     uprising_weeks : int
@@ -155,9 +191,16 @@ class PeripheryParams:
     """
 
     # Defaults here are the single source: the scenario schema is generated from them.
-    legitimacy_weeks: float | np.ndarray = 26.0
-    information_effect: float | np.ndarray = 0.01
-    repression_effect: float | np.ndarray = 0.5
+    legitimacy_weeks: float | np.ndarray = 13.0
+    legitimacy_band: float | np.ndarray = 0.25
+    information_effect: float | np.ndarray = 0.2
+    repression_effect: float | np.ndarray = 1.0
+    casualty_sensitivity: float | np.ndarray = 0.1
+    rally_effect: float | np.ndarray = 0.5
+    rally_attribution: float | np.ndarray = 0.02
+    rally_weeks: float | np.ndarray = 12.0
+    foreign_hand: float | np.ndarray = 0.3
+    fungible_share: float | np.ndarray = 0.0
     opposition_decay: float | np.ndarray = 0.02
     opposition_growth: float | np.ndarray = 0.02
     threshold_effect: float | np.ndarray = 0.5
@@ -166,7 +209,6 @@ class PeripheryParams:
     armed_clash_deaths: float | np.ndarray = 0.05
     arrest_deaths: float | np.ndarray = 0.01
     duty_share: float | np.ndarray = 0.8
-    war_deaths_per_week: float | np.ndarray = 500.0
     uprising_level: float | np.ndarray = 0.25
     uprising_weeks: int = 4
     active_threshold: float | np.ndarray = 0.1
@@ -184,11 +226,17 @@ class PeripheryState:
         O_k, organised opposition capacity in [0, 1].
     uprising_weeks : int64 (B, K)
         Consecutive weeks a region has been at or above the uprising level.
+    is_attributed : bool (B, K)
+        The coercer's support to the region has been attributed (choice 3).
+    rally : float64 (B,)
+        Rally round the flag (choice 6) [-].
     """
 
     legitimacy: np.ndarray
     opposition: np.ndarray
     uprising_weeks: np.ndarray
+    is_attributed: np.ndarray
+    rally: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,14 +251,23 @@ class PeripheryDrivers:
         u_k [0..1].
     war_cost : float64 (B,)
         How costly the war has become (choice 2) [0..1].
+    weariness : float64 (B,)
+        War weariness (``war.weariness``) [0..1].
     arrested_share : float64 (B, K)
         Last week's arrests over citizens, per region [0..1].
+    sanctions_rise : float64 (B,)
+        This week's rise of sanctions over last week's, 0 if they did not rise.
+    attributions : int64 (B, K)
+        Last week's attributions of covert support per region.
     """
 
     information: np.ndarray
     covert_support: np.ndarray
     war_cost: np.ndarray
+    weariness: np.ndarray
     arrested_share: np.ndarray
+    sanctions_rise: np.ndarray
+    attributions: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,11 +313,13 @@ def init_periphery(regions: RegionTable, n_worlds: int) -> PeripheryState:
         legitimacy=np.broadcast_to(np.asarray(regions.base_legitimacy, np.float64), shape).copy(),
         opposition=np.zeros(shape),
         uprising_weeks=np.zeros(shape, np.int64),
+        is_attributed=np.zeros(shape, bool),
+        rally=np.zeros(n_worlds),
     )
 
 
-def war_cost(economic_pain: np.ndarray, war_capacity: np.ndarray) -> np.ndarray:
-    """How costly the war has become (choice 2): ``(M + (1 - W)) / 2`` in [0, 1].
+def war_cost(economic_pain: np.ndarray, war_capacity: np.ndarray, weariness: np.ndarray) -> np.ndarray:
+    """How costly the war has become (choice 2): ``(M + (1 - W) + w) / 3`` in [0, 1].
 
     Parameters
     ----------
@@ -268,39 +327,84 @@ def war_cost(economic_pain: np.ndarray, war_capacity: np.ndarray) -> np.ndarray:
         M, the economic pain [0..1].
     war_capacity : float64 (B,)
         W, the war capacity left [0..1].
+    weariness : float64 (B,)
+        w, war weariness from casualties [0..1].
 
     Returns
     -------
     float64 (B,), in [0, 1].
     """
-    return np.clip(0.5 * (economic_pain + (1.0 - war_capacity)), 0.0, 1.0)
+    return np.clip((economic_pain + (1.0 - war_capacity) + weariness) / 3.0, 0.0, 1.0)
+
+
+def legitimacy_band(regions: RegionTable, params: PeripheryParams, n_worlds: int) -> tuple[np.ndarray, np.ndarray]:
+    """The band legitimacy stays in (choice 1): [L0 - band, L0 + band] within [0, 1].
+
+    Parameters
+    ----------
+    regions : RegionTable
+    params : PeripheryParams
+    n_worlds : int
+        B.
+
+    Returns
+    -------
+    (float64 (B, K), float64 (B, K))
+        Lower and upper ends.
+    """
+    base = np.broadcast_to(np.asarray(regions.base_legitimacy, np.float64), (n_worlds, regions.count))
+    band = per_world_column(params.legitimacy_band, n_worlds)
+    return np.clip(base - band, 0.0, 1.0), np.clip(base + band, 0.0, 1.0)
+
+
+def step_rally(rally: np.ndarray, params: PeripheryParams, drivers: PeripheryDrivers) -> np.ndarray:
+    """Next week's rally round the flag (choice 6).
+
+    Parameters
+    ----------
+    rally : float64 (B,)
+    params : PeripheryParams
+    drivers : PeripheryDrivers
+
+    Returns
+    -------
+    float64 (B,), >= 0.
+    """
+    p = partial(per_world, n_worlds=rally.shape[0])
+    return (
+        rally * np.exp(-1.0 / p(params.rally_weeks))
+        + p(params.rally_effect) * drivers.sanctions_rise
+        + p(params.rally_attribution) * drivers.attributions.sum(axis=1)
+    )
 
 
 def step_legitimacy(
-    legitimacy: np.ndarray, regions: RegionTable, params: PeripheryParams, drivers: PeripheryDrivers
+    legitimacy: np.ndarray, rally: np.ndarray, regions: RegionTable, params: PeripheryParams, drivers: PeripheryDrivers
 ) -> np.ndarray:
     """Next week's legitimacy per region (choice 1).
 
     Parameters
     ----------
     legitimacy : float64 (B, K)
+    rally : float64 (B,)
+        This week's rally (choice 6).
     regions : RegionTable
     params : PeripheryParams
     drivers : PeripheryDrivers
 
     Returns
     -------
-    float64 (B, K), in [0, 1].
+    float64 (B, K), within the band of :func:`legitimacy_band`.
     """
     n_worlds = legitimacy.shape[0]
+    column = partial(per_world_column, n_worlds=n_worlds)
     base = np.broadcast_to(np.asarray(regions.base_legitimacy, np.float64), legitimacy.shape)
-    # L <- L + (L0 - L)(1 - e^{-1/tau}) - info mu cost - repression arrested
-    relaxed = relax(legitimacy, base, per_world_column(params.legitimacy_weeks, n_worlds))
-    information_loss = (
-        per_world_column(params.information_effect, n_worlds) * (drivers.information * drivers.war_cost)[:, None]
-    )
-    repression_loss = per_world_column(params.repression_effect, n_worlds) * drivers.arrested_share
-    return np.clip(relaxed - information_loss - repression_loss, 0.0, 1.0)
+    information = column(params.information_effect) * (drivers.information * drivers.war_cost)[:, None]
+    repression = column(params.repression_effect) * drivers.arrested_share
+    core = (rally - per_world(params.casualty_sensitivity, n_worlds) * drivers.weariness)[:, None]
+    target = base - information - repression + np.where(np.asarray(regions.is_core, bool), core, 0.0)
+    low, high = legitimacy_band(regions, params, n_worlds)
+    return relax(legitimacy, np.clip(target, low, high), column(params.legitimacy_weeks))
 
 
 def step_opposition(opposition: np.ndarray, params: PeripheryParams, covert_support: np.ndarray) -> np.ndarray:
@@ -319,18 +423,22 @@ def step_opposition(opposition: np.ndarray, params: PeripheryParams, covert_supp
     float64 (B, K), in [0, 1].
     """
     n_worlds = opposition.shape[0]
-    decay = per_world_column(params.opposition_decay, n_worlds)
-    growth = per_world_column(params.opposition_growth, n_worlds)
-    return np.clip((1.0 - decay) * opposition + growth * covert_support, 0.0, 1.0)
+    column = partial(per_world_column, n_worlds=n_worlds)
+    decay = column(params.opposition_decay) * np.where(covert_support > 0.0, 1.0 - column(params.fungible_share), 1.0)
+    return np.clip((1.0 - decay) * opposition + column(params.opposition_growth) * covert_support, 0.0, 1.0)
 
 
-def organisation_effects(opposition: np.ndarray, params: PeripheryParams) -> tuple[np.ndarray, np.ndarray]:
+def organisation_effects(
+    opposition: np.ndarray, is_attributed: np.ndarray, params: PeripheryParams
+) -> tuple[np.ndarray, np.ndarray]:
     """Activation threshold and perceived-risk factor per region (choice 3).
 
     Parameters
     ----------
     opposition : float64 (B, K)
         O_k, organised opposition capacity.
+    is_attributed : bool (B, K)
+        Whether the region's support has been attributed (the foreign hand).
     params : PeripheryParams
 
     Returns
@@ -340,10 +448,10 @@ def organisation_effects(opposition: np.ndarray, params: PeripheryParams) -> tup
         perceived arrest probability, 1 - risk_effect O, in [0, 1].
     """
     n_worlds = opposition.shape[0]
-    threshold = per_world_column(params.active_threshold, n_worlds) * (
-        1.0 - per_world_column(params.threshold_effect, n_worlds) * opposition
-    )
-    risk_factor = 1.0 - per_world_column(params.risk_effect, n_worlds) * opposition
+    column = partial(per_world_column, n_worlds=n_worlds)
+    mobilising = opposition * np.where(is_attributed, 1.0 - column(params.foreign_hand), 1.0)
+    threshold = column(params.active_threshold) * (1.0 - column(params.threshold_effect) * mobilising)
+    risk_factor = 1.0 - column(params.risk_effect) * mobilising
     return threshold, np.clip(risk_factor, 0.0, 1.0)
 
 
@@ -407,23 +515,6 @@ def weekly_casualties(
     n_worlds = active.shape[0]
     clashes = per_world_column(params.armed_clash_deaths, n_worlds) * active * armed_share(opposition, params)
     return clashes + per_world_column(params.arrest_deaths, n_worlds) * arrests
-
-
-def war_deaths(war_capacity: np.ndarray, params: PeripheryParams) -> np.ndarray:
-    """War deaths of a week while the war goes on (choice 6).
-
-    Parameters
-    ----------
-    war_capacity : float64 (B,)
-        W, the war capacity this week [0..1].
-    params : PeripheryParams
-
-    Returns
-    -------
-    float64 (B,) [deaths]
-    """
-    rate = np.broadcast_to(np.asarray(params.war_deaths_per_week, np.float64), war_capacity.shape)
-    return rate * (0.5 + 0.5 * war_capacity)
 
 
 def step_uprising(

@@ -42,6 +42,7 @@ class Stream(IntEnum):
     ESCALATION = 3
     COERCER = 4
     REGION_COUPLING = 5
+    WAR = 6
 
 
 def world_seed_sequence(seed: int, world: int, stream: Stream, *subkey: int) -> np.random.SeedSequence:

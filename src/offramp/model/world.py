@@ -2,27 +2,31 @@
 
 This is the only place where the submodels meet. The order of the calls in
 :func:`step_world` is a timing assumption of the model, documented here and in
-docs/model.md:
+docs/odd.md ("Process overview and scheduling"):
 
-1. **Coercer.** The strategy observes last week's tension, the leader's paranoia, the
-   regions' unrest and the defected share, and sets this week's levers. Covert support
-   to a region closed to it (``allows_covert``) is zeroed here, whatever the strategy.
-2. **Periphery.** Legitimacy (information campaign x war cost, last week's arrests) and
-   organised opposition (covert support) are updated; police on duty follow the leader's
-   last allocation; the regions' grids run ``engine_steps_per_week`` engine steps; unrest,
-   arrests and casualties are read off; core-region uprisings are counted.
-3. **Inner circle.** Outreach contacts, exposures, purges (last week's paranoia), the
-   public cascade, the coup draw.
-4. **Leader.** Sanctions pain, this week's unrest, defections, exposures and purges, last
-   week's attributions (attribution reaches the leader a week later), then the choice.
-5. **Escalation.** Attributions of this week's covert support, tension from this week's
-   escalation, the direct-conflict draw.
-6. **Outcome.** The first event of the week in the order above ends the world: uprising,
-   removal by insiders, settlement (off-ramp), direct conflict. A world that has ended is
-   frozen (absorbing): its state no longer changes.
+1. **Coercer.** The strategy reads noisy, lagged observations of tension, paranoia,
+   unrest and defections (``observation``) and sets this week's levers. Covert support
+   to a region closed to it (``allows_covert``) is zeroed, and sanctions are capped by
+   what the coalition still backs (fatigue), whatever the strategy.
+2. **Periphery.** Rally, legitimacy (information x war cost, last week's arrests,
+   casualties and rally in the core) and organised opposition are updated; police on
+   duty follow the leader's last allocation; the grids run ``engine_steps_per_week``
+   engine steps; unrest, arrests and casualties are read off; core uprisings counted.
+3. **Inner circle.** Rents (last week's pain), contacts, exposures, wavering, purges
+   (last week's paranoia), the public cascade, coups.
+4. **War.** The economy under this week's sanctions, capacity (this week's purges, last
+   week's diversion), the front (last week's escalation surge), war deaths.
+5. **Leader.** Paranoia (exposures, last week's attributions, failed coups), belief from
+   this week's battlefield news, security forces, survival threat, values, the choice.
+6. **Escalation.** Attributions of this week's covert support, tension, the
+   direct-conflict draw.
+7. **Outcome.** The first event of the week in the order above ends the world:
+   uprising, removal by insiders, a military result, settlement, direct conflict. A
+   world that has ended is frozen (absorbing): its state no longer changes.
 
-Human costs are kept apart: war deaths (while the war goes on), periphery casualties
-(repression and armed clashes), and the direct-conflict flag.
+Human costs are kept apart: war deaths, periphery casualties, and the direct-conflict
+flag. How a world that ended in direct conflict is charged is the run's
+(:func:`offramp.run.runner.outcome_rows`).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from offramp.model.cascade import (
     init_inner_circle,
     step_inner_circle,
 )
-from offramp.model.coercer import Levers, Observation, Strategy
+from offramp.model.coercer import Levers, Strategy
 from offramp.model.escalation import (
     EscalationDrivers,
     EscalationParams,
@@ -50,12 +54,21 @@ from offramp.model.escalation import (
     step_escalation,
 )
 from offramp.model.leader import (
+    Action,
     LeaderDrivers,
     LeaderParams,
     LeaderState,
     init_leader,
     police_factor,
     step_leader,
+)
+from offramp.model.observation import (
+    ObservationHistory,
+    ObservationParams,
+    attainable_sanctions,
+    init_history,
+    observe,
+    record_history,
 )
 from offramp.model.outcomes import Outcome
 from offramp.model.periphery import (
@@ -69,9 +82,9 @@ from offramp.model.periphery import (
     police_on_duty,
     step_legitimacy,
     step_opposition,
+    step_rally,
     step_uprising,
     war_cost,
-    war_deaths,
     weekly_casualties,
 )
 from offramp.model.streams import Stream, WorldStreams
@@ -82,6 +95,16 @@ from offramp.model.unrest import (
     UnrestState,
     init_unrest,
     step_unrest,
+)
+from offramp.model.war import (
+    WarDrivers,
+    WarParams,
+    WarState,
+    escalation_prospect,
+    front_drift,
+    init_war,
+    step_war,
+    weariness,
 )
 
 __all__ = [
@@ -112,7 +135,10 @@ class WorldParams:
     periphery : PeripheryParams
     inner_circle : CascadeParams
     leader : LeaderParams
+    war : WarParams
     escalation : EscalationParams
+    coercer : ObservationParams
+        What the coercer sees and what its coalition backs.
     """
 
     horizon_weeks: int
@@ -122,7 +148,9 @@ class WorldParams:
     periphery: PeripheryParams
     inner_circle: CascadeParams
     leader: LeaderParams
+    war: WarParams
     escalation: EscalationParams
+    coercer: ObservationParams
 
     @property
     def n_worlds(self) -> int | None:
@@ -163,6 +191,8 @@ class WorldStreamSet:
     inner_circle: WorldStreams
     leader: WorldStreams
     escalation: WorldStreams
+    war: WorldStreams
+    coercer: WorldStreams
 
     def take(self, rows: ArrayLike) -> WorldStreamSet:
         """The streams of some of the worlds (shared generators, not copies).
@@ -201,6 +231,8 @@ class WorldStreamSet:
             inner_circle=WorldStreams.for_worlds(seed, worlds, Stream.INNER_CIRCLE),
             leader=WorldStreams.for_worlds(seed, worlds, Stream.LEADER),
             escalation=WorldStreams.for_worlds(seed, worlds, Stream.ESCALATION),
+            war=WorldStreams.for_worlds(seed, worlds, Stream.WAR),
+            coercer=WorldStreams.for_worlds(seed, worlds, Stream.COERCER),
         )
 
 
@@ -210,20 +242,19 @@ class Tallies:
 
     Attributes
     ----------
-    war_deaths : float64 (B,)
-        Deaths in the war so far.
     periphery_casualties : float64 (B, K)
         Casualties of repression and armed clashes so far, per region.
     peak_tension : float64 (B,)
     purges, defections, attributions, contacts, exposures, escalations : int64 (B,)
         Counts so far (attributions summed over regions).
+    coup_attempts, settle_best_weeks : int64 (B,)
+        Coups attempted so far; weeks in which settling was the leader's best action.
     peak_unrest : float64 (B, K)
         Highest weekly active share per region.
     unrest_sum : float64 (B, K)
         Sum of weekly active shares (mean = sum / weeks simulated).
     """
 
-    war_deaths: np.ndarray
     periphery_casualties: np.ndarray
     peak_tension: np.ndarray
     purges: np.ndarray
@@ -232,6 +263,8 @@ class Tallies:
     contacts: np.ndarray
     exposures: np.ndarray
     escalations: np.ndarray
+    coup_attempts: np.ndarray
+    settle_best_weeks: np.ndarray
     peak_unrest: np.ndarray
     unrest_sum: np.ndarray
 
@@ -251,15 +284,20 @@ class WorldState:
     periphery : PeripheryState
     inner_circle : InnerCircleState
     leader : LeaderState
+    war : WarState
     escalation : EscalationState
+    observed : ObservationHistory
+        What the coercer can observe, the last weeks of it.
     unrest : float64 (B, K)
         Last week's active share per region.
     arrested_share : float64 (B, K)
         Last week's arrests over citizens per region.
     economic_pain : float64 (B,)
         Last week's economic pain M.
-    attributions : int64 (B,)
-        Last week's attributions (they reach the leader this week).
+    sanctions : float64 (B,)
+        Last week's sanctions in force.
+    attributions : int64 (B, K)
+        Last week's attributions per region (they reach the leader and the region this week).
     outcome : int8 (B,)
         :class:`Outcome`.
     end_week : int64 (B,)
@@ -274,10 +312,13 @@ class WorldState:
     periphery: PeripheryState
     inner_circle: InnerCircleState
     leader: LeaderState
+    war: WarState
     escalation: EscalationState
+    observed: ObservationHistory
     unrest: np.ndarray
     arrested_share: np.ndarray
     economic_pain: np.ndarray
+    sanctions: np.ndarray
     attributions: np.ndarray
     outcome: np.ndarray
     end_week: np.ndarray
@@ -312,20 +353,24 @@ class WeekRecord:
     Attributes
     ----------
     levers : Levers
+        As applied (covert support zeroed where closed, sanctions capped by fatigue).
     legitimacy, opposition, unrest, police_on_duty, casualties : (B, K)
         After the week's periphery update (police_on_duty int64).
     arrests : int64 (B, K)
-    contacts, exposures, defections, purges : int64 (B,)
+    contacts, exposures, defections, purges, coup_attempts : int64 (B,)
     defected_share : float64 (B,)
+    rents : float64 (B,)
     economic_pain : float64 (B,)
-    probabilities : float64 (B, 3)
-        The leader's choice probabilities (continue, escalate, off-ramp).
+    war_score, war_capacity, war_deaths : float64 (B,)
+        After this week's fighting; deaths of the week.
+    belief : float64 (B,)
+        The leader's belief about the front's drift.
+    values, probabilities : float64 (B, 3)
+        The leader's action values and choice probabilities (continue, escalate, off-ramp).
     action : int8 (B,)
     attributions : int64 (B, K)
     hazard : float64 (B,)
         Direct-conflict hazard of the week.
-    war_deaths : float64 (B,)
-        War deaths of the week.
     """
 
     levers: Levers
@@ -339,13 +384,19 @@ class WeekRecord:
     exposures: np.ndarray
     defections: np.ndarray
     purges: np.ndarray
+    coup_attempts: np.ndarray
     defected_share: np.ndarray
+    rents: np.ndarray
     economic_pain: np.ndarray
+    war_score: np.ndarray
+    war_capacity: np.ndarray
+    war_deaths: np.ndarray
+    belief: np.ndarray
+    values: np.ndarray
     probabilities: np.ndarray
     action: np.ndarray
     attributions: np.ndarray
     hazard: np.ndarray
-    war_deaths: np.ndarray
 
 
 def _by_world(grid_values: np.ndarray, n_worlds: int) -> np.ndarray:
@@ -376,23 +427,29 @@ def init_world(params: WorldParams, streams: WorldStreamSet) -> WorldState:
     zeros = np.zeros(n_worlds)
     zeros_k = np.zeros((n_worlds, n_regions))
     counts = np.zeros(n_worlds, np.int64)
+    war = init_war(params.war, n_worlds)
+    leader = init_leader(params.leader, n_regions, front_drift(war.capacity, war.surge, params.war))
+    inner_circle = init_inner_circle(params.inner_circle, streams.inner_circle)
+    escalation = init_escalation(n_worlds)
     return WorldState(
         week=0,
         grids=grids,
         citizens=citizens.astype(np.int64),
         police=police.astype(np.int64),
         periphery=init_periphery(params.regions, n_worlds),
-        inner_circle=init_inner_circle(params.inner_circle, streams.inner_circle),
-        leader=init_leader(params.leader, n_worlds, n_regions),
-        escalation=init_escalation(n_worlds),
+        inner_circle=inner_circle,
+        leader=leader,
+        war=war,
+        escalation=escalation,
+        observed=init_history(escalation.tension, leader.paranoia, inner_circle.defected_share, zeros_k),
         unrest=zeros_k.copy(),
         arrested_share=zeros_k.copy(),
         economic_pain=zeros.copy(),
-        attributions=counts.copy(),
+        sanctions=zeros.copy(),
+        attributions=np.zeros((n_worlds, n_regions), np.int64),
         outcome=np.full(n_worlds, Outcome.ONGOING, np.int8),
         end_week=counts.copy(),
         tallies=Tallies(
-            war_deaths=zeros.copy(),
             periphery_casualties=zeros_k.copy(),
             peak_tension=zeros.copy(),
             purges=counts.copy(),
@@ -401,29 +458,11 @@ def init_world(params: WorldParams, streams: WorldStreamSet) -> WorldState:
             contacts=counts.copy(),
             exposures=counts.copy(),
             escalations=counts.copy(),
+            coup_attempts=counts.copy(),
+            settle_best_weeks=counts.copy(),
             peak_unrest=zeros_k.copy(),
             unrest_sum=zeros_k.copy(),
         ),
-    )
-
-
-def observe(state: WorldState) -> Observation:
-    """What the coercer sees at the start of the week (last week's values).
-
-    Parameters
-    ----------
-    state : WorldState
-
-    Returns
-    -------
-    Observation
-    """
-    return Observation(
-        week=state.week,
-        tension=state.escalation.tension,
-        paranoia_estimate=state.leader.paranoia,
-        unrest=state.unrest,
-        defected_share=state.inner_circle.defected_share,
     )
 
 
@@ -435,11 +474,11 @@ def _run_regions(
     Parameters
     ----------
     state : WorldState
-        The worlds at the start of the week (last week's pain, war capacity, arrests and
-        the leader's police allocation drive the regions).
+        The worlds at the start of the week (last week's pain, war, arrests,
+        attributions and the leader's police allocation drive the regions).
     params : WorldParams
     levers : Levers
-        This week's levers, covert support already zeroed where it is not allowed.
+        This week's levers as applied.
     streams : WorldStreams
         The unrest stream of each world (B generators, each drawing for its K grids).
     threads : int
@@ -453,15 +492,21 @@ def _run_regions(
     record : PeripheryRecord
     """
     n_worlds = state.unrest.shape[0]
+    wear = weariness(state.war.deaths, params.war)
     drivers = PeripheryDrivers(
         information=levers.information,
         covert_support=levers.covert_support,
-        war_cost=war_cost(state.economic_pain, state.leader.war_capacity),
+        war_cost=war_cost(state.economic_pain, state.war.capacity, wear),
+        weariness=wear,
         arrested_share=state.arrested_share,
+        sanctions_rise=np.maximum(levers.sanctions - state.sanctions, 0.0),
+        attributions=state.attributions,
     )
-    legitimacy = step_legitimacy(state.periphery.legitimacy, params.regions, params.periphery, drivers)
+    rally = step_rally(state.periphery.rally, params.periphery, drivers)
+    legitimacy = step_legitimacy(state.periphery.legitimacy, rally, params.regions, params.periphery, drivers)
     opposition = step_opposition(state.periphery.opposition, params.periphery, levers.covert_support)
-    threshold, risk_factor = organisation_effects(opposition, params.periphery)
+    is_attributed = state.periphery.is_attributed | (state.attributions > 0)
+    threshold, risk_factor = organisation_effects(opposition, is_attributed, params.periphery)
     on_duty = police_on_duty(state.police, police_factor(state.leader, params.leader), params.periphery)
     unrest_drivers = UnrestDrivers(
         legitimacy=legitimacy.reshape(-1),
@@ -483,7 +528,13 @@ def _run_regions(
     uprising_weeks, is_uprising = step_uprising(
         state.periphery.uprising_weeks, unrest, params.regions, params.periphery
     )
-    periphery = PeripheryState(legitimacy=legitimacy, opposition=opposition, uprising_weeks=uprising_weeks)
+    periphery = PeripheryState(
+        legitimacy=legitimacy,
+        opposition=opposition,
+        uprising_weeks=uprising_weeks,
+        is_attributed=is_attributed,
+        rally=rally,
+    )
     return replace(state, grids=grids, periphery=periphery), PeripheryRecord(
         unrest=unrest, arrests=arrests, casualties=casualties, police_on_duty=on_duty, is_uprising=is_uprising
     )
@@ -512,9 +563,13 @@ def step_world(
     n_worlds = state.unrest.shape[0]
     was_done = state.is_done
 
-    # 1. Coercer; regions closed to covert support get none, whatever the strategy says.
-    levers = strategy.levers(observe(state))
-    levers = replace(levers, covert_support=np.where(params.regions.allows_covert, levers.covert_support, 0.0))
+    # 1. Coercer: what it sees, what it does, what the world lets it do.
+    levers = strategy.levers(observe(state.observed, state.week, params.coercer, streams.coercer))
+    levers = replace(
+        levers,
+        sanctions=np.minimum(levers.sanctions, attainable_sanctions(state.week, params.coercer, n_worlds)),
+        covert_support=np.where(params.regions.allows_covert, levers.covert_support, 0.0),
+    )
 
     # 2. Periphery.
     regions, week_regions = _run_regions(state, params, levers, streams.unrest, threads=threads)
@@ -525,28 +580,48 @@ def step_world(
         state.inner_circle,
         params.inner_circle,
         InnerCircleDrivers(
-            outreach=levers.outreach, survival_threat=state.leader.survival_threat, paranoia=state.leader.paranoia
+            outreach=levers.outreach,
+            survival_threat=state.leader.survival_threat,
+            paranoia=state.leader.paranoia,
+            economic_pain=state.economic_pain,
+            war_score=state.war.score,
         ),
         streams.inner_circle,
     )
 
-    # 4. Leader.
+    # 4. War.
+    war, front = step_war(
+        state.war,
+        params.war,
+        WarDrivers(
+            sanctions=levers.sanctions,
+            diverted_share=state.leader.diverted_share,
+            purges=circle.purges,
+            escalated=state.leader.action == Action.ESCALATE,
+        ),
+        streams.war,
+    )
+
+    # 5. Leader.
     leader, choice = step_leader(
         state.leader,
         params.leader,
         LeaderDrivers(
-            sanctions=levers.sanctions,
             concessions=levers.concessions,
+            economic_pain=front.economic_pain,
+            war_score=war.score,
+            news=front.news,
+            escalation_prospect=escalation_prospect(war.capacity, params.war),
             unrest=unrest,
             defected_share=circle.defected_share,
             exposures=circle.exposures,
-            attributions=state.attributions,
-            purges=circle.purges,
+            attributions=state.attributions.sum(axis=1),
+            failed_coups=circle.failed_coups,
         ),
         streams.leader,
     )
 
-    # 5. Escalation.
+    # 6. Escalation.
     escalation, hazard = step_escalation(
         state.escalation,
         params.escalation,
@@ -554,29 +629,31 @@ def step_world(
         streams.escalation,
     )
 
-    # 6. Outcome: the first event of the week, in the order the submodels ran.
+    # 7. Outcome: the first event of the week, in the order the submodels ran.
     outcome = np.full(n_worlds, Outcome.ONGOING, np.int8)
     for event, happened in (
         (Outcome.DIRECT_CONFLICT, hazard.is_conflict_onset),
         (Outcome.SETTLEMENT, choice.is_offramp),
+        (Outcome.MILITARY_DEFEAT, front.is_defeat),
+        (Outcome.MILITARY_VICTORY, front.is_victory),
         (Outcome.INSIDER_REMOVAL, circle.is_coup),
         (Outcome.UPRISING, week_regions.is_uprising),
     ):  # later events first, so that earlier ones overwrite them
         outcome = np.where(happened, np.int8(event), outcome)
     week = state.week + 1
-    weekly_war_deaths = war_deaths(leader.war_capacity, params.periphery)
     old = state.tallies
-    attributions = hazard.attributions.sum(axis=1)
+    is_settle_best = choice.values.argmax(axis=-1) == Action.OFFRAMP
     tallies = Tallies(
-        war_deaths=old.war_deaths + weekly_war_deaths,
         periphery_casualties=old.periphery_casualties + casualties,
         peak_tension=np.maximum(old.peak_tension, escalation.tension),
         purges=old.purges + circle.purges,
         defections=old.defections + circle.defections,
-        attributions=old.attributions + attributions,
+        attributions=old.attributions + hazard.attributions.sum(axis=1),
         contacts=old.contacts + circle.contacts,
         exposures=old.exposures + circle.exposures,
         escalations=old.escalations + choice.is_escalation,
+        coup_attempts=old.coup_attempts + circle.coup_attempts,
+        settle_best_weeks=old.settle_best_weeks + is_settle_best,
         peak_unrest=np.maximum(old.peak_unrest, unrest),
         unrest_sum=old.unrest_sum + unrest,
     )
@@ -588,11 +665,14 @@ def step_world(
         periphery=regions.periphery,
         inner_circle=inner_circle,
         leader=leader,
+        war=war,
         escalation=escalation,
+        observed=record_history(state.observed, escalation.tension, leader.paranoia, circle.defected_share, unrest),
         unrest=unrest,
         arrested_share=arrests / np.maximum(state.citizens, 1),
-        economic_pain=choice.economic_pain,
-        attributions=attributions,
+        economic_pain=front.economic_pain,
+        sanctions=levers.sanctions,
+        attributions=hazard.attributions,
         outcome=outcome,
         end_week=np.where(outcome != Outcome.ONGOING, week, 0),
         tallies=tallies,
@@ -609,13 +689,19 @@ def step_world(
         exposures=circle.exposures,
         defections=circle.defections,
         purges=circle.purges,
+        coup_attempts=circle.coup_attempts,
         defected_share=circle.defected_share,
-        economic_pain=choice.economic_pain,
+        rents=inner_circle.rents,
+        economic_pain=front.economic_pain,
+        war_score=war.score,
+        war_capacity=war.capacity,
+        war_deaths=front.deaths,
+        belief=leader.belief,
+        values=choice.values,
         probabilities=choice.probabilities,
         action=leader.action,
         attributions=hazard.attributions,
         hazard=hazard.hazard,
-        war_deaths=weekly_war_deaths,
     )
     # Worlds that had already ended stay as they were (absorbing); the week counter alone
     # moves on for the batch.

@@ -8,7 +8,19 @@ Choices
 2. A chunk stops early when all its worlds have ended (ended worlds are frozen anyway).
 3. One row per (strategy, world) describes itself: strategy, world, seed, then outcomes.
    Human costs stay in separate columns.
-4. ``threads`` is how a batch is run (the unrest engine splits its grids between that
+4. Direct conflict never makes a cost look better. A world that ends in direct conflict
+   is charged war deaths to the horizon at the full-intensity rate (``war_deaths_per_week``,
+   the most any week of the war can kill, ``war`` choice 5): a war widened to the coercer
+   kills at least that. Its periphery casualties are censored (NaN): what the regions
+   suffer in a great-power war is outside the model, and no number the model could give
+   would be a bound. The ``direct_conflict`` column marks these worlds.
+5. Blowback (``residual_armed_<region>``) is measured at the horizon, not at the week a
+   world ended: after the end no support flows, so organised capacity decays at
+   ``opposition_decay`` a week until the horizon, and the armed share is read then.
+   Strategies that end worlds early do not look cleaner by construction.
+6. ``settled_as_best``: for a settlement, whether settling had the highest value that
+   week (the tremble did not make it); False for every other end.
+7. ``threads`` is how a batch is run (the unrest engine splits its grids between that
    many threads), not a model parameter: a keyword of the runner, never in ``params``,
    and no result depends on it.
 """
@@ -92,7 +104,7 @@ def run_worlds(
     on_week : callable, optional
         Called with the number of worlds simulated after each week (progress).
     threads : int
-        Threads the unrest engine splits the batch's grids between (choice 4; >= 1).
+        Threads the unrest engine splits the batch's grids between (choice 7; >= 1).
 
     Returns
     -------
@@ -163,15 +175,26 @@ def outcome_rows(
     tallies = state.tallies
     outcome = state.outcome.astype(np.int64)
     weeks_run = np.where(state.end_week > 0, state.end_week, state.week)
-    armed = armed_share(state.periphery.opposition, params.periphery)  # what is left armed at the end
+    weeks_left = params.horizon_weeks - weeks_run
+    is_conflict = outcome == Outcome.DIRECT_CONFLICT
+    # Choice 4: direct conflict is charged the war's full-intensity rate to the horizon.
+    full_rate = np.broadcast_to(np.asarray(params.war.war_deaths_per_week, np.float64), (n_worlds,))
+    war_deaths = state.war.deaths + np.where(is_conflict, full_rate * weeks_left, 0.0)
+    casualties = np.where(is_conflict[:, None], np.nan, tallies.periphery_casualties)
+    # Choice 5: no support after the end; organised capacity decays to the horizon.
+    decay = np.broadcast_to(np.asarray(params.periphery.opposition_decay, np.float64), (n_worlds,))
+    at_horizon = state.periphery.opposition * ((1.0 - decay) ** weeks_left)[:, None]
+    armed = armed_share(at_horizon, params.periphery)
+    settled_as_best = (outcome == Outcome.SETTLEMENT) & state.leader.is_best
     columns: dict[str, np.ndarray] = {
         "strategy": np.full(n_worlds, strategy_name, dtype=object),
         "world": np.asarray(worlds, np.int64),
         "seed": np.full(n_worlds, seed, np.int64),
         "outcome": np.array(OUTCOME_LABELS, dtype=object)[outcome],
         "end_week": weeks_run.astype(np.int64),
-        "war_deaths": tallies.war_deaths,
-        "periphery_casualties": tallies.periphery_casualties.sum(axis=1),
+        "settled_as_best": settled_as_best,
+        "war_deaths": war_deaths,
+        "periphery_casualties": casualties.sum(axis=1),
         "direct_conflict": state.escalation.is_direct_conflict.copy(),
         "peak_tension": tallies.peak_tension,
         "purges": tallies.purges,
@@ -180,13 +203,15 @@ def outcome_rows(
         "contacts": tallies.contacts,
         "exposures": tallies.exposures,
         "escalations": tallies.escalations,
-        "final_resolve": state.leader.resolve,
-        "final_war_capacity": state.leader.war_capacity,
+        "coup_attempts": tallies.coup_attempts,
+        "final_war_score": state.war.score,
+        "final_war_capacity": state.war.capacity,
+        "final_belief": state.leader.belief,
     }
     for k, name in enumerate(params.regions.names):
         columns[f"peak_unrest_{name}"] = tallies.peak_unrest[:, k]
         columns[f"mean_unrest_{name}"] = tallies.unrest_sum[:, k] / np.maximum(weeks_run, 1)
-        columns[f"casualties_{name}"] = tallies.periphery_casualties[:, k]
+        columns[f"casualties_{name}"] = casualties[:, k]
         columns[f"residual_armed_{name}"] = armed[:, k]
     return columns
 
@@ -240,7 +265,7 @@ def trace_world(params: WorldParams, strategy: Strategy, world: int, seed: int) 
         add("defected_share_end", float(state.inner_circle.defected_share[0]))
         for k, name in enumerate(names):
             add(f"security_allocation_{name}", float(state.leader.security_allocation[0, k]))
-        add("war_deaths_total", float(state.tallies.war_deaths[0]))
+        add("war_deaths_total", float(state.war.deaths[0]))
     return columns
 
 
@@ -255,9 +280,19 @@ def _trace_record(record: WeekRecord, names: tuple[str, ...], add: Callable[[str
         add(f"police_on_duty_{name}", int(record.police_on_duty[0, k]))
         add(f"arrests_{name}", int(record.arrests[0, k]))
         add(f"attributions_{name}", int(record.attributions[0, k]))
-    for field in ("contacts", "exposures", "defections", "purges"):
+    for field in ("contacts", "exposures", "defections", "purges", "coup_attempts"):
         add(field, int(getattr(record, field)[0]))
-    for field in ("defected_share", "economic_pain", "hazard", "war_deaths"):
+    for field in (
+        "defected_share",
+        "rents",
+        "economic_pain",
+        "war_score",
+        "war_capacity",
+        "war_deaths",
+        "belief",
+        "hazard",
+    ):
         add(field, float(getattr(record, field)[0]))
     for action in Action:
+        add(f"value_{action.name.lower()}", float(record.values[0, action]))
         add(f"p_{action.name.lower()}", float(record.probabilities[0, action]))

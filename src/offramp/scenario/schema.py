@@ -5,7 +5,8 @@ A scenario is a TOML file with these tables:
 - ``[scenario]``: name, description, horizon and engine steps per week;
 - ``[unrest]``: the unrest engine's settings, shared by every region's grid;
 - ``[[regions]]``: the periphery regions (roles, not places), at least one;
-- ``[periphery]``, ``[inner_circle]``, ``[leader]``, ``[escalation]``: the submodels;
+- ``[periphery]``, ``[inner_circle]``, ``[leader]``, ``[war]``, ``[escalation]``: the
+  submodels; ``[coercer]``: what the coercer sees (noise, lag) and coalition fatigue;
 - ``[strategies.NAME]``: strategies, by built-in kind, with their parameters as data;
 - ``[uncertainties]``: parameter ranges to explore (``"leader.emboldening" = [0, 0.2]``);
 - ``[claims.Cn]``: the essay's claims as named groups of parameters, each with the
@@ -43,8 +44,10 @@ from offramp.model.cascade import CascadeParams
 from offramp.model.coercer import STRATEGY_KINDS
 from offramp.model.escalation import EscalationParams
 from offramp.model.leader import LeaderParams
+from offramp.model.observation import MAX_LAG, ObservationParams
 from offramp.model.periphery import PeripheryParams
 from offramp.model.variants import RatioRounding, Variant
+from offramp.model.war import WarParams
 
 __all__ = [
     "Scenario",
@@ -65,32 +68,16 @@ _WEEKS = (0.0, None, True)
 BOUNDS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
     "leader": {
         **dict.fromkeys(
-            (
-                "resolve_initial",
-                "resolve_baseline",
-                "settlement_threat_share",
-                "paranoia_initial",
-                "paranoia_baseline",
-                "residual_bite",
-                "perceived_resolve_initial",
-                "war_capacity_initial",
-                "max_diversion",
-                "allocation_floor",
-            ),
+            ("paranoia_initial", "paranoia_baseline", "max_diversion", "allocation_floor", "learning_rate"),
             _UNIT,
         ),
         **dict.fromkeys(
-            (
-                "resolve_relaxation_weeks",
-                "paranoia_decay_weeks",
-                "adaptation_weeks",
-                "belief_weeks",
-                "war_recovery_weeks",
-                "allocation_weeks",
-            ),
+            ("paranoia_decay_weeks", "allocation_weeks", "concession_memory_weeks", "valuation_weeks"),
             _WEEKS,
         ),
         "precision": (0.0, None, False),
+        "optimism": (-0.05, 0.05, False),
+        "settlement_risk": (0.0, 5.0, False),
     },
     "inner_circle": {
         "n_elites": (1, 200, False),
@@ -101,13 +88,44 @@ BOUNDS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
                 "contact_rate",
                 "exposure_probability",
                 "purge_rate",
-                "coup_level",
-                "coup_probability",
+                "coup_success",
+                "coup_attempt_rate",
                 "contact_threshold_drop",
+                "rent_cut",
+                "rent_effect",
+                "war_effect",
+                "survival_effect",
+                "wavering_level",
+                "detection_rate",
+                "mistaken_purge_ratio",
+                "failed_coup_purge",
             ),
             _UNIT,
         ),
+        "coup_level": (0.0, 1.0, True),
+        "rent_weeks": _WEEKS,
         "purge_threshold_shift": (-1.0, 1.0, False),
+    },
+    "war": {
+        "opponent_capacity": (0.0, 2.0, False),
+        **dict.fromkeys(
+            (
+                "capacity_initial",
+                "residual_bite",
+                "evasion_max",
+                "escalation_gain",
+                "sanctions_war_cost",
+                "diversion_war_cost",
+                "purge_war_cost",
+                "front_speed",
+                "front_noise",
+            ),
+            _UNIT,
+        ),
+        **dict.fromkeys(
+            ("recovery_weeks", "adaptation_weeks", "evasion_weeks", "surge_weeks", "casualty_scale", "decisive_score"),
+            _WEEKS,
+        ),
     },
     "escalation": {
         "tension_decay_weeks": _WEEKS,
@@ -116,9 +134,10 @@ BOUNDS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
         "tension_hazard": (0.0, 10.0, False),
     },
     "periphery": {
-        "legitimacy_weeks": _WEEKS,
+        **dict.fromkeys(("legitimacy_weeks", "rally_weeks"), _WEEKS),
         **dict.fromkeys(
             (
+                "legitimacy_band",
                 "opposition_decay",
                 "opposition_growth",
                 "threshold_effect",
@@ -127,10 +146,20 @@ BOUNDS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
                 "duty_share",
                 "uprising_level",
                 "active_threshold",
+                "foreign_hand",
+                "fungible_share",
+                "casualty_sensitivity",
+                "information_effect",
             ),
             _UNIT,
         ),
+        "repression_effect": (-10.0, 10.0, False),
         "uprising_weeks": (1, 1000, False),
+    },
+    "coercer": {
+        "observation_noise": (0.0, 1.0, False),
+        "observation_lag": (0.0, float(MAX_LAG), False),
+        "fatigue_rate": (0.0, 1.0, False),
     },
 }
 
@@ -139,7 +168,9 @@ SUBMODEL_SECTIONS = {
     "periphery": PeripheryParams,
     "inner_circle": CascadeParams,
     "leader": LeaderParams,
+    "war": WarParams,
     "escalation": EscalationParams,
+    "coercer": ObservationParams,
 }
 # Parameters a scenario sets elsewhere (the regions table sets the leader's weights).
 _SET_ELSEWHERE = {"leader": {"region_weights"}}
@@ -193,6 +224,8 @@ PeripherySection = _SECTION_MODELS["periphery"]
 InnerCircleSection = _SECTION_MODELS["inner_circle"]
 LeaderSection = _SECTION_MODELS["leader"]
 EscalationSection = _SECTION_MODELS["escalation"]
+WarSection = _SECTION_MODELS["war"]
+CoercerSection = _SECTION_MODELS["coercer"]
 
 
 class ScenarioInfo(BaseModel):
@@ -445,7 +478,9 @@ class Scenario(BaseModel):
     periphery: PeripherySection = Field(default_factory=PeripherySection)  # type: ignore[valid-type]  # generated at import (choice 1)
     inner_circle: InnerCircleSection = Field(default_factory=InnerCircleSection)  # type: ignore[valid-type]  # generated at import (choice 1)
     leader: LeaderSection = Field(default_factory=LeaderSection)  # type: ignore[valid-type]  # generated at import (choice 1)
+    war: WarSection = Field(default_factory=WarSection)  # type: ignore[valid-type]  # generated at import (choice 1)
     escalation: EscalationSection = Field(default_factory=EscalationSection)  # type: ignore[valid-type]  # generated at import (choice 1)
+    coercer: CoercerSection = Field(default_factory=CoercerSection)  # type: ignore[valid-type]  # generated at import (choice 1)
     uprising: bool = Field(True, description="whether the popular-uprising outcome is in play (needs a core region)")
     strategies: dict[str, StrategySection] = Field(..., min_length=1, description="strategies by name")
     uncertainties: dict[str, _Range] = Field(default_factory=dict, description="parameter ranges to explore")

@@ -16,8 +16,10 @@ from offramp.model.cascade import CascadeParams
 from offramp.model.coercer import Strategy, build_strategy
 from offramp.model.escalation import EscalationParams
 from offramp.model.leader import LeaderParams
+from offramp.model.observation import ObservationParams
 from offramp.model.periphery import PeripheryParams, RegionTable
 from offramp.model.unrest import UnrestParams
+from offramp.model.war import WarParams
 from offramp.model.world import WorldParams
 from offramp.scenario.load import ScenarioSource
 from offramp.scenario.schema import Scenario, parameter_bounds
@@ -121,7 +123,9 @@ def to_params(scenario: Scenario, worlds: int, overrides: Mapping[str, np.ndarra
         periphery=PeripheryParams(**_section_values(scenario, "periphery", overrides)),
         inner_circle=CascadeParams(**_section_values(scenario, "inner_circle", overrides)),
         leader=LeaderParams(**leader, region_weights=regions.weight),
+        war=WarParams(**_section_values(scenario, "war", overrides)),
         escalation=EscalationParams(**_section_values(scenario, "escalation", overrides)),
+        coercer=ObservationParams(**_section_values(scenario, "coercer", overrides)),
     )
 
 
