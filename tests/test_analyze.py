@@ -119,7 +119,7 @@ def test_cli_writes_the_report_and_tables(run_dir, tmp_path, capsys):
     assert "mean war deaths" in out and "P(direct conflict) ≤ 0.5" in out
     assert report.is_file() and report.read_text().lstrip().lower().startswith("<!doctype html")
     robustness = pd.read_parquet(tables / "robustness.parquet")
-    assert len(robustness) == 7
+    assert len(robustness) == 8
     regret = pd.read_parquet(tables / "regret.parquet")
     assert (regret["regret"] >= 0).all()
 
@@ -134,7 +134,7 @@ def test_cli_writes_the_report_and_tables(run_dir, tmp_path, capsys):
         (["analyze", "{run}", "--report", "{tmp}/report.txt"], "--report: 'report.txt' is not HTML"),
         (
             ["analyze", "{run}", "--discover", "nosuch"],
-            "--discover: 'nosuch' was not run; one of sanctions_only, conciliation",
+            "--discover: 'nosuch' was not run; one of nothing, sanctions_only, conciliation",
         ),
         (["analyze", "{run}", "--seed", "-1"], "--seed: must be at least 0, got -1"),
     ],

@@ -100,7 +100,7 @@ def test_rows_equal_a_direct_run_of_the_same_worlds(reference):
     for name, strategy in build_strategies(scenario, PAIR).items():
         direct = run_worlds(params, strategy, name, worlds, SEED)
         rows = frame[frame["strategy"] == name].reset_index(drop=True)
-        for column in ("outcome", "end_week", "war_deaths", "peak_tension", "purges", "final_resolve"):
+        for column in ("outcome", "end_week", "war_deaths", "peak_tension", "purges", "final_war_score"):
             np.testing.assert_array_equal(rows[column].to_numpy(), direct[column], err_msg=f"{name}: {column}")
 
 

@@ -21,11 +21,13 @@ Choices
    [ceil(low), floor(high)]; the rest ``RealParameter``.
 4. The lever ``strategy`` is a ``CategoricalParameter`` over the scenario's strategies (or
    those named); with a single strategy it is a ``Constant`` (EMA needs two categories).
-5. Outcomes are ``ScalarOutcome``s of kind INFO: for each end state (settlement,
-   insider_removal, uprising, direct_conflict, ongoing) the share of the R worlds that
-   ended so, and the means over the R worlds of end_week, war_deaths,
-   periphery_casualties, peak_tension, final_resolve and final_war_capacity. Users who
-   optimize set the kinds they want; offramp does not choose an objective.
+5. Outcomes are ``ScalarOutcome``s of kind INFO: for each end state (the model's
+   :class:`~offramp.model.outcomes.Outcome`) the share of the R worlds that ended so, and
+   the means over the R worlds of end_week, war_deaths, periphery_casualties,
+   peak_tension, final_war_score and final_war_capacity. Periphery casualties are
+   censored (NaN) in worlds that ended in direct conflict (``run.runner`` choice 4): their
+   mean is over the other worlds, NaN when there are none. Users who optimize set the
+   kinds they want; offramp does not choose an objective.
 6. The model function is a picklable object holding the scenario as JSON (not as the
    pydantic object), so EMA's multiprocessing evaluator can ship it to workers. That
    evaluator sends one experiment per task; for large designs, ``offramp explore`` sends
@@ -44,7 +46,7 @@ import numpy as np
 
 from offramp.errors import InputError
 from offramp.explore.designs import is_integer_parameter
-from offramp.model.world import Outcome
+from offramp.model.outcomes import Outcome
 from offramp.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -62,9 +64,16 @@ MEAN_OUTCOMES: tuple[str, ...] = (
     "war_deaths",
     "periphery_casualties",
     "peak_tension",
-    "final_resolve",
+    "final_war_score",
     "final_war_capacity",
 )
+
+
+def _censored_mean(values: np.ndarray) -> float:
+    """The mean over the worlds where a column is defined (choice 5); NaN when none is."""
+    values = np.asarray(values, np.float64)
+    defined = ~np.isnan(values)
+    return float(values[defined].mean()) if defined.any() else math.nan
 
 
 def _check_whole(where: str, value: object, low: int, high: int | None = None) -> int:
@@ -139,7 +148,7 @@ class _Experiment:
             self.seed,
         )
         results = {label: float(np.mean(columns["outcome"] == label)) for label in SHARE_OUTCOMES}
-        results.update({column: float(np.mean(columns[column])) for column in MEAN_OUTCOMES})
+        results.update({column: _censored_mean(columns[column]) for column in MEAN_OUTCOMES})
         return results
 
 
