@@ -294,9 +294,9 @@ def test_too_few_samples_give_no_verdict():
 _UPLIFT_CLAIMS = ["C1", "C2", "C3"]  # 8 combinations x 40 samples: 160 samples a side
 
 
-def test_a_claim_that_moves_every_strategy_alike_moves_absolute_success_not_the_uplift():
-    """C3 moves the baseline (P 0.45 -> 0) and A (0.6 -> 0.15) alike: A's absolute success
-    falls (satisficing about 0.99 -> 0.18), its uplift stays at 0.15 on both sides."""
+@pytest.fixture(scope="module")
+def baseline_shift():
+    """C3 moves the baseline (P 0.45 -> 0) and A (0.6 -> 0.15) alike."""
     rng = np.random.default_rng(11)
 
     def settle(strategy, sides):
@@ -304,7 +304,13 @@ def test_a_claim_that_moves_every_strategy_alike_moves_absolute_success_not_the_
         return nothing if strategy == "nothing" else nothing + 0.15
 
     study = _claims_study(rng, _UPLIFT_CLAIMS, 40, 10, settle, strategies=("nothing", "A"))
-    detail, verdicts = _audit(study)
+    return study, *_audit(study)
+
+
+def test_a_claim_that_moves_every_strategy_alike_moves_absolute_success_not_the_uplift(baseline_shift):
+    """A's absolute success falls with C3 (satisficing about 0.99 -> 0.18); its uplift
+    over the baseline stays at 0.15 on both sides."""
+    _, detail, verdicts = baseline_shift
     a3 = _row(detail, "A", "C3")
     assert a3["depends"] and a3["falls"]
     assert a3["uplift_depends"] is not pd.NA and not a3["uplift_depends"]
@@ -433,10 +439,28 @@ def test_holm_matches_the_step_down_by_hand():
     np.testing.assert_allclose(adjusted, [0.04, np.nan, 0.03, 0.04])
 
 
+def _png_size(path):
+    import struct
+
+    return struct.unpack(">II", path.read_bytes()[16:24])  # the PNG header's IHDR chunk: width, height
+
+
 def test_the_figure_is_written(planted_fall, tmp_path):
     _, detail, _ = planted_fall
     path = plot_claim_audit(detail, tmp_path / "claims.png")
     assert path.exists() and path.stat().st_size > 1000
+
+
+def test_the_figure_has_an_uplift_panel_when_the_baseline_was_run(baseline_shift, tmp_path):
+    """The uplift panel sits below the absolute one, on the same rows and columns: the
+    figure is as wide and twice as tall. A baseline the study lacks draws the absolute
+    panel only."""
+    _, detail, _ = baseline_shift
+    one = _png_size(plot_claim_audit(detail, tmp_path / "one.png"))
+    absent = _png_size(plot_claim_audit(detail, tmp_path / "absent.png", baseline="conciliation"))
+    two = _png_size(plot_claim_audit(detail, tmp_path / "two.png", baseline="nothing"))
+    assert absent == one
+    assert two[0] == one[0] and two[1] == 2 * one[1]
 
 
 def test_a_claims_column_that_holds_no_side_is_refused():
