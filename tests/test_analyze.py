@@ -50,6 +50,10 @@ def test_every_part_is_a_dataframe_with_its_columns(analysis):
     assert set(analysis.sensitivity["method"]) == {"feature_scoring"}  # an lhs design
     assert set(analysis.claim_detail["claim"]) == {c.id for c in study.claims}
     assert analysis.claim_verdicts["strategy"].tolist() == strategies
+    # quick.toml runs no "nothing" strategy: the uplift over it is not audited, and a note says so.
+    assert "no 'nothing' strategy was run" in analysis.notes["claims uplift"]
+    assert analysis.claim_detail["uplift_depends"].isna().all() and analysis.claim_detail["uplift_essay"].isna().all()
+    assert set(analysis.claim_verdicts["uplift_depends_on"]) == {"n/a"}
     sentences = summarise(analysis)
     assert sentences and all(isinstance(s, str) and s for s in sentences)
     # The summary's numbers come from the tables.
@@ -98,7 +102,8 @@ def test_cli_writes_the_report_and_tables(run_dir, tmp_path, capsys):
     criteria = tmp_path / "criteria.toml"
     criteria.write_text(
         '[objective]\ncolumn = "war_deaths"\nsense = "minimize"\n\n'
-        '[[satisficing]]\noutcome = "direct_conflict"\nat_most = 0.5\n'
+        '[[satisficing]]\noutcome = "direct_conflict"\nat_most = 0.5\n\n'
+        '[claim_audit]\nbaseline = "sanctions_only"\n'
     )
     report, tables = tmp_path / "out" / "report.html", tmp_path / "tables"
     code = main(
@@ -122,6 +127,12 @@ def test_cli_writes_the_report_and_tables(run_dir, tmp_path, capsys):
     assert len(robustness) == 8
     regret = pd.read_parquet(tables / "regret.parquet")
     assert (regret["regret"] >= 0).all()
+    # The criteria name sanctions_only as the claim audit's baseline: its uplift is audited.
+    audit = pd.read_parquet(tables / "claim_audit.parquet")
+    baseline = audit["strategy"] == "sanctions_only"
+    assert (audit.loc[baseline, "uplift_verdict"] == "the baseline").all()
+    assert audit.loc[~baseline, "uplift_essay"].notna().any()
+    assert "claims uplift" not in out and "Claim audit: uplift" not in report.read_text()
 
 
 @pytest.mark.parametrize(

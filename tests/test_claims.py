@@ -41,9 +41,13 @@ def _claims(ids):
     return tuple(Claim(i, f"claim {i}", {_RANGES[i][0]: _RANGES[i][1]}, {_RANGES[i][0]: _RANGES[i][2]}) for i in ids)
 
 
-def _claims_study(rng, ids, per_combination, replications, settle_probability):
+def _claims_study(rng, ids, per_combination, replications, settle_probability, strategies=("A", "B")):
     """A claims-design study; ``settle_probability(strategy, sides)`` gives P(settlement)
-    per sample, sides a dict of claim id -> bool array (True on the essay side)."""
+    per sample, sides a dict of claim id -> bool array (True on the essay side).
+
+    Every strategy settles a world when the world's one uniform draw is below its
+    probability: common random numbers, as the model's strategies share their streams,
+    so a strategy with a higher probability settles every world a lower one settles."""
     combos = np.array(list(itertools.product([True, False], repeat=len(ids))))  # first claim slowest, as designed
     is_essay = np.repeat(combos, per_combination, axis=0)  # (S, claims)
     samples = len(is_essay)
@@ -54,11 +58,11 @@ def _claims_study(rng, ids, per_combination, replications, settle_probability):
         low = np.where(is_essay[:, k], essay[0], sceptic[0])
         high = np.where(is_essay[:, k], essay[1], sceptic[1])
         columns[path] = low + rng.random(samples) * (high - low)
-    strategies = ("A", "B")
+    draws = rng.random((replications, samples))  # (R, S), shared by the strategies
     blocks = []
     for strategy in strategies:
         p = np.broadcast_to(settle_probability(strategy, sides), (samples,))
-        settles = rng.random((replications, samples)) < p  # (R, S)
+        settles = draws < p  # (R, S)
         block = pd.DataFrame(
             {
                 "sample": np.tile(np.arange(samples), replications),
@@ -129,9 +133,9 @@ def test_a_planted_fall_is_flagged_on_its_claim_only(planted_fall):
     b = detail[detail["strategy"] == "B"]
     assert not b["depends"].any()
     assert (b["verdict"] == "does not depend").all()
-    assert verdicts.set_index("strategy").loc["A"].tolist() == ["-", "depends", "-", "-", "C2"]
+    assert verdicts.set_index("strategy").loc["A"].tolist() == ["-", "depends", "-", "-", "C2", "n/a"]
     assert verdicts.set_index("strategy").at["B", "depends_on"] == "none"
-    assert list(verdicts.columns) == ["strategy", "C1", "C2", "C3", "C4", "depends_on"]
+    assert list(verdicts.columns) == ["strategy", "C1", "C2", "C3", "C4", "depends_on", "uplift_depends_on"]
 
 
 def test_ranks_follow_the_side(planted_fall):
@@ -280,16 +284,183 @@ def test_too_few_samples_give_no_verdict():
     assert _row(detail, "A", "C2")["verdict"] == "does not depend"
 
 
+# -- the uplift over the baseline (claims.py, choices 8-11) ---------------------------------
+#
+# With 10 replications and common random numbers, a strategy whose settlement probability
+# is the baseline's plus d settles every world the baseline settles and a share d more, so
+# its per-sample uplift is Binomial(10, d) / 10: the same distribution wherever d is the
+# same. Error rate as above: a null claim is flagged with probability at most about alpha.
+
+_UPLIFT_CLAIMS = ["C1", "C2", "C3"]  # 8 combinations x 40 samples: 160 samples a side
+
+
+@pytest.fixture(scope="module")
+def baseline_shift():
+    """C3 moves the baseline (P 0.45 -> 0) and A (0.6 -> 0.15) alike."""
+    rng = np.random.default_rng(11)
+
+    def settle(strategy, sides):
+        nothing = np.where(sides["C3"], 0.45, 0.0)
+        return nothing if strategy == "nothing" else nothing + 0.15
+
+    study = _claims_study(rng, _UPLIFT_CLAIMS, 40, 10, settle, strategies=("nothing", "A"))
+    return study, *_audit(study)
+
+
+def test_a_claim_that_moves_every_strategy_alike_moves_absolute_success_not_the_uplift(baseline_shift):
+    """A's absolute success falls with C3 (satisficing about 0.99 -> 0.18); its uplift
+    over the baseline stays at 0.15 on both sides."""
+    _, detail, verdicts = baseline_shift
+    a3 = _row(detail, "A", "C3")
+    assert a3["depends"] and a3["falls"]
+    assert a3["uplift_depends"] is not pd.NA and not a3["uplift_depends"]
+    assert a3["uplift_verdict"] == "uplift does not depend"
+    # Binomial(10, 0.15) / 10 over 160 samples: standard error 0.009 per side.
+    assert a3["uplift_essay"] == pytest.approx(0.15, abs=0.04)
+    assert a3["uplift_sceptic"] == pytest.approx(0.15, abs=0.04)
+    assert a3["uplift_p_holm"] > 0.05
+    a = detail[detail["strategy"] == "A"]
+    assert not a["uplift_depends"].any() and a["uplift_p"].notna().all()
+    # The baseline's own success depends on C3 too; it has no uplift over itself.
+    nothing = detail[detail["strategy"] == "nothing"].set_index("claim")
+    assert nothing.at["C3", "depends"]
+    assert nothing[["uplift_essay", "uplift_sceptic", "uplift_p", "uplift_p_holm"]].isna().all().all()
+    assert nothing["uplift_depends"].isna().all() and (nothing["uplift_verdict"] == "the baseline").all()
+    by_strategy = verdicts.set_index("strategy")
+    assert by_strategy.at["A", "depends_on"] == "C3" and by_strategy.at["A", "uplift_depends_on"] == "none"
+    assert by_strategy.at["nothing", "uplift_depends_on"] == "baseline"
+
+
+def _effect_on_c2(essay, sceptic):
+    """nothing settles with P 0.4 everywhere; A with ``essay`` on C2's essay side and
+    ``sceptic`` on its sceptic side."""
+
+    def settle(strategy, sides):
+        nothing = np.full(len(sides["C2"]), 0.4)
+        return nothing if strategy == "nothing" else np.where(sides["C2"], essay, sceptic)
+
+    return settle
+
+
+def test_a_claim_a_strategys_own_effect_rests_on_moves_its_uplift_only():
+    """A doubles the baseline's settlement (0.4 -> 0.8) only when C2 holds and does
+    nothing otherwise. Its absolute success does not fall (satisficing about 1 -> 0.83,
+    above the level) and nothing overtakes it (on the sceptic side the two settle the same
+    worlds), but its uplift goes from about 0.4 to exactly 0."""
+    rng = np.random.default_rng(12)
+    study = _claims_study(rng, _UPLIFT_CLAIMS, 40, 10, _effect_on_c2(0.8, 0.4), strategies=("nothing", "A"))
+    detail, verdicts = _audit(study)
+    a = detail[detail["strategy"] == "A"].set_index("claim")
+    assert not a.at["C2", "depends"] and a.at["C2", "satisficing_sceptic"] > 0.7
+    assert a.at["C2", "uplift_depends"]
+    assert a.at["C2", "uplift_essay"] == pytest.approx(0.4, abs=0.05) and a.at["C2", "uplift_sceptic"] == 0.0
+    assert a.at["C2", "uplift_p_holm"] < 1e-6
+    assert a.at["C2", "uplift_verdict"].startswith("uplift depends: 0.")
+    assert a.at["C2", "uplift_verdict"].endswith("\u2192 0")
+    # C1 and C3 only split the same uplift into halves: no dependence there.
+    assert a["uplift_depends"].tolist() == [False, True, False]
+    assert a.at["C1", "uplift_essay"] == pytest.approx(0.2, abs=0.05)
+    by_strategy = verdicts.set_index("strategy")
+    assert by_strategy.at["A", "depends_on"] == "none" and by_strategy.at["A", "uplift_depends_on"] == "C2"
+
+
+def test_the_uplift_test_is_one_sided_and_needs_an_uplift_above_min_uplift():
+    """An uplift that appears only when C2 fails is not one that rests on C2 (one-sided);
+    a small uplift (0.1 -> 0) depends by default, not when min_uplift asks for 0.2."""
+    rng = np.random.default_rng(13)
+    reverse = _claims_study(rng, _UPLIFT_CLAIMS, 40, 10, _effect_on_c2(0.4, 0.8), strategies=("nothing", "A"))
+    a2 = _row(_audit(reverse)[0], "A", "C2")
+    assert a2["uplift_sceptic"] > 0.3 and a2["uplift_essay"] == 0.0
+    assert not a2["uplift_depends"] and a2["uplift_p"] > 0.5
+    small = _claims_study(rng, _UPLIFT_CLAIMS, 40, 10, _effect_on_c2(0.5, 0.4), strategies=("nothing", "A"))
+    assert _row(_audit(small)[0], "A", "C2")["uplift_depends"]
+    demanding = parse_criteria("[claim_audit]\nmin_uplift = 0.2\n")
+    a2 = _row(_audit(small, demanding)[0], "A", "C2")
+    assert a2["uplift_essay"] == pytest.approx(0.1, abs=0.04) and a2["uplift_p_holm"] < 1e-6
+    assert not a2["uplift_depends"] and a2["uplift_verdict"] == "uplift does not depend"
+
+
+def test_a_minimized_objective_turns_the_uplift_round():
+    """Minimizing P(settlement), A's extra settlements when C2 holds are a loss against the
+    baseline: the uplift is negative there, so it rests on no claim."""
+    rng = np.random.default_rng(12)
+    study = _claims_study(rng, _UPLIFT_CLAIMS, 40, 10, _effect_on_c2(0.8, 0.4), strategies=("nothing", "A"))
+    criteria = parse_criteria('[objective]\noutcome = "settlement"\nwithin_weeks = 52\nsense = "minimize"\n')
+    a2 = _row(_audit(study, criteria)[0], "A", "C2")
+    assert a2["uplift_essay"] == pytest.approx(-0.4, abs=0.05) and a2["uplift_sceptic"] == 0.0
+    assert not a2["uplift_depends"]
+
+
+def test_without_the_baseline_the_uplift_is_not_audited(planted_fall):
+    """The planted study runs A and B, no ``nothing``: every uplift column is NA, the
+    absolute verdicts stand."""
+    _, detail, verdicts = planted_fall
+    uplift = detail[["uplift_essay", "uplift_sceptic", "uplift_p", "uplift_p_holm"]]
+    assert uplift.isna().all().all() and (uplift.dtypes == np.float64).all()
+    assert detail["uplift_depends"].isna().all()
+    assert (detail["uplift_verdict"] == "not audited: no 'nothing' strategy").all()
+    assert verdicts["uplift_depends_on"].tolist() == ["n/a", "n/a"]
+    assert _row(detail, "A", "C2")["depends"]
+
+
+def test_the_baseline_is_named_in_the_criteria(planted_fall):
+    """With B as the baseline, A's uplift over B (0.9 - 0.6 when C2 holds, 0.05 - 0.6 when
+    not; one replication, so per-sample uplifts of -1, 0 or 1) depends on C2 alone."""
+    study, _, _ = planted_fall
+    detail, verdicts = _audit(study, parse_criteria('[claim_audit]\nbaseline = "B"\n'))
+    a = detail[detail["strategy"] == "A"].set_index("claim")
+    assert a["uplift_depends"].tolist() == [False, True, False, False]
+    assert a.at["C2", "uplift_essay"] == pytest.approx(0.3, abs=0.1)
+    assert a.at["C2", "uplift_sceptic"] == pytest.approx(-0.55, abs=0.1)
+    assert verdicts.set_index("strategy")["uplift_depends_on"].to_dict() == {"A": "C2", "B": "baseline"}
+
+
+def test_min_uplift_is_in_the_objectives_unit():
+    from offramp.errors import InputError
+
+    for text, problem in [
+        (
+            "min_uplift = 1.0",
+            "min_uplift: the objective is a probability, so an uplift over the baseline is below 1, got 1",
+        ),
+        ("min_uplift = -0.1", "min_uplift: Input should be greater than or equal to 0"),
+        ('baseline = ""', "baseline: String should have at least 1 character"),
+    ]:
+        with pytest.raises(InputError) as caught:
+            parse_criteria(f"[claim_audit]\n{text}\n")
+        assert str(caught.value) == f"criteria: claim_audit.{problem}"
+    mean = parse_criteria('[objective]\ncolumn = "war_deaths"\nsense = "minimize"\n[claim_audit]\nmin_uplift = 500\n')
+    assert mean.claim_audit.min_uplift == 500
+
+
 def test_holm_matches_the_step_down_by_hand():
     # sorted 0.01, 0.02, 0.04 with m = 3: 0.03, 0.04, 0.04 (monotone), NaN untouched
     adjusted = holm([0.04, np.nan, 0.01, 0.02])
     np.testing.assert_allclose(adjusted, [0.04, np.nan, 0.03, 0.04])
 
 
+def _png_size(path):
+    import struct
+
+    return struct.unpack(">II", path.read_bytes()[16:24])  # the PNG header's IHDR chunk: width, height
+
+
 def test_the_figure_is_written(planted_fall, tmp_path):
     _, detail, _ = planted_fall
     path = plot_claim_audit(detail, tmp_path / "claims.png")
     assert path.exists() and path.stat().st_size > 1000
+
+
+def test_the_figure_has_an_uplift_panel_when_the_baseline_was_run(baseline_shift, tmp_path):
+    """The uplift panel sits below the absolute one, on the same rows and columns: the
+    figure is as wide and twice as tall. A baseline the study lacks draws the absolute
+    panel only."""
+    _, detail, _ = baseline_shift
+    one = _png_size(plot_claim_audit(detail, tmp_path / "one.png"))
+    absent = _png_size(plot_claim_audit(detail, tmp_path / "absent.png", baseline="conciliation"))
+    two = _png_size(plot_claim_audit(detail, tmp_path / "two.png", baseline="nothing"))
+    assert absent == one
+    assert two[0] == one[0] and two[1] == 2 * one[1]
 
 
 def test_a_claims_column_that_holds_no_side_is_refused():

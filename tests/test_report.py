@@ -221,6 +221,82 @@ def test_empty_parts_show_their_notes_and_depends_is_highlighted(study):
     assert 'class="callout"' in discovery and "<img" not in discovery
 
 
+def _claim_section(page: str) -> str:
+    return next(s for s in re.split(r'<section id="', page) if s.startswith("claims"))
+
+
+def test_without_the_baseline_the_claim_audit_shows_absolute_verdicts_and_the_note(study, page):
+    """quick.toml runs no ``nothing`` strategy: the claims section says so once and shows no
+    uplift column, sub-line or panel."""
+    analysis, _ = study
+    assert "nothing" not in analysis.study.strategies
+    claims = _claim_section(page)
+    assert str(escape(analysis.notes["claims uplift"])) in claims
+    assert "Claim audit: uplift" in claims
+    assert "uplift:" not in claims and "uplift verdict" not in claims and "depends on</th>" in claims
+    assert not any(s.startswith("The uplift over") for s in summarise(analysis))
+
+
+@pytest.fixture(scope="module")
+def uplifted(study):
+    """The quick study audited with sanctions_only as the baseline. quick's 24 samples give
+    no verdict by themselves, so two are planted on the first claim: conciliation's uplift
+    depends on it, full_pressure's absolute success falls with it and its uplift does not."""
+    from offramp.analyse.claims import claim_audit
+
+    analysis, _ = study
+    settings = analysis.criteria.claim_audit.model_copy(update={"baseline": "sanctions_only"})
+    criteria = analysis.criteria.model_copy(update={"claim_audit": settings})
+    strategies = list(analysis.study.strategies)
+    detail, verdicts = claim_audit(analysis.study, analysis.per_sample, analysis.satisficing, criteria, strategies)
+    assert (detail.loc[detail["strategy"] != "sanctions_only", "uplift_essay"].notna()).any()
+    claim = analysis.study.claims[0].id
+    planted = (detail["strategy"] == "conciliation") & (detail["claim"] == claim)
+    detail.loc[planted, "uplift_depends"] = True
+    verdicts.loc[verdicts["strategy"] == "conciliation", "uplift_depends_on"] = claim
+    shifted = (detail["strategy"] == "full_pressure") & (detail["claim"] == claim)
+    detail.loc[shifted, ["depends", "falls", "flips", "uplift_depends"]] = [True, True, False, False]
+    verdicts.loc[verdicts["strategy"] == "full_pressure", [claim, "depends_on"]] = ["depends", claim]
+    notes = {key: text for key, text in analysis.notes.items() if key != "claims uplift"}
+    return dataclasses.replace(analysis, criteria=criteria, claim_detail=detail, claim_verdicts=verdicts, notes=notes)
+
+
+def test_the_claim_audit_shows_absolute_and_uplift_verdicts_side_by_side(study, page, uplifted):
+    claim = uplifted.study.claims[0].id
+    other = render_report(uplifted)
+    claims = _claim_section(other)
+    # Each verdict cell: the absolute verdict, the uplift's below it; the baseline says so.
+    strategies = len(uplifted.study.strategies)
+    claim_count = len(uplifted.study.claims)
+    assert claims.count('<span class="sub">baseline</span>') == claim_count
+    assert claims.count('<span class="sub">uplift: ') == (strategies - 1) * claim_count
+    absolute = uplifted.claim_verdicts.set_index("strategy").at["conciliation", claim]  # "n/a" with 24 samples
+    assert claims.count(f'<td class="depends">{absolute}<span class="sub">uplift: depends</span></td>') == 1
+    assert claims.count('<span class="sub">uplift: depends</span>') == 1
+    assert claims.count('<td class="depends">depends<span class="sub">uplift: -</span></td>') == 1
+    assert "uplift over sanctions_only depends on</th>" in claims and "uplift verdict</th>" in claims
+    assert "the baseline" in claims and "Mann\u2013Whitney" in _text(claims)
+
+    # The heat map gains the uplift panel below: as wide, twice as tall.
+    def size(section):
+        tag = re.search(r"<img [^>]*>", section).group(0)
+        return int(re.search(r'width="(\d+)"', tag).group(1)), int(re.search(r'height="(\d+)"', tag).group(1))
+
+    (one, high), (two, high_two) = size(_claim_section(page)), size(claims)
+    assert two == one and high_two == 2 * high
+    sentence = (
+        "The uplift over the baseline strategy (sanctions_only) depends on the essay's claims for "
+        f"conciliation on {claim}."
+    )
+    assert sentence in summarise(uplifted) and sentence in _text(other)
+    shifted = (
+        "Absolute success depends on these claims but the uplift over the baseline strategy (sanctions_only) "
+        f"does not: {claim} for full_pressure."
+    )
+    assert shifted in summarise(uplifted)
+    assert "uplift over sanctions_only, at least 0 on the essay" in _text(other)  # provenance
+
+
 def test_each_note_appears_once(study):
     """Every note of the analysis reaches the page by one channel (``analysis.notes``) and
     is shown once: in its part's section, or in the summary when no section is its own.

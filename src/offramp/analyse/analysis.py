@@ -12,7 +12,8 @@ Choices
 -------
 1. A part that cannot be computed on this study (scenario discovery when a strategy
    never fails, Sobol indices when samples are missing, the claim audit without claims,
-   EMA Workbench not installed) does not stop the others: its table is empty and a note
+   the claim audit's uplift without the baseline strategy, EMA Workbench not installed)
+   does not stop the others: its table is empty and a note
    in :attr:`Analysis.notes` says why. That dict is the one channel by which a note
    reaches the API, the terminal and the report.
 2. Scenario discovery explains the failures of the strategies named in the criteria;
@@ -78,14 +79,17 @@ class Analysis:
     sensitivity : pandas.DataFrame
         Per (strategy, parameter): Sobol indices or feature scores of the objective.
     claim_detail : pandas.DataFrame
-        Per (strategy, claim): outcome under the essay's and the sceptic's range, and
-        the verdict.
+        Per (strategy, claim): outcome under the essay's and the sceptic's range, the
+        verdict on absolute success, and the uplift over the baseline strategy with its
+        verdict (:func:`~offramp.analyse.claims.claim_audit`).
     claim_verdicts : pandas.DataFrame
-        Per strategy: one verdict per claim, and the claims its success depends on.
+        Per strategy: one verdict per claim, the claims its success depends on, and the
+        claims its uplift over the baseline depends on.
     notes : dict of str to str
         Why a part is empty or limited (choice 1), by part name: ``"study"``,
         ``"robustness"``, ``"discovery"``, ``"sensitivity"``, ``"claims"``, or one of them
-        followed by a space and a strategy (``"sensitivity conciliation"``).
+        followed by a space and a strategy (``"sensitivity conciliation"``) or a
+        detail (``"claims uplift"``: the baseline strategy was not run).
     seconds : float
         Time the analysis took.
     """
@@ -258,6 +262,13 @@ def analyze(
             from offramp.analyse.claims import claim_audit
 
             detail, verdicts = claim_audit(study, per_sample, satisfied, criteria, strategies)
+            baseline = criteria.claim_audit.baseline
+            if baseline not in strategies:  # the audit's uplift columns are NA then (claims.py, choice 8)
+                notes["claims uplift"] = (
+                    f"no {baseline!r} strategy was run, so the uplift over it is not audited, only absolute "
+                    f"success; run a strategy named {baseline!r} (every lever off) or name another in the "
+                    "criteria's claim_audit.baseline"
+                )
         else:
             detail, verdicts = pd.DataFrame(), pd.DataFrame()
             notes["claims"] = "the scenario states no claims ([claims.Cn]) to audit"

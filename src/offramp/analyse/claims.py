@@ -1,4 +1,5 @@
-"""The claim audit: which of the essay's claims a strategy's success depends on.
+"""The claim audit: which of the essay's claims a strategy's success, and its uplift over
+doing nothing, depend on.
 
 Each claim C1..Cn is two groups of parameter ranges, one if the essay is right and one
 if a sceptic is (:class:`~offramp.analyse.study.Claim`). Every sample of a study lies on
@@ -13,7 +14,19 @@ each strategy and claim, :func:`claim_audit` compares the samples on the two sid
   over the samples, which are paired across strategies; Holm over claims x rivals).
 
 A strategy *depends* on a claim when the claim's failure makes it fail (a fall) or makes
-another strategy the better choice (a flip). In a claims design every combination of
+another strategy the better choice (a flip). That is the **absolute** verdict. A claim
+can also move every strategy's success alike, the baseline's included (C3, C4: unrest at
+home and a ripe periphery end wars whatever the coercer does); the absolute verdict then
+says "depends" for every strategy, though no strategy's own effect rests on the claim. So
+the audit also gives the **uplift** verdict:
+
+- **the uplift depends**: the strategy's uplift over the baseline strategy (``nothing``,
+  every lever off: its objective minus the baseline's on the same sample) is larger on
+  the essay's side than on the sceptic's (a one-sided Mann-Whitney U test between the
+  sides, Holm over the strategy's claims), and there is an uplift to lose on the essay's
+  side (its mean exceeds ``min_uplift``).
+
+In a claims design every combination of
 sides is sampled equally, so each comparison is the claim's main effect with the other
 claims balanced; in a Latin hypercube the other parameters are independent of the claim's
 by construction, so the comparison is unconfounded there too, only with fewer samples on
@@ -67,6 +80,44 @@ Choices
 7. Ranks on a side order the strategies by satisficing share, then mean objective;
    tied strategies share the better rank (1 = best), so a tie broken by display order
    cannot look like a change of rank between the sides.
+8. Uplift. A strategy's uplift in a sample is its objective minus the baseline's
+   (``baseline``, by default ``nothing``) on the same sample, signed so that positive is
+   better (baseline minus strategy for a minimized objective), in the objective's unit.
+   Every strategy runs a sample with common random numbers, so the difference removes
+   what the sample's world does to every strategy alike: a claim that moves the
+   baseline as much as the strategy leaves the uplift where it was, and one that the
+   strategy's own levers work through moves it. The uplift is measured per sample, not
+   as a difference of the sides' means, because the test of choice 9 needs the
+   spread of the uplifts on each side. The baseline gets no uplift (NA: over itself it
+   is zero by construction), nor does any strategy when the study did not run the
+   baseline (NA everywhere; :func:`~offramp.analyse.analysis.analyze` notes why).
+9. The uplift's dependence on a claim is tested with the one-sided Mann-Whitney U
+   (Wilcoxon rank-sum) test that the uplifts on the essay's side are stochastically
+   larger than on the sceptic's. Rank-sum, not signed-rank: the two sides are different
+   samples, so nothing pairs them; the pairing (common random numbers) is already inside
+   each uplift. Ranks rather than a t test for the reasons of choice 4: an uplift of
+   per-sample probabilities is discrete (-1, 0 or 1 with one replication), an uplift of
+   ``war_deaths`` heavy-tailed. The null distribution is exact where a side has at most
+   8 samples and there are no ties, otherwise normal with the tie correction (SciPy's
+   ``method="auto"``); uplifts all equal give p = 1 (nothing tells the sides apart).
+   Holm's correction is over the strategy's claims, a third family beside the falls and
+   the flips, so the absolute verdicts are exactly what they are without the uplift.
+10. The uplift depends on a claim when that test is significant after Holm, the mean
+    uplift on the essay's side exceeds ``min_uplift`` (when the claim holds the strategy
+    does better than the baseline: a strategy that only harms more when the claim fails
+    has no effect that rests on it), and the mean is lower on the sceptic's side (a rank
+    test can disagree with the means of a heavy-tailed objective, and a verdict must not
+    contradict the numbers printed beside it). "Uplift success" is this side mean, not a
+    share of samples whose uplift passes a threshold: with one replication a per-sample
+    uplift is -1, 0 or 1, and a per-sample threshold would count the noise of single
+    worlds. Unlike a fall, the uplift need not drop below ``min_uplift`` on the sceptic's
+    side: a claim that halves a strategy's effect is one that the effect rests on in
+    part, and the two means show how much is left.
+11. The two verdicts are reported side by side and never combined: the absolute one
+    answers "does this strategy still succeed if the claim is false?", the uplift one
+    "is it the strategy that succeeds, or the world?". A claim the absolute success
+    depends on but the uplift does not is one that shifts the baseline. With too few
+    samples on a side the uplift gets no verdict either (choice 6).
 
 References
 ----------
@@ -75,6 +126,10 @@ the calculation of P. JRSS 85(1), 87-94. https://doi.org/10.2307/2340521
 
 Wilcoxon, F. (1945). Individual comparisons by ranking methods. Biometrics Bulletin
 1(6), 80-83. https://doi.org/10.2307/3001968
+
+Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two random variables is
+stochastically larger than the other. Annals of Mathematical Statistics 18(1), 50-60.
+https://doi.org/10.1214/aoms/1177730491
 
 Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian
 Journal of Statistics 6(2), 65-70. https://www.jstor.org/stable/4615733
@@ -91,7 +146,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from offramp.analyse.criteria import Criteria
+from offramp.analyse.criteria import ClaimAuditSettings, Criteria
 from offramp.analyse.study import Claim, Study
 from offramp.errors import InputError
 
@@ -206,6 +261,14 @@ def _one_sided_signed_rank(difference: np.ndarray) -> float:
     return float(stats.wilcoxon(nonzero, alternative="greater", method=method).pvalue)
 
 
+def _one_sided_rank_sum(essay: np.ndarray, sceptic: np.ndarray) -> float:
+    """P-value that the uplifts on the essay's side are larger than on the sceptic's
+    (choice 9); 1 when every uplift is equal."""
+    if np.ptp(np.concatenate([essay, sceptic])) == 0:
+        return 1.0  # every uplift tied: nothing tells the sides apart (choice 9)
+    return float(stats.mannwhitneyu(essay, sceptic, alternative="greater", method="auto").pvalue)
+
+
 def _ranks(share: np.ndarray, objective: np.ndarray, sense: str) -> np.ndarray:
     """Competition ranks (1 = best) by satisficing share, then mean objective (choice 7)."""
     better_objective = objective if sense == "maximize" else -objective
@@ -221,7 +284,7 @@ def claim_audit(
     study: Study, per_sample: pd.DataFrame, satisfied: pd.DataFrame, criteria: Criteria, strategies: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For each strategy and claim: the outcome on the essay's side and on the sceptic's,
-    and whether the strategy's success depends on the claim.
+    and whether the strategy's success, and its uplift over the baseline, depend on the claim.
 
     Parameters
     ----------
@@ -234,9 +297,11 @@ def claim_audit(
         :func:`~offramp.analyse.robustness.satisficing`'s table (``strategy``, ``sample``,
         ``satisfices``).
     criteria : Criteria
-        The objective, and ``claim_audit``'s ``level``, ``alpha`` and ``min_samples``.
+        The objective, and ``claim_audit``'s ``level``, ``alpha``, ``min_samples``,
+        ``baseline`` and ``min_uplift``.
     strategies : sequence of str
-        The strategies compared, in display order.
+        The strategies compared, in display order. The uplift is audited only when the
+        baseline is one of them (choice 8).
 
     Returns
     -------
@@ -252,11 +317,20 @@ def claim_audit(
         strategy's claims), ``p_flip_holm`` (the smallest Holm-adjusted flip p-value over
         rivals, choice 5), ``falls``, ``overtaken_by`` (rival names, comma-separated,
         "" for none), ``flips``, ``depends`` (nullable boolean; NA with too few samples,
-        choice 6) and ``verdict`` (in words).
+        choice 6) and ``verdict`` (in words); then the uplift over the baseline
+        (choices 8-10): ``uplift_essay``, ``uplift_sceptic`` (mean per-sample uplift on
+        each side, in the objective's unit, positive = better than the baseline),
+        ``uplift_p`` (Mann-Whitney, one-sided), ``uplift_p_holm`` (Holm over the
+        strategy's claims), ``uplift_depends`` (nullable boolean) and ``uplift_verdict``
+        (in words). All uplift columns are NA (the verdict says why) for the baseline
+        itself and for every strategy when the baseline was not run; ``uplift_p``,
+        ``uplift_p_holm`` and ``uplift_depends`` also with too few samples.
     verdicts : pandas.DataFrame
         One row per strategy: ``strategy``, one column per claim id (``"depends"``,
-        ``"-"`` or ``"n/a"`` for too few samples), and ``depends_on`` (the claim ids,
-        ``"C2, C5"``, or ``"none"``).
+        ``"-"`` or ``"n/a"`` for too few samples), ``depends_on`` (the claim ids,
+        ``"C2, C5"``, or ``"none"``), and ``uplift_depends_on`` (the claim ids the uplift
+        depends on, ``"none"``; ``"baseline"`` for the baseline, ``"n/a"`` when the
+        baseline was not run).
 
     Raises
     ------
@@ -266,7 +340,8 @@ def claim_audit(
 
     References
     ----------
-    Fisher (1922), Wilcoxon (1945), Holm (1979), Berger (1982); see the module docstring.
+    Fisher (1922), Wilcoxon (1945), Mann & Whitney (1947), Holm (1979), Berger (1982); see
+    the module docstring.
     """
     if not study.claims:
         raise InputError(study.source, "the scenario states no claims ([claims.Cn]) to audit")
@@ -290,6 +365,9 @@ def claim_audit(
     met = met.loc[complete].to_numpy(bool)
     sides = claim_sides(study).reindex(complete).fillna("neither")
     better = 1.0 if objective.sense == "maximize" else -1.0  # so that a positive difference is better
+    baseline = strategies.index(settings.baseline) if settings.baseline in strategies else None
+    # Per (samples, strategies): the uplift over the baseline, paired within each sample (choice 8).
+    uplift = better * (values - values[:, [baseline]]) if baseline is not None else None
 
     rows: dict[tuple[int, int], dict] = {}
     # Per (strategy, claim, rival): the intersection-union p-value of a flip (choice 5).
@@ -305,7 +383,12 @@ def claim_audit(
             rank = _ranks(share, mean, objective.sense) if n[side] else [pd.NA] * len(strategies)
             summary[side] = (share, mean, rank)
         for s, strategy in enumerate(strategies):
-            p_fall = np.nan
+            p_fall = p_uplift = np.nan
+            mean_uplift = dict.fromkeys(on, np.nan)
+            if uplift is not None and s != baseline:
+                mean_uplift = {side: uplift[on[side], s].mean() if n[side] else np.nan for side in on}
+                if enough:
+                    p_uplift = _one_sided_rank_sum(uplift[on["essay"], s], uplift[on["sceptic"], s])
             if enough:
                 hits = {side: int(met[on[side], s].sum()) for side in on}
                 table = [[hits["essay"], n["essay"] - hits["essay"]], [hits["sceptic"], n["sceptic"] - hits["sceptic"]]]
@@ -330,6 +413,9 @@ def claim_audit(
                 "rank_essay": summary["essay"][2][s],
                 "rank_sceptic": summary["sceptic"][2][s],
                 "p_fall": p_fall,
+                "uplift_essay": mean_uplift["essay"],
+                "uplift_sceptic": mean_uplift["sceptic"],
+                "uplift_p": p_uplift,
                 "enough": enough,
             }
 
@@ -337,11 +423,14 @@ def claim_audit(
     for s in range(len(strategies)):
         falls_holm = holm([rows[s, c]["p_fall"] for c in range(len(study.claims))])
         flips_holm = holm(flip_p[s].ravel()).reshape(flip_p[s].shape)
+        uplift_holm = holm([rows[s, c]["uplift_p"] for c in range(len(study.claims))])  # choice 9
         for c in range(len(study.claims)):
             row = rows[s, c]
             row["p_fall_holm"] = falls_holm[c]
             rivals = flips_holm[c]
             row["p_flip_holm"] = float(np.nanmin(rivals)) if np.isfinite(rivals).any() else np.nan
+            row["uplift_p_holm"] = uplift_holm[c]
+            row.update(_uplift_verdict(row, baseline is not None, settings))
             if not row.pop("enough"):
                 row.update(
                     falls=pd.NA,
@@ -389,20 +478,45 @@ def claim_audit(
         "flips",
         "depends",
         "verdict",
+        "uplift_essay",
+        "uplift_sceptic",
+        "uplift_p",
+        "uplift_p_holm",
+        "uplift_depends",
+        "uplift_verdict",
     ]
     detail = pd.DataFrame(
         [rows[s, c] for s in range(len(strategies)) for c in range(len(study.claims))], columns=columns
     )
-    for column in ("falls", "flips", "depends"):
+    for column in ("falls", "flips", "depends", "uplift_depends"):
         detail[column] = detail[column].astype("boolean")
+    for column in ("uplift_essay", "uplift_sceptic", "uplift_p", "uplift_p_holm"):
+        detail[column] = detail[column].astype(np.float64)  # all NA without a baseline: float, not object
     detail[["essay_samples", "sceptic_samples"]] = detail[["essay_samples", "sceptic_samples"]].astype(np.int64)
     for column in ("rank_essay", "rank_sceptic"):
         detail[column] = detail[column].astype("Int64")  # a rank is NA on a side with no samples
-    return detail, _verdicts(detail, strategies, [claim.id for claim in study.claims])
+    audited = settings.baseline if baseline is not None else None
+    return detail, _verdicts(detail, strategies, [claim.id for claim in study.claims], audited)
 
 
-def _verdicts(detail: pd.DataFrame, strategies: list[str], claim_ids: list[str]) -> pd.DataFrame:
-    """The wide table: one short verdict per (strategy, claim), and the claims depended on."""
+def _uplift_verdict(row: dict, audited: bool, settings: ClaimAuditSettings) -> dict:
+    """The uplift's verdict on one (strategy, claim) row (choices 8-10); ``audited``: the
+    baseline was run."""
+    if not audited:
+        return {"uplift_depends": pd.NA, "uplift_verdict": f"not audited: no {settings.baseline!r} strategy"}
+    if row["strategy"] == settings.baseline:
+        return {"uplift_depends": pd.NA, "uplift_verdict": "the baseline"}
+    if not row["enough"]:
+        return {"uplift_depends": pd.NA, "uplift_verdict": "too few samples"}
+    essay, sceptic = row["uplift_essay"], row["uplift_sceptic"]
+    depends = bool(row["uplift_p_holm"] <= settings.alpha and essay > settings.min_uplift and sceptic < essay)
+    words = f"uplift depends: {essay:.3g} \u2192 {sceptic:.3g}" if depends else "uplift does not depend"
+    return {"uplift_depends": depends, "uplift_verdict": words}
+
+
+def _verdicts(detail: pd.DataFrame, strategies: list[str], claim_ids: list[str], baseline: str | None) -> pd.DataFrame:
+    """The wide table: one short verdict per (strategy, claim), the claims depended on, and
+    the claims the uplift over ``baseline`` depends on (None: the baseline was not run)."""
     rows = []
     for strategy in strategies:
         mine = detail[detail["strategy"] == strategy].set_index("claim")
@@ -412,5 +526,13 @@ def _verdicts(detail: pd.DataFrame, strategies: list[str], claim_ids: list[str])
             row[claim_id] = "n/a" if pd.isna(depends) else ("depends" if depends else "-")
         dependent = [claim_id for claim_id in claim_ids if row[claim_id] == "depends"]
         row["depends_on"] = _names(dependent) if dependent else "none"
+        if baseline is None:
+            row["uplift_depends_on"] = "n/a"
+        elif strategy == baseline:
+            row["uplift_depends_on"] = "baseline"
+        else:
+            flags = mine["uplift_depends"].fillna(False)  # NA (too few samples) is not a dependence
+            uplifted = [claim_id for claim_id in claim_ids if flags[claim_id]]
+            row["uplift_depends_on"] = _names(uplifted) if uplifted else "none"
         rows.append(row)
-    return pd.DataFrame(rows, columns=["strategy", *claim_ids, "depends_on"])
+    return pd.DataFrame(rows, columns=["strategy", *claim_ids, "depends_on", "uplift_depends_on"])

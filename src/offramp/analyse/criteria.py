@@ -27,8 +27,10 @@ A criteria file (every section optional; missing ones take the defaults below)::
 
     [claim_audit]
     level = 0.5                   # a satisficing share below this is failure
-    alpha = 0.05                  # significance of a fall or a flip (Holm over claims)
+    alpha = 0.05                  # significance of a fall, a flip or an uplift (Holm over claims)
     min_samples = 10              # fewer samples on a side: no verdict
+    baseline = "nothing"          # the uplift is measured over this strategy
+    min_uplift = 0.0              # least mean uplift on the essay's side [objective's unit]
 
 A measure is either ``outcome`` (with optional ``within_weeks``): the share of a
 sample's replications that ended in that state (by that week), or ``column``: the mean
@@ -41,6 +43,10 @@ Choices
    A typo, an unknown key, a NaN or an out-of-range value is one line naming the field.
 2. Column names depend on the scenario (``casualties_<region>``), so a ``column`` is
    checked against the study when the analysis starts (:meth:`Criteria.check_against`).
+3. The claim audit's ``baseline`` is not checked against the study: a study that did not
+   run it gets the absolute audit and a note instead of the uplift (a scenario without a
+   ``nothing`` strategy is still worth auditing). ``min_uplift`` is in the objective's
+   unit; for a probability objective it must lie below 1, the largest possible uplift.
 """
 
 from __future__ import annotations
@@ -181,8 +187,21 @@ class ClaimAuditSettings(BaseModel):
 
     model_config = _STRICT
     level: float = Field(0.5, ge=0.0, le=1.0, description="a satisficing share below this is failure")
-    alpha: float = Field(0.05, gt=0.0, lt=0.5, description="significance of a fall or a flip (Holm over claims)")
+    alpha: float = Field(
+        0.05, gt=0.0, lt=0.5, description="significance of a fall, a flip or an uplift's dependence (Holm over claims)"
+    )
     min_samples: int = Field(10, ge=2, description="fewer samples on a claim's side: no verdict")
+    baseline: str = Field(
+        "nothing",
+        min_length=1,
+        max_length=100,
+        description="the strategy the uplift is measured over (not run: the uplift is not audited)",
+    )
+    min_uplift: float = Field(
+        0.0,
+        ge=0.0,
+        description="an uplift depends on a claim only if its mean on the essay's side exceeds this [objective's unit]",
+    )
 
 
 def _default_satisficing() -> list[Criterion]:
@@ -208,6 +227,16 @@ class Criteria(BaseModel):
         for measure in (self.objective, *self.satisficing):
             seen.setdefault(measure.key, measure)
         return list(seen.values())
+
+    @model_validator(mode="after")
+    def _uplift_in_the_objective_unit(self) -> Criteria:
+        # An uplift of probabilities lies in [-1, 1]; a least mean of 1 or more can never be met.
+        if self.objective.is_probability and self.claim_audit.min_uplift >= 1.0:
+            raise ValueError(
+                "claim_audit.min_uplift: the objective is a probability, so an uplift over the baseline "
+                f"is below 1, got {self.claim_audit.min_uplift:g}"
+            )
+        return self
 
     @property
     def text(self) -> str:

@@ -690,6 +690,9 @@ def _claims(analysis: Analysis, figure: _Figures) -> _Section:
 
     settings = analysis.criteria.claim_audit
     detail, verdicts = analysis.claim_detail, analysis.claim_verdicts
+    baseline = settings.baseline
+    # The uplift was audited when the baseline is among the audited strategies (claims.py, choice 8).
+    uplifted = bool(len(detail)) and "uplift_depends" in detail.columns and baseline in set(detail["strategy"])
     intro = _Paragraph(
         f"Each claim of the essay is a range of parameters if the essay is right and another if a sceptic is. "
         f"A strategy depends on a claim when, on the sceptic's side, it satisfices in fewer than "
@@ -697,33 +700,80 @@ def _claims(analysis: Analysis, figure: _Figures) -> _Section:
         f"better (a flip); each significant at {format_number(settings.alpha)} after Holm's correction, with "
         f"at least {settings.min_samples} samples on each side."
     )
+    uplift: list[_Block] = []
+    if uplifted:
+        uplift.append(
+            _Paragraph(
+                f"A claim can move every strategy's success alike, {baseline}'s included, and then the verdict "
+                "above can say that every strategy depends on it. The uplift tells that apart from a claim a "
+                f"strategy's own effect rests on. It is the strategy's objective minus {baseline}'s on the same "
+                "sample (the same random numbers), positive when the strategy does better. The uplift depends on "
+                "a claim when it is larger on the essay's side than on the sceptic's (one-sided Mann\u2013Whitney "
+                f"test, significant at {format_number(settings.alpha)} after Holm's correction over the strategy's "
+                f"claims) and its mean on the essay's side exceeds {format_number(settings.min_uplift)}. A claim "
+                "that absolute success depends on but the uplift does not typically moves "
+                f"{baseline}'s results as much as the strategy's."
+            )
+        )
     claims = tuple((claim.id, claim.text) for claim in analysis.study.claims)
     stated: list[_Block] = [_Definitions(claims)] if claims else []
     if not len(detail):
         notes = _notes(analysis, "claims") or _empty(analysis, "claims", "no claim was audited")
         return _section("claims", intro, notes, stated)
     heat = figure(
-        lambda path: plot_claim_audit(detail, path),
+        lambda path: plot_claim_audit(
+            detail,
+            path,
+            baseline=baseline if uplifted else None,
+            uplift_limit=1.0 if analysis.criteria.objective.is_probability else None,
+        ),
         "Heat map: per claim and strategy, how much the satisficing share falls from the essay's side to the "
-        "sceptic's.",
-        "Outlined cells are claims the strategy depends on; grey cells have too few samples.",
+        "sceptic's" + (f"; beside it, how much of the uplift over {baseline} is lost." if uplifted else "."),
+        "Outlined cells are claims the strategy "
+        + (f"(upper panel) or its uplift over {baseline} (lower panel) " if uplifted else "")
+        + "depends on; grey cells have too few samples.",
     )
     verdict_table: list[_Block] = []
     if len(verdicts):
-        claim_ids = [c for c in verdicts.columns if c not in ("strategy", "depends_on")]
+        claim_ids = [c for c in verdicts.columns if c not in ("strategy", "depends_on", "uplift_depends_on")]
+        said = detail.set_index(["strategy", "claim"])["uplift_depends"] if uplifted else None
 
-        def verdict(value: object) -> _Cell:
-            text = _text(value)
-            return _Cell(text, css="depends" if text == "depends" else ("muted" if text in ("-", "n/a") else ""))
+        def verdict(claim_id: str) -> _RowValue:
+            """The absolute verdict, and below it the uplift's: side by side, never combined."""
 
+            def cell(row: pd.Series) -> _Cell:
+                text = _text(row[claim_id])
+                if said is None:
+                    return _Cell(
+                        text, css="depends" if text == "depends" else ("muted" if text in ("-", "n/a") else "")
+                    )
+                flag = said.loc[(row["strategy"], claim_id)]
+                if row["strategy"] == baseline:
+                    sub = "baseline"
+                else:
+                    sub = "uplift: " + ("n/a" if _is_missing(flag) else ("depends" if flag else "-"))
+                depends = text == "depends" or sub == "uplift: depends"
+                return _Cell(text, sub=sub, css="depends" if depends else ("muted" if text in ("-", "n/a") else ""))
+
+            return cell
+
+        shown = verdicts if uplifted else verdicts.drop(columns=["uplift_depends_on"], errors="ignore")
         verdict_table.append(
             _table(
-                verdicts,
+                shown,
                 [("strategy", "strategy", _text, False)]
-                + [(c, c, verdict, False) for c in claim_ids]
-                + [("depends_on", "depends on", _text, False)],
+                + [(verdict(c), c, _identity, False) for c in claim_ids]
+                + [
+                    ("depends_on", "depends on", _text, False),
+                    ("uplift_depends_on", f"uplift over {baseline} depends on", _text, False),
+                ],
                 "Per strategy and claim: \u201cdepends\u201d (highlighted), \u201c-\u201d "
-                "(does not depend) or \u201cn/a\u201d (too few samples on a side).",
+                "(does not depend) or \u201cn/a\u201d (too few samples on a side)"
+                + (
+                    f"; below it, the same for the strategy's uplift over {baseline} (highlighted too when it depends)."
+                    if uplifted
+                    else "."
+                ),
             )
         )
     value = format_percent if analysis.criteria.objective.is_probability else format_number
@@ -737,17 +787,24 @@ def _claims(analysis: Analysis, figure: _Figures) -> _Section:
         return cell
 
     detail = detail.rename(columns={"essay_samples": "samples_essay", "sceptic_samples": "samples_sceptic"})
+    if not uplifted:  # every uplift column is NA: the note says why, a column of dashes would not
+        detail = detail.drop(columns=[c for c in detail.columns if c.startswith("uplift_")])
     compared = (
         ("samples", "samples", _count),
         ("satisficing", "satisfices", format_percent),
         ("objective", "objective", value),
         ("rank", "rank", _count),
+        ("uplift", f"uplift over {baseline}", format_number),  # a difference, in the objective's unit
     )
     paired = [
         (sides(name, formatter), f"{header} (essay / sceptic)", _identity, True)
         for name, header, formatter in compared
         if {f"{name}_essay", f"{name}_sceptic"} <= set(detail.columns)
     ]
+
+    def highlighted(value: object) -> _Cell:
+        return _Cell(_flag(value), css="depends" if _flag(value) == "yes" else "")
+
     every = _Details(
         "Every comparison (strategy \u00d7 claim)",
         (
@@ -763,19 +820,23 @@ def _claims(analysis: Analysis, figure: _Figures) -> _Section:
                     ("falls", "falls", _flag, False),
                     ("flips", "flips", _flag, False),
                     ("overtaken_by", "overtaken by", _text, False),
-                    (
-                        "depends",
-                        "depends",
-                        lambda v: _Cell(_flag(v), css="depends" if _flag(v) == "yes" else ""),
-                        False,
-                    ),
+                    ("depends", "depends", highlighted, False),
                     ("verdict", "verdict", lambda v: _Cell(_text(v), css="wrap"), False),
+                    ("uplift_p_holm", "p, uplift (Holm)", format_number, True),
+                    ("uplift_depends", "uplift depends", highlighted, False),
+                    ("uplift_verdict", "uplift verdict", lambda v: _Cell(_text(v), css="wrap"), False),
                 ],
-                f"Objective: {analysis.criteria.objective.label}; ranks: 1 is best.",
+                f"Objective: {analysis.criteria.objective.label}; ranks: 1 is best."
+                + (
+                    f" Uplift: the objective minus {baseline}'s on the same sample, positive when better, in the "
+                    "objective's unit."
+                    if uplifted
+                    else ""
+                ),
             ),
         ),
     )
-    return _section("claims", intro, _notes(analysis, "claims"), stated, heat, verdict_table, every)
+    return _section("claims", intro, uplift, _notes(analysis, "claims"), stated, heat, verdict_table, every)
 
 
 def _provenance(analysis: Analysis, generated: datetime) -> _Section:
@@ -825,7 +886,8 @@ def _provenance(analysis: Analysis, generated: datetime) -> _Section:
             "Claim audit",
             (
                 f"failure below {format_percent(audit.level)} satisficing; alpha "
-                f"{format_number(audit.alpha)} (Holm); at least {audit.min_samples} samples per side"
+                f"{format_number(audit.alpha)} (Holm); at least {audit.min_samples} samples per side; "
+                f"uplift over {audit.baseline}, at least {format_number(audit.min_uplift)} on the essay's side"
             ),
         ),
         ("Read from", _text(study.source)),

@@ -41,8 +41,10 @@ def summarise(analysis: Analysis) -> list[str]:
         One sentence each: the study; the strategy that satisfices most often; the least
         regret; the likeliest and least likely direct conflict; each failure explained by
         scenario discovery; the parameter the objective is most sensitive to; which
-        strategies depend on which claims. Parts with empty tables give no sentence
-        (choice 2).
+        strategies depend on which claims; which claims each strategy's uplift over the
+        baseline depends on, and which claims its absolute success depends on but not
+        its uplift. Parts with empty tables give no sentence (choice 2), and neither does the
+        uplift when the baseline was not run.
     """
     study, robust, outcomes = analysis.study, analysis.robustness, analysis.outcomes
     sentences = []
@@ -99,4 +101,36 @@ def summarise(analysis: Analysis) -> list[str]:
             sentences.append("Success depends on the essay's claims for " + "; ".join(parts) + ".")
         else:
             sentences.append("No strategy's success depends on any single claim being right.")
+    sentences.extend(_uplift_sentences(analysis))
+    return sentences
+
+
+def _uplift_sentences(analysis: Analysis) -> list[str]:
+    """Which claims each strategy's uplift over the baseline depends on, and which claims
+    its absolute success depends on but not its uplift; nothing when the uplift was not
+    audited (choice 2: the analysis's note says why)."""
+    verdicts, detail = analysis.claim_verdicts, analysis.claim_detail
+    if not len(verdicts) or "uplift_depends_on" not in verdicts.columns:
+        return []
+    audited = verdicts[~verdicts["uplift_depends_on"].isin(["n/a", "baseline"])]
+    if not len(audited):
+        return []
+    baseline = f"the baseline strategy ({analysis.criteria.claim_audit.baseline})"
+    dependent = audited[audited["uplift_depends_on"] != "none"]
+    if len(dependent):
+        parts = [f"{row.strategy} on {row.uplift_depends_on}" for row in dependent.itertuples()]
+        sentences = [f"The uplift over {baseline} depends on the essay's claims for " + "; ".join(parts) + "."]
+    else:
+        sentences = [f"No strategy's uplift over {baseline} depends on any single claim being right."]
+    # Absolute success depends, the uplift does not: typically a claim that moves the
+    # baseline as much as the strategy. The sentence states the two verdicts, not that reading.
+    shifted = detail[detail["depends"].fillna(False) & ~detail["uplift_depends"].fillna(True)]
+    if len(shifted):
+        by_claim = shifted.groupby("claim", sort=False)["strategy"].agg(", ".join)
+        parts = [f"{claim} for {strategies}" for claim, strategies in by_claim.items()]
+        sentences.append(
+            f"Absolute success depends on these claims but the uplift over {baseline} does not: "
+            + "; ".join(parts)
+            + "."
+        )
     return sentences
