@@ -22,7 +22,14 @@ __all__ = ["campaign_tables", "epstein_table", "OUTBURST_LEVEL"]
 OUTBURST_LEVEL = 0.05
 
 # Column headings of the end states, short enough for a terminal.
-_SHORT = {"settlement": "settled", "insider_removal": "insiders", "direct_conflict": "conflict"}
+_SHORT = {
+    "settlement": "settled",
+    "insider_removal": "insiders",
+    "direct_conflict": "conflict",
+    "military_victory": "won",
+    "military_defeat": "lost",
+    "ongoing": "going",
+}
 
 
 def campaign_tables(run: CampaignRun) -> Group:
@@ -44,17 +51,21 @@ def campaign_tables(run: CampaignRun) -> Group:
     ends = Table(title=f"How the worlds ended: {run.scenario_name}, {worlds_each} worlds per strategy, seed {run.seed}")
     ends.add_column("strategy", no_wrap=True)
     for label in OUTCOME_LABELS:
-        ends.add_column(f"{_SHORT.get(label, label)} %", justify="right")
+        ends.add_column(_SHORT.get(label, label), justify="right")
     ends.add_column("median end wk", justify="right")
     costs = Table(title="At what cost (means per world; never summed together)")
     costs.add_column("strategy", no_wrap=True)
     for column in ("war deaths", "periphery casualties", "direct conflict %", "peak tension"):
         costs.add_column(column, justify="right")
+    # Seven end states do not fit a terminal with their intervals in every cell: the cells
+    # give the shares, the note the widest 95% interval of the table.
+    widest = max(
+        max(row[f"{label}_share"] - row[f"{label}_low"], row[f"{label}_high"] - row[f"{label}_share"])
+        for _, row in summary.iterrows()
+        for label in OUTCOME_LABELS
+    )
     for _, row in summary.iterrows():
-        shares = [
-            f"{100 * row[f'{label}_share']:.0f} [{100 * row[f'{label}_low']:.0f}-{100 * row[f'{label}_high']:.0f}]"
-            for label in OUTCOME_LABELS
-        ]
+        shares = [f"{100 * row[f'{label}_share']:.0f}" for label in OUTCOME_LABELS]
         median = row["median_end_week"]
         ends.add_row(row["strategy"], *shares, "-" if median != median else f"{median:.0f}")  # NaN: none ended
         costs.add_row(
@@ -65,8 +76,11 @@ def campaign_tables(run: CampaignRun) -> Group:
             f"{row['mean_peak_tension']:.2f}",
         )
     note = Text(
-        "Shares in %, with 95% Wilson intervals in brackets; settled = off-ramp, insiders = removal by "
-        "insiders, conflict = direct conflict with the coercer."
+        f"Shares in %; every 95% Wilson interval lies within ±{100 * widest:.0f} points of its share. "
+        "going = still at war at the horizon, settled = off-ramp, insiders = removal by insiders, won / lost = the war decided on the battlefield "
+        "for / against the leader, conflict = direct conflict with the coercer. Worlds that end in direct "
+        "conflict are charged war deaths at full intensity to the horizon; their periphery casualties are "
+        "censored (left out of the mean)."
     )
     return Group(ends, costs, note)
 
