@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from offramp.model.coercer import AdaptiveRule, PaceRegulator, StaticSchedule, Strategy
-from offramp.model.world import Outcome, WorldState, WorldStreamSet, init_world, observe, step_world
+from offramp.model.coercer import AdaptiveRule, Levers, Observation, PaceRegulator, StaticSchedule, Strategy
+from offramp.model.world import Outcome, WorldState, WorldStreamSet, init_world, step_world
 from offramp.run.runner import run_worlds
 from offramp.scenario.load import load_scenario
 from offramp.scenario.translate import build_strategies, to_params
@@ -41,11 +41,15 @@ class Run:
     """Per-week arrays of a run, stacked on a leading week axis (T, B, ...).
 
     ``is_running`` is True where the world had not ended at the start of the week.
+    ``start_*`` are the true values at the start of the week (after the week before),
+    ``seen_*`` what the coercer's strategy was shown that week (noisy and lagged), and
+    ``is_throttled`` whether a pace regulator's ceilings were exceeded by what it saw.
     """
 
     final: WorldState
     is_running: np.ndarray
     economic_pain: np.ndarray
+    sanctions: np.ndarray
     paranoia: np.ndarray
     legitimacy: np.ndarray
     opposition: np.ndarray
@@ -55,7 +59,39 @@ class Run:
     contacts: np.ndarray
     exposures: np.ndarray
     tension: np.ndarray
+    start_tension: np.ndarray
+    start_paranoia: np.ndarray
+    start_unrest: np.ndarray
+    start_defected_share: np.ndarray
+    seen_tension: np.ndarray
+    seen_paranoia: np.ndarray
+    seen_unrest: np.ndarray
+    seen_defected_share: np.ndarray
     is_throttled: np.ndarray
+
+
+class Watching:
+    """A strategy that keeps every observation the world shows it and plays ``inner``:
+    the world builds the observation inside ``step_world`` (noise and lag drawn from the
+    coercer's stream), so this is how a test sees what the strategy saw."""
+
+    def __init__(self, inner: Strategy) -> None:
+        self.inner = inner
+        self.seen: list[Observation] = []
+
+    def levers(self, observation: Observation) -> Levers:
+        """Record the observation, then the inner strategy's levers.
+
+        Parameters
+        ----------
+        observation : Observation
+
+        Returns
+        -------
+        Levers
+        """
+        self.seen.append(observation)
+        return self.inner.levers(observation)
 
 
 def simulate(scenario, strategy: Strategy, n_worlds: int, *, overrides=None, weeks=None, seed=SEED) -> Run:
@@ -66,13 +102,26 @@ def simulate(scenario, strategy: Strategy, n_worlds: int, *, overrides=None, wee
     state = init_world(params, streams)
     rows: dict[str, list] = {}
     ceilings = (getattr(strategy, "tension_ceiling", np.inf), getattr(strategy, "paranoia_ceiling", np.inf))
+    watching = Watching(strategy)
     for _ in range(weeks or params.horizon_weeks):
-        seen = observe(state)
         is_running = ~state.is_done
-        state, record = step_world(state, params, strategy, streams)
+        start = {
+            "start_tension": state.escalation.tension,
+            "start_paranoia": state.leader.paranoia,
+            "start_unrest": state.unrest,
+            "start_defected_share": state.inner_circle.defected_share,
+        }
+        state, record = step_world(state, params, watching, streams)
+        seen = watching.seen[-1]
         week = {
             "is_running": is_running,
+            **start,
+            "seen_tension": seen.tension,
+            "seen_paranoia": seen.paranoia_estimate,
+            "seen_unrest": seen.unrest,
+            "seen_defected_share": seen.defected_share,
             "economic_pain": record.economic_pain,
+            "sanctions": record.levers.sanctions,
             "paranoia": state.leader.paranoia,
             "legitimacy": record.legitimacy,
             "opposition": record.opposition,
@@ -118,15 +167,19 @@ def test_more_sanctions_more_economic_pain():
     """Static sanctions at 0.6 against 0.3, everything else off, same worlds.
 
     Expectation: more economic pain in every world, every week both are running.
-    Reasoning: pain M = clip(sigma - (1 - residual_bite) A, 0, 1) with A the adapted level,
-    A <- A + (sigma - A)(1 - exp(-1/tau)); for a constant sigma, A and M are both
-    proportional to sigma, so M doubles. M depends on the lever path only, so this is an
-    exact, paired comparison (no tolerance). The pain must also be positive in both arms.
+    Reasoning (war choice 1): pain M = (1 - V) clip(sigma - (1 - residual_bite) A, 0, 1)
+    with A the adapted level, A <- A + (sigma - A)(1 - exp(-1/tau)), and evasion V, which
+    grows the same way in both arms (it depends only on sanctions being in force); for a
+    constant sigma, A and M are both proportional to sigma, so M doubles. Coalition
+    fatigue caps sanctions at exp(-fatigue_rate t) >= 0.92 over quick.toml's 26 weeks,
+    above both levels. M depends on the lever path only, so this is an exact, paired
+    comparison (no tolerance). The pain must also be positive in both arms.
     """
     low = simulate(QUICK, StaticSchedule(sanctions=((0.0, 0.3),)), 64)
     high = simulate(QUICK, StaticSchedule(sanctions=((0.0, 0.6),)), 64)
     both = low.is_running & high.is_running
     assert both.sum() > 64 * 10
+    np.testing.assert_array_equal(high.sanctions[both], 0.6)  # fatigue did not bind
     assert np.all(low.economic_pain[both] > 0)
     assert np.all(high.economic_pain[both] > low.economic_pain[both])
     np.testing.assert_allclose(high.economic_pain[both], 2 * low.economic_pain[both], rtol=1e-12)
