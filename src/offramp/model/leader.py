@@ -124,7 +124,7 @@ class LeaderParams:
     ----------
     precision : float
         lambda, the logit precision of the tremble [1/v]. 0 is random choice, inf the
-        best response. Default 150.
+        best response. Default 300.
     money_weight, coercion_weight, ego_weight : float
         Motive weights on pain, the survival threat and face; not renormalised [-].
         Default 1 each.
@@ -144,7 +144,7 @@ class LeaderParams:
     face_saving : float
         Value of settling per unit of this week's concessions, ego term [v]. Default 0.5.
     face_loss : float
-        Cost in face of settling without concessions, ego term [v]. Default 0.3.
+        Cost in face of settling without concessions, ego term [v]. Default 0.5.
     settlement_risk : float
         Share of the survival threat that stays after a settlement [-]; above 1 settling
         is more dangerous than fighting on. Default 0.8.
@@ -186,7 +186,7 @@ class LeaderParams:
         Internal security forces at baseline per unit of war effort [-]. Default 0.25.
     """
 
-    precision: float | np.ndarray = 150.0
+    precision: float | np.ndarray = 300.0
     money_weight: float | np.ndarray = 1.0
     ideology_weight: float | np.ndarray = 4.0
     coercion_weight: float | np.ndarray = 1.0
@@ -197,7 +197,7 @@ class LeaderParams:
     emboldening: float | np.ndarray = 0.2
     concession_memory_weeks: float | np.ndarray = 8.0
     face_saving: float | np.ndarray = 0.5
-    face_loss: float | np.ndarray = 0.3
+    face_loss: float | np.ndarray = 0.5
     settlement_risk: float | np.ndarray = 0.8
     desperation: float | np.ndarray = 2.0
     escalation_cost: float | np.ndarray = 1.0

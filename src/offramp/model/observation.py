@@ -5,8 +5,8 @@ Mechanism
 ---------
 No strategy reads the true state. Each week the coercer sees tension, the leader's
 paranoia, unrest per region and the defected share of the inner circle as they were
-``observation_lag`` weeks before, each with additive Gaussian noise of standard
-deviation ``observation_noise`` (clipped to the quantity's range). The sanctions a
+``observation_lag`` weeks before, each read with proportional noise of scale
+``observation_noise``: log-normal for tension, logit-normal for shares. The sanctions a
 strategy asks for are capped by what the coalition still backs, exp(-fatigue_rate t)
 in week t.
 
@@ -23,9 +23,12 @@ Choices (numbered, referred to in the docs)
 1. The coercer keeps the last ``MAX_LAG + 1`` weeks of the true quantities (week 0's
    values fill it at the start); a lag of L weeks reads the values the world had at the
    end of week t - 1 - L. The lag is a per-world parameter rounded to whole weeks.
-2. Noise is additive and Gaussian, in each quantity's own unit; shares are clipped to
-   [0, 1] and tension to [0, inf). One block of 3 + K normals per world per week from the
-   coercer stream.
+2. Noise is proportional, so that no reading is biased by a bound: tension is read as
+   Z exp(s eps) and a share q as expit(logit(q) + s eps), eps ~ N(0, 1), s =
+   ``observation_noise`` (in log and log-odds units). A true 0 (no tension, nobody
+   active) reads 0 and a share stays in [0, 1]; additive noise clipped at the bounds
+   would read a calm week as tense and make the pace regulator throttle for nothing.
+   One block of 3 + K normals per world per week from the coercer stream.
 3. Coalition fatigue caps the sanctions, not the other levers: the attainable level is
    exp(-fatigue_rate t), 1 in the first week. Evasion, which erodes the bite rather than
    the level, is the war economy's (``war``).
@@ -67,15 +70,15 @@ class ObservationParams:
     Attributes
     ----------
     observation_noise : float
-        Standard deviation of the noise on each observed quantity, in its own unit [-].
-        Default 0.05.
+        Scale of the noise on each observed quantity, in log units for tension and
+        log-odds units for shares [-]. Default 0.2.
     observation_lag : float
         Age of the observations, rounded to whole weeks, at most 8 [weeks]. Default 1.
     fatigue_rate : float
         Rate at which the sanctions the coalition backs erode [1/week]. Default 0.003.
     """
 
-    observation_noise: float | np.ndarray = 0.05
+    observation_noise: float | np.ndarray = 0.2
     observation_lag: float | np.ndarray = 1.0
     fatigue_rate: float | np.ndarray = 0.003
 
@@ -169,11 +172,21 @@ def observe(history: ObservationHistory, week: int, params: ObservationParams, s
     noise = streams.normal((3 + n_regions,)) * p(params.observation_noise)[:, None]
     return Observation(
         week=week,
-        tension=np.maximum(history.tension[rows, lag] + noise[:, 0], 0.0),
-        paranoia_estimate=np.clip(history.paranoia[rows, lag] + noise[:, 1], 0.0, 1.0),
-        unrest=np.clip(history.unrest[rows, lag] + noise[:, 3:], 0.0, 1.0),
-        defected_share=np.clip(history.defected_share[rows, lag] + noise[:, 2], 0.0, 1.0),
+        tension=history.tension[rows, lag] * np.exp(noise[:, 0]),
+        paranoia_estimate=_noisy_share(history.paranoia[rows, lag], noise[:, 1]),
+        unrest=_noisy_share(history.unrest[rows, lag], noise[:, 3:]),
+        defected_share=_noisy_share(history.defected_share[rows, lag], noise[:, 2]),
     )
+
+
+def _noisy_share(share: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """expit(logit(q) + noise) (choice 2); 0 and 1 read as themselves."""
+    share = np.clip(share, 0.0, 1.0)
+    with np.errstate(divide="ignore"):  # logit(0) = -inf and logit(1) = inf read back exactly
+        log_odds = np.log(share) - np.log1p(-share)
+    # Where there is no noise the share is read exactly (the round trip through the
+    # log-odds would move it by an ulp).
+    return np.where(noise == 0.0, share, 1.0 / (1.0 + np.exp(-(log_odds + noise))))
 
 
 def attainable_sanctions(week: int, params: ObservationParams, n_worlds: int) -> np.ndarray:

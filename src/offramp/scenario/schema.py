@@ -157,7 +157,7 @@ BOUNDS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
         "uprising_weeks": (1, 1000, False),
     },
     "coercer": {
-        "observation_noise": (0.0, 1.0, False),
+        "observation_noise": (0.0, 3.0, False),
         "observation_lag": (0.0, float(MAX_LAG), False),
         "fatigue_rate": (0.0, 1.0, False),
     },
