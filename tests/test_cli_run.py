@@ -181,7 +181,9 @@ def test_parquet_metadata_carries_scenario_hash_and_version(full_run):
 
 def test_trace_has_one_row_per_strategy_and_week_and_agrees_with_the_table(full_run, scenario):
     trace = pd.read_csv(full_run["trace"])
-    assert {"strategy", "week", "outcome", "tension", "leader_belief", "leader_paranoia", "war_score"} <= set(trace.columns)
+    assert {"strategy", "week", "outcome", "tension", "leader_belief", "leader_paranoia", "war_score"} <= set(
+        trace.columns
+    )
     assert {f"unrest_{region}" for region in scenario.region_names} <= set(trace.columns)
     assert set(trace["strategy"]) == set(scenario.strategies)
     assert not trace.duplicated(["strategy", "week"]).any()
