@@ -78,7 +78,8 @@ def campaign_tables(run: CampaignRun) -> Group:
     note = Text(
         f"Shares in %; every 95% Wilson interval lies within ±{100 * widest:.0f} points of its share. "
         "going = still at war at the horizon, settled = off-ramp, insiders = removal by insiders, "
-        "won / lost = the war decided on the battlefield for / against the leader, conflict = direct conflict with the coercer. Worlds that end in direct "
+        "won / lost = the war decided on the battlefield for / against the leader, "
+        "conflict = direct conflict with the coercer. Worlds that end in direct "
         "conflict are charged war deaths at full intensity to the horizon; their periphery casualties are "
         "censored (left out of the mean)."
     )
