@@ -46,7 +46,8 @@ Choices and deviations (numbered, referred to in the docs)
    raises D. D is the coup-relevant share.
 3. Initial base thresholds and loyalties are normal draws clipped to [0, 1]. Loyalty is
    a fixed trait: it scales how much a contact lowers the threshold, (1 - loyalty).
-4. Effective threshold = base - rent_effect (1 - R) + war_effect X - survival_effect Theta,
+4. Effective threshold = base - rent_effect (1 - R) + war_effect X - survival_effect Theta
+   + C (the purge climate, choice 7),
    with rents R <- R + (1 - rent_cut M - R)(1 - e^{-1/rent_weeks}) (the bite of sanctions
    reaches the elites' private goods with a lag), X the war score and Theta the survival
    threat (last week's). The cascade runs on effective thresholds.
@@ -62,9 +63,13 @@ Choices and deviations (numbered, referred to in the docs)
 7. Purges, from last week's paranoia pi: a suspect (defected ones included: public
    defection is evidence) is purged with weekly probability min(1, purge_rate pi); an
    unsuspected loyal or wavering elite by mistake with mistaken_purge_ratio times that.
-   Each purge shifts the base thresholds of the remaining (loyal or wavering) elites by
-   ``purge_threshold_shift`` (clipped to [0, 1]): positive is fear, negative is
-   resentment; the sign is an explored uncertainty (claim C8).
+   A purge acts at once only by removing people (coup-proofing: capacity falls in the
+   short run). What it does to the rest builds up over months: the purge climate C
+   relaxes toward ``purge_threshold_shift`` x (purges so far) with time constant
+   ``purge_climate_weeks`` and is added to every effective threshold: positive is fear,
+   negative is resentment; the sign is an explored uncertainty (claim C8). (A shift
+   applied in the purge's own week would let a purge raise the coup risk of the next
+   weeks, against the short-run logic of coup-proofing.)
 8. Coup: while D >= coup_level, insiders attempt a coup with weekly probability
    ``coup_attempt_rate``; it succeeds with probability ``coup_success``
    (:func:`coup_probability`). A failed coup purges each defected elite with probability
@@ -163,8 +168,10 @@ class CascadeParams:
     mistaken_purge_ratio : float
         Purge probability of an unsuspected elite relative to a suspect [-]. Default 0.05.
     purge_threshold_shift : float
-        Signed shift of every remaining elite's base threshold per purge [share/purge]:
-        positive is fear, negative is resentment. Default 0.
+        Signed shift of every elite's threshold per purge, once the purge climate has
+        built up [share/purge]: positive is fear, negative is resentment. Default 0.
+    purge_climate_weeks : float
+        Time constant with which fear or resentment of purges builds up [weeks]. Default 26.
     coup_level : float
         The defected share of the circle at which insiders can attempt a coup [share].
         Default 0.4.
@@ -196,6 +203,7 @@ class CascadeParams:
     purge_rate: float | np.ndarray = 0.5
     mistaken_purge_ratio: float | np.ndarray = 0.05
     purge_threshold_shift: float | np.ndarray = 0.0
+    purge_climate_weeks: float | np.ndarray = 26.0
     coup_level: float | np.ndarray = 0.4
     coup_attempt_rate: float | np.ndarray = 0.3
     coup_success: float | np.ndarray = 0.48
@@ -220,6 +228,10 @@ class InnerCircleState:
         The leader holds evidence against the elite (choices 5-6).
     rents : float64 (B,)
         R, the elites' private goods relative to before the war, in [0, 1].
+    purges : float64 (B,)
+        Purges so far.
+    purge_climate : float64 (B,)
+        C, the fear (> 0) or resentment (< 0) purges have bred so far [share] (choice 7).
     """
 
     loyalty: np.ndarray
@@ -228,6 +240,8 @@ class InnerCircleState:
     is_contacted: np.ndarray
     is_suspect: np.ndarray
     rents: np.ndarray
+    purges: np.ndarray
+    purge_climate: np.ndarray
 
     @property
     def defected_share(self) -> np.ndarray:
@@ -422,6 +436,7 @@ def effective_thresholds(state: InnerCircleState, drivers: InnerCircleDrivers, p
         -column(params.rent_effect) * (1.0 - state.rents[:, None])
         + column(params.war_effect) * np.clip(drivers.war_score, -1.0, 1.0)[:, None]
         - column(params.survival_effect) * drivers.survival_threat[:, None]
+        + state.purge_climate[:, None]
     )
     return np.clip(state.threshold + shift, 0.0, 1.0)
 
@@ -453,6 +468,8 @@ def init_inner_circle(params: CascadeParams, streams: WorldStreams) -> InnerCirc
         is_contacted=flags.copy(),
         is_suspect=flags.copy(),
         rents=np.ones(n_worlds),
+        purges=np.zeros(n_worlds),
+        purge_climate=np.zeros(n_worlds),
     )
 
 
@@ -484,8 +501,9 @@ def step_inner_circle(
     )
     attempt_draw, success_draw = draws[:, -2], draws[:, -1]
 
-    # Rents (choice 4).
+    # Rents (choice 4); the purge climate builds toward what past purges bred (choice 7).
     rents = relax(state.rents, 1.0 - p(params.rent_cut) * drivers.economic_pain, p(params.rent_weeks))
+    climate = relax(state.purge_climate, p(params.purge_threshold_shift) * state.purges, p(params.purge_climate_weeks))
 
     # Outreach and exposure (choice 5).
     status = state.status
@@ -503,7 +521,9 @@ def step_inner_circle(
     is_suspect = state.is_suspect | is_exposed
 
     # Wavering and its detection (choice 6).
-    with_rents = InnerCircleState(state.loyalty, threshold, status, is_contacted, is_suspect, rents)
+    with_rents = InnerCircleState(
+        state.loyalty, threshold, status, is_contacted, is_suspect, rents, state.purges, climate
+    )
     effective = effective_thresholds(with_rents, drivers, params)
     is_wavering = is_reachable & (is_contacted | (effective < column(params.wavering_level)))
     status = np.where(is_reachable, np.where(is_wavering, Elite.WAVERING, Elite.LOYAL), status)
@@ -522,13 +542,9 @@ def step_inner_circle(
     status = np.where(is_purged, Elite.PURGED, status)
     purges = np.count_nonzero(is_purged, axis=-1)
     is_remaining = (status == Elite.LOYAL) | (status == Elite.WAVERING)
-    shifted = np.clip(threshold + column(params.purge_threshold_shift) * purges[:, None], 0.0, 1.0)
-    threshold = np.where(is_remaining, shifted, threshold)
 
     # Public cascade among those still in the circle, shares of the original circle
     # (choice 2): the defected count from the start (-inf), the purged never (+inf).
-    shifted_state = InnerCircleState(state.loyalty, threshold, status, is_contacted, is_suspect, rents)
-    effective = effective_thresholds(shifted_state, drivers, params)
     was_defected = status == Elite.DEFECTED
     cascade_thresholds = np.where(was_defected, -np.inf, np.where(status != Elite.PURGED, effective, np.inf))
     population = np.full(n_worlds, n_elites)
@@ -553,6 +569,8 @@ def step_inner_circle(
         is_contacted=is_contacted,
         is_suspect=is_suspect,
         rents=rents,
+        purges=state.purges + purges + np.count_nonzero(is_wave, axis=-1),
+        purge_climate=climate,
     )
     record = InnerCircleRecord(
         contacts=np.count_nonzero(is_contacted_now, axis=-1).astype(np.int64),

@@ -640,6 +640,11 @@ def step_world(
         (Outcome.UPRISING, week_regions.is_uprising),
     ):  # later events first, so that earlier ones overwrite them
         outcome = np.where(happened, np.int8(event), outcome)
+    # An onset in a week that an earlier event ended is not the world's direct conflict.
+    escalation = replace(
+        escalation,
+        is_direct_conflict=state.escalation.is_direct_conflict | (outcome == Outcome.DIRECT_CONFLICT),
+    )
     week = state.week + 1
     old = state.tallies
     is_settle_best = choice.values.argmax(axis=-1) == Action.OFFRAMP

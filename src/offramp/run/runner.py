@@ -11,9 +11,11 @@ Choices
 4. Direct conflict never makes a cost look better. A world that ends in direct conflict
    is charged war deaths to the horizon at the full-intensity rate (``war_deaths_per_week``,
    the most any week of the war can kill, ``war`` choice 5): a war widened to the coercer
-   kills at least that. Its periphery casualties are censored (NaN): what the regions
-   suffer in a great-power war is outside the model, and no number the model could give
-   would be a bound. The ``direct_conflict`` column marks these worlds.
+   kills at least that. Its periphery casualties and its blowback are censored (NaN):
+   what the regions suffer, and who is armed there, in a great-power war is outside the
+   model, and no number the model could give would be a bound (carrying the organised
+   opposition's decay to the horizon would make direct conflict look cleaner). The
+   ``direct_conflict`` column marks these worlds.
 5. Blowback (``residual_armed_<region>``) is measured at the horizon, not at the week a
    world ended: after the end no support flows, so organised capacity decays at
    ``opposition_decay`` a week until the horizon, and the armed share is read then.
@@ -184,7 +186,7 @@ def outcome_rows(
     # Choice 5: no support after the end; organised capacity decays to the horizon.
     decay = np.broadcast_to(np.asarray(params.periphery.opposition_decay, np.float64), (n_worlds,))
     at_horizon = state.periphery.opposition * ((1.0 - decay) ** weeks_left)[:, None]
-    armed = armed_share(at_horizon, params.periphery)
+    armed = np.where(is_conflict[:, None], np.nan, armed_share(at_horizon, params.periphery))
     settled_as_best = (outcome == Outcome.SETTLEMENT) & state.leader.is_best
     columns: dict[str, np.ndarray] = {
         "strategy": np.full(n_worlds, strategy_name, dtype=object),

@@ -104,6 +104,7 @@ BOUNDS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
         ),
         "coup_level": (0.0, 1.0, True),
         "rent_weeks": _WEEKS,
+        "purge_climate_weeks": _WEEKS,
         "purge_threshold_shift": (-1.0, 1.0, False),
     },
     "war": {
