@@ -191,7 +191,9 @@ def _docstring_descriptions(cls: type) -> dict[str, str]:
         elif line.startswith("        ") and names:
             for name in names:
                 descriptions[name] = (descriptions[name] + " " + line.strip()).strip()
-    return {name: re.sub(r"\s*Default [^.]*\.?\s*$", "", value).strip() for name, value in descriptions.items()}
+    # Everything from "Default" on is the default and what justifies it; the schema gives
+    # the default itself. (A default with a decimal point, "Default 0.75.", must go too.)
+    return {name: re.sub(r"\s*\bDefault\b.*$", "", value).strip() for name, value in descriptions.items()}
 
 
 def _section_model(section: str, cls: type[Any]) -> type[BaseModel]:
