@@ -216,6 +216,9 @@ def _section_model(section: str, cls: type[Any]) -> type[BaseModel]:
                 gt=low if exclusive else None,  # None: no such limit
                 ge=None if exclusive else low,
                 le=high,
+                # No coercion: a TOML true is not 1.0, nor "2" a 2 (the printed schema's
+                # "number" refuses them too); an integer is still a float.
+                strict=True,
             ),
         )
     return create_model(f"{cls.__name__}Section", __config__=_STRICT, **definitions)
