@@ -122,7 +122,8 @@ class CascadeParams:
     Attributes
     ----------
     n_elites : int
-        E, elites in the inner circle (structural: the same for every world). Default 12.
+        E, elites in the inner circle (structural: the same for every world) [elites].
+        Default 12.
     threshold_mean : float
         Mean initial base threshold, as a share of the circle publicly defected [share].
         Default 0.5: an elite needs half the circle to go first.
