@@ -250,14 +250,15 @@ def test_submodel_conformance(name):
     assert varies, f"{name}: every world reports the same"
 
 
-def test_the_observation_case_draws_noise_and_lags():
-    """Not vacuous: worlds with noise see values off the truth, the world without noise
-    and lag 0 (world 0) sees the truth it was just given."""
+def test_the_observation_case_is_not_vacuous():
+    """Worlds with noise see values off the truth; the world without noise and with lag 0
+    (world 0) sees the truth it was just given; lags differ between worlds (0 .. MAX_LAG)."""
     case = _observation()
     _, seen = case.step(case.state, case.params, case.drivers, WorldStreams.for_worlds(SEED, range(B), case.stream))
     assert isinstance(seen, Observation)
     assert seen.paranoia_estimate[0] == case.drivers.paranoia[0] and seen.tension[0] == case.drivers.tension[0]
     assert np.mean(seen.paranoia_estimate[1:] != case.drivers.paranoia[1:]) > 0.9
+    assert np.unique(np.asarray(case.params.observation_lag)).size == MAX_LAG + 1
 
 
 # --- strategies -------------------------------------------------------------------------
