@@ -11,23 +11,40 @@ Every submodel step and every strategy must:
 
 Inputs are nested frozen dataclasses of arrays. A field is treated as per-world when it
 is an array whose leading axis has length B; pick B different from every other axis
-length (K, E, ...) so that no field is mistaken for a per-world one.
+length (K, E, the observation history's MAX_LAG + 1, ...) so that no field is mistaken
+for a per-world one.
+
+Which functions the suite must cover is found, not listed: :func:`model_step_functions`
+collects every step of :mod:`offramp.model` (a public function taking ``(state, params,
+drivers, streams)``), so a new submodel without a conformance case fails
+``tests/test_conformance.py``. What the coercer observes is a step too
+(:func:`step_observation`: this week's truth into the history, then the noisy, lagged
+view the strategy gets).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import inspect
+import pkgutil
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+import offramp.model
+from offramp.model.coercer import Observation
+from offramp.model.observation import ObservationHistory, ObservationParams, observe, record_history
 from offramp.model.streams import Stream, WorldStreams
 
 __all__ = [
+    "STEP_PARAMETERS",
+    "model_step_functions",
+    "ObservedWeek",
+    "step_observation",
     "leaves",
     "array_digest",
     "take_rows",
@@ -39,6 +56,82 @@ __all__ = [
     "documented_parameters",
     "check_documented_parameters",
 ]
+
+
+STEP_PARAMETERS = ("state", "params", "drivers", "streams")
+"""The signature of a submodel's step (STYLE.md): inputs, then params, then streams."""
+
+
+def model_step_functions() -> dict[str, Callable]:
+    """Every submodel step of :mod:`offramp.model`: the public functions, defined in
+    their module, whose positional parameters are exactly :data:`STEP_PARAMETERS` (any
+    others keyword-only, with defaults: how a step is run, e.g. ``threads``).
+
+    Returns
+    -------
+    dict of str to callable
+        ``module.function`` names (``cascade.step_inner_circle``) to the functions.
+    """
+    steps = {}
+    for info in pkgutil.iter_modules(offramp.model.__path__):
+        module = importlib.import_module(f"offramp.model.{info.name}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or function.__module__ != module.__name__:
+                continue
+            parameters = inspect.signature(function).parameters.values()
+            positional = tuple(p.name for p in parameters if p.kind is not p.KEYWORD_ONLY)
+            if positional == STEP_PARAMETERS and all(
+                p.default is not p.empty for p in parameters if p.kind is p.KEYWORD_ONLY
+            ):
+                steps[f"{info.name}.{name}"] = function
+    return steps
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ObservedWeek:
+    """What a week leaves for the coercer to observe (the drivers of
+    :func:`step_observation`).
+
+    Attributes
+    ----------
+    week : int
+        Weeks simulated so far, as the strategy will be told.
+    tension, paranoia, defected_share : float64 (B,)
+        The true values at the end of the week.
+    unrest : float64 (B, K)
+        The true active shares at the end of the week.
+    """
+
+    week: int
+    tension: np.ndarray
+    paranoia: np.ndarray
+    defected_share: np.ndarray
+    unrest: np.ndarray
+
+
+def step_observation(
+    state: ObservationHistory, params: ObservationParams, drivers: ObservedWeek, streams: WorldStreams
+) -> tuple[ObservationHistory, Observation]:
+    """The coercer's observation as a step: the week's truth enters the history, then the
+    strategy's noisy, lagged view is drawn from it (``world.step_world`` does the two at
+    the end of a week and at the start of the next).
+
+    Parameters
+    ----------
+    state : ObservationHistory
+        The history so far, (B, MAX_LAG + 1).
+    params : ObservationParams
+    drivers : ObservedWeek
+    streams : WorldStreams
+        The coercer stream of each world.
+
+    Returns
+    -------
+    new_state : ObservationHistory
+    record : Observation
+    """
+    history = record_history(state, drivers.tension, drivers.paranoia, drivers.defected_share, drivers.unrest)
+    return history, observe(history, drivers.week, params, streams)
 
 
 def leaves(tree: Any, path: str = "") -> list[tuple[str, Any]]:

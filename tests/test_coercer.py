@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +29,8 @@ from offramp.model.coercer import (
 )
 from offramp.model.escalation import EscalationDrivers, EscalationParams, init_escalation, step_escalation
 from offramp.model.streams import Stream, WorldStreams
+from offramp.scenario.load import load_scenario
+from offramp.scenario.translate import build_strategies
 
 B, K = 64, 3
 SEED = 17
@@ -90,9 +93,11 @@ def test_strategies_accept_a_per_world_week(name):
 
 
 def test_shipped_strategies_cover_the_model():
-    """MODEL.md's list: sanctions only, conciliation, full pressure with and without the
-    pace regulator, and the single-lever ablations; all satisfy the Strategy protocol."""
+    """MODEL.md's list: nothing (the baseline), sanctions only, conciliation, full pressure
+    with and without the pace regulator, and the single-lever ablations; all satisfy the
+    Strategy protocol."""
     assert set(SHIPPED_STRATEGIES) == {
+        "nothing",
         "sanctions_only",
         "conciliation",
         "full_pressure",
@@ -104,6 +109,26 @@ def test_shipped_strategies_cover_the_model():
     assert all(isinstance(s, Strategy) for s in SHIPPED_STRATEGIES.values())
     assert isinstance(SHIPPED_STRATEGIES["full_pressure_paced"], PaceRegulator)
     assert SHIPPED_STRATEGIES["full_pressure_paced"].inner == SHIPPED_STRATEGIES["full_pressure"]
+
+
+@pytest.mark.parametrize("week", [0, 10, 1000])
+def test_nothing_sets_every_lever_to_zero(week):
+    """The baseline every strategy is compared with: every lever 0 in every world and
+    region, whatever it observes (high tension, unrest and defections included)."""
+    observation = dataclasses.replace(_observation(week), unrest=np.ones((B, K)), defected_share=np.ones(B))
+    levers = SHIPPED_STRATEGIES["nothing"].levers(observation)
+    for field in dataclasses.fields(Levers):
+        value = getattr(levers, field.name)
+        assert value.dtype == np.float64 and not value.any(), field.name
+    assert levers.covert_support.shape == (B, K)
+
+
+@pytest.mark.parametrize("scenario", ["quick.toml", "essay.toml"])
+def test_the_scenarios_nothing_is_the_shipped_nothing(scenario):
+    """The shipped scenario files carry the same baseline, as data (a static schedule
+    with no lever set)."""
+    source = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / scenario)
+    assert build_strategies(source, ["nothing"])["nothing"] == SHIPPED_STRATEGIES["nothing"]
 
 
 def test_single_lever_ablations_use_one_lever():

@@ -79,6 +79,33 @@ def test_hazard_known_values():
     np.testing.assert_allclose(conflict_hazard(np.zeros(2), swept), [0.0, 1 - np.exp(-0.5)])
 
 
+def test_default_baseline_hazard_is_rare_in_weekly_terms():
+    """h_0 is a weekly rate: the default gives direct conflict at zero tension with
+    probability 1 - exp(-104 h_0), about 0.5%, over the two-year horizon (the docstring's
+    claim; REFERENCES.md 6.5: no direct great-power war since 1945), and a weekly hazard
+    well below what a single escalation's tension adds at the default h_Z (a tenth)."""
+    params = EscalationParams()
+    over_two_years = 1.0 - (1.0 - conflict_hazard(0.0, params)) ** 104
+    assert 0.004 < over_two_years < 0.006
+    escalation_hazard = conflict_hazard(params.escalation_tension, params) - conflict_hazard(0.0, params)
+    assert conflict_hazard(0.0, params) < escalation_hazard / 5
+
+
+@pytest.mark.slow
+def test_onsets_follow_the_hazard():
+    """Statistical, fixed seed: N = 4000 worlds at zero tension with h_0 = 0.05 a week;
+    the share that enters direct conflict in the week is 1 - exp(-0.05) = 0.0488 within
+    4 binomial standard deviations (0.0034 each)."""
+    n_worlds = 4000
+    params = EscalationParams(baseline_hazard=0.05, tension_hazard=0.0)
+    drivers = EscalationDrivers(is_escalation=np.zeros(n_worlds, bool), covert_support=np.zeros((n_worlds, K)))
+    _, record = step_escalation(init_escalation(n_worlds), params, drivers, _streams(range(n_worlds)))
+    expected = -np.expm1(-0.05)
+    assert record.is_conflict_onset.mean() == pytest.approx(
+        expected, abs=4 * np.sqrt(expected * (1 - expected) / n_worlds)
+    )
+
+
 def _run(state, params, drivers_by_week, seed=SEED):
     streams = _streams(range(state.tension.shape[0]), seed)
     out = []

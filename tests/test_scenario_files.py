@@ -29,6 +29,7 @@ from offramp.cli import main
 from offramp.errors import InputError
 from offramp.model.coercer import Observation
 from offramp.scenario.load import load_scenario, parse_scenario
+from offramp.scenario.schema import BOUNDS, SUBMODEL_SECTIONS
 from offramp.scenario.translate import build_strategies, to_params
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -78,8 +79,8 @@ BAD_FILES = [
         "regions",
     ),
     ("no-strategies", QUICK.split("[strategies.", 1)[0], "strategies"),
-    ("unknown-strategy-kind", _edit('kind = "static"', 'kind = "magic"'), "strategies.conciliation.kind"),
-    ("strategy-kind-missing", _edit('kind = "static"\n', ""), "strategies.conciliation.kind"),
+    ("unknown-strategy-kind", _edit('kind = "static"', 'kind = "magic"'), "strategies.nothing.kind"),
+    ("strategy-kind-missing", _edit('kind = "static"\n', ""), "strategies.nothing.kind"),
     (
         "unknown-strategy-parameter",
         _edit(
@@ -139,27 +140,27 @@ BAD_FILES = [
     ),
     (
         "uncertainty-path-unknown",
-        _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.no_such" = [0.0, 0.2]'),
+        _edit('"leader.emboldening" = [0.0, 0.4]', '"leader.no_such" = [0.0, 0.2]'),
         "uncertainties.leader.no_such",
     ),
     (
         "uncertainty-region-unknown",
-        _edit('"leader.emboldening" = [0.0, 0.2]', '"regions.nowhere.weight" = [0.1, 0.2]'),
+        _edit('"leader.emboldening" = [0.0, 0.4]', '"regions.nowhere.weight" = [0.1, 0.2]'),
         "uncertainties.regions.nowhere.weight",
     ),
     (
         "uncertainty-outside-range",
-        _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.resolve_initial" = [0.5, 1.5]'),
-        "uncertainties.leader.resolve_initial",
+        _edit('"leader.emboldening" = [0.0, 0.4]', '"leader.optimism" = [0.0, 0.5]'),
+        "uncertainties.leader.optimism",
     ),
     (
         "uncertainty-reversed",
-        _edit('"leader.emboldening" = [0.0, 0.2]', '"leader.emboldening" = [0.2, 0.1]'),
+        _edit('"leader.emboldening" = [0.0, 0.4]', '"leader.emboldening" = [0.2, 0.1]'),
         "uncertainties.leader.emboldening",
     ),
     (
         "claim-different-parameters",
-        _edit('sceptic = { "leader.emboldening" = [0.0, 0.03] }', 'sceptic = { "leader.money_weight" = [0.1, 0.3] }'),
+        _edit('sceptic = { "leader.emboldening" = [0.0, 0.05] }', 'sceptic = { "leader.money_weight" = [0.1, 0.3] }'),
         "claims.C1",
     ),
     (
@@ -186,6 +187,47 @@ BAD_FILES = [
     # move_attempts is the paper variant's: mesa refuses a value it would ignore.
     ("move-attempts-under-mesa", _edit('variant = "paper"', 'variant = "mesa"'), "unrest.move_attempts"),
     ("duplicate-region", _edit('name = "core"', 'name = "periphery"'), "regions"),
+    # Model version 2's tables and parameters: the war, what the coercer sees, the
+    # selectorate, the leader's values, legitimacy's band. One of each kind of mistake.
+    ("war-above-range", _before_strategies("[war]\nopponent_capacity = 2.5"), "war.opponent_capacity"),
+    ("war-below-range", _before_strategies("[war]\nfront_noise = -0.01"), "war.front_noise"),
+    ("war-zero-time-constant", _before_strategies("[war]\nadaptation_weeks = 0"), "war.adaptation_weeks"),
+    ("war-wrong-type", _before_strategies('[war]\nfront_speed = "fast"'), "war.front_speed"),
+    ("war-boolean", _before_strategies("[war]\nevasion_max = true"), "war.evasion_max"),
+    ("war-nan", _before_strategies("[war]\ncasualty_scale = nan"), "war.casualty_scale"),
+    ("war-infinity", _before_strategies("[war]\nwar_deaths_per_week = inf"), "war.war_deaths_per_week"),
+    ("war-unknown-key", _before_strategies("[war]\nfront_sped = 0.03"), "war.front_sped"),
+    ("war-not-a-table", 'war = "hot"\n' + QUICK, "war"),  # a top-level key, before the first table
+    ("coercer-lag-above-max", _before_strategies("[coercer]\nobservation_lag = 9"), "coercer.observation_lag"),
+    ("coercer-negative-noise", _before_strategies("[coercer]\nobservation_noise = -0.1"), "coercer.observation_noise"),
+    ("coercer-wrong-type", _before_strategies('[coercer]\nobservation_noise = "high"'), "coercer.observation_noise"),
+    ("coercer-nan", _before_strategies("[coercer]\nfatigue_rate = nan"), "coercer.fatigue_rate"),
+    ("coercer-unknown-key", _before_strategies("[coercer]\nobservation_delay = 1"), "coercer.observation_delay"),
+    ("coup-success-above-1", _before_strategies("[inner_circle]\ncoup_success = 1.2"), "inner_circle.coup_success"),
+    ("coup-level-zero", _before_strategies("[inner_circle]\ncoup_level = 0"), "inner_circle.coup_level"),
+    (
+        "purge-shift-below-range",
+        _before_strategies("[inner_circle]\npurge_threshold_shift = -1.5"),
+        "inner_circle.purge_threshold_shift",
+    ),
+    ("settlement-risk-above-range", _before_strategies("[leader]\nsettlement_risk = 6"), "leader.settlement_risk"),
+    ("optimism-above-range", _before_strategies("[leader]\noptimism = 0.1"), "leader.optimism"),
+    ("legitimacy-band-above-1", _before_strategies("[periphery]\nlegitimacy_band = 2"), "periphery.legitimacy_band"),
+    (
+        "repression-effect-wrong-type",
+        _before_strategies('[periphery]\nrepression_effect = "backlash"'),
+        "periphery.repression_effect",
+    ),
+    (
+        "uncertainty-war-outside-range",
+        _edit('"war.opponent_capacity" = [0.5, 1.2]', '"war.opponent_capacity" = [0.5, 2.5]'),
+        "uncertainties.war.opponent_capacity",
+    ),
+    (
+        "uncertainty-coercer-lag-outside-range",
+        _edit('"war.opponent_capacity" = [0.5, 1.2]', '"coercer.observation_lag" = [0.0, 12.0]'),
+        "uncertainties.coercer.observation_lag",
+    ),
 ]
 
 
@@ -232,6 +274,62 @@ def test_missing_file_and_folder_and_non_utf8(command, tmp_path, capsys):
         extra = ["--worlds", "2", "--no-progress"] if command == "run" else []
         code, _, err = _call([command, str(path), *extra], capsys)
         _assert_one_line_naming(code, err, path.name, None)
+
+
+# ---------------------------------------------------------------- every submodel parameter
+
+_SET_ELSEWHERE = {("leader", "region_weights")}  # the regions table sets it
+PARAMETERS = [
+    (section, field.name, field.default)
+    for section, cls in SUBMODEL_SECTIONS.items()
+    for field in fields(cls)
+    if (section, field.name) not in _SET_ELSEWHERE
+]
+
+
+def _refused_and_accepted(section: str, name: str, default: object) -> tuple[list[str], list[str]]:
+    """TOML values a parameter must refuse (NaN, infinity, text, a boolean, a value past
+    either end of its declared range, the excluded end itself) and must accept (its
+    default, the included ends of its range)."""
+    low, high, exclusive = BOUNDS.get(section, {}).get(name, (0.0, None, False))
+    is_int = isinstance(default, int)
+    number = (lambda v: str(int(v))) if is_int else (lambda v: repr(float(v)))
+    refused = ["nan", "inf", '"0.5"', "true"]
+    accepted = [number(default)]
+    if low is not None:
+        refused.append(number(low) if exclusive else number(low - 1))
+        if not exclusive:
+            accepted.append(number(low))
+    if high is not None:
+        refused.append(number(high + 1))
+        accepted.append(number(high))
+    if is_int:
+        refused.append(f"{low + 1}.5")  # an integer parameter refuses a fraction
+    return refused, accepted
+
+
+@pytest.mark.parametrize(("section", "name", "default"), PARAMETERS, ids=[f"{s}.{n}" for s, n, _ in PARAMETERS])
+def test_every_submodel_parameter_is_validated(section, name, default):
+    """Every parameter of every submodel table ([war] and [coercer] included, and every
+    one version 2 added): a bad value gives one line naming the file and the field, a
+    good one passes. The ranges are the schema's declared BOUNDS (the named cases above
+    pin the ranges that matter by hand)."""
+    refused, accepted = _refused_and_accepted(section, name, default)
+    for value in refused:
+        with pytest.raises(InputError) as caught:
+            parse_scenario(_before_strategies(f"[{section}]\n{name} = {value}"), "params.toml")
+        message = str(caught.value)
+        assert "\n" not in message and message.startswith(f"params.toml: {section}.{name}: "), (value, message)
+    for value in accepted:
+        scenario = parse_scenario(_before_strategies(f"[{section}]\n{name} = {value}"), "params.toml")
+        assert getattr(getattr(scenario, section), name) == tomllib.loads(f"v = {value}")["v"]
+
+
+def test_every_submodel_table_is_checked():
+    """The parameter list above is the schema's: every submodel table, the new ones too."""
+    assert {"war", "coercer"} <= set(SUBMODEL_SECTIONS)
+    assert {section for section, _, _ in PARAMETERS} == set(SUBMODEL_SECTIONS)
+    assert len(PARAMETERS) > 90
 
 
 def test_bad_file_cases_are_really_bad_and_the_good_file_is_good():
@@ -402,6 +500,12 @@ SCHEMA_BAD = [
     ("wrong-type", _edit("horizon_weeks = 26", 'horizon_weeks = "long"'), ["scenario", "horizon_weeks"]),
     ("no-strategies", QUICK.split("[strategies.", 1)[0], []),
     ("unrest-turns", _edit("move_attempts = 2", "move_attempts = 2\nturns = 1"), ["unrest"]),
+    ("war-typo-in-key", _before_strategies("[war]\nfront_sped = 0.03"), ["war"]),
+    ("war-above-range", _before_strategies("[war]\nopponent_capacity = 2.5"), ["war", "opponent_capacity"]),
+    ("war-zero-time-constant", _before_strategies("[war]\nsurge_weeks = 0"), ["war", "surge_weeks"]),
+    ("coercer-lag-above-max", _before_strategies("[coercer]\nobservation_lag = 9"), ["coercer", "observation_lag"]),
+    ("coercer-boolean", _before_strategies("[coercer]\nobservation_noise = true"), ["coercer", "observation_noise"]),
+    ("coercer-typo-in-key", _before_strategies("[coercer]\nnoise = 0.1"), ["coercer"]),
 ]
 
 
@@ -414,3 +518,32 @@ def test_the_printed_schema_rejects_bad_documents(text, path, printed_schema):
     assert list(caught.value.absolute_path)[: len(path)] == path, caught.value
     with pytest.raises(InputError):  # the schema and the loader agree
         parse_scenario(text, "bad.toml")
+
+
+def _definition(schema: dict, section: str) -> dict:
+    """A table's definition in the printed schema, following its $ref."""
+    node = schema["properties"][section]
+    if "$ref" in node:
+        node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+@pytest.mark.parametrize("section", sorted(SUBMODEL_SECTIONS))
+def test_the_printed_schema_covers_every_submodel_table(section, printed_schema):
+    """``offramp schema`` documents each submodel table, [war] and [coercer] included:
+    every parameter with the dataclass's default, the declared range, a description with
+    its unit that does not repeat the default by hand, and no other key allowed."""
+    definition = _definition(printed_schema, section)
+    names = {field.name for field in fields(SUBMODEL_SECTIONS[section])} - {"region_weights"}
+    assert definition["additionalProperties"] is False
+    assert set(definition["properties"]) == names
+    for field in fields(SUBMODEL_SECTIONS[section]):
+        if field.name not in names:
+            continue
+        entry = definition["properties"][field.name]
+        low, high, exclusive = BOUNDS.get(section, {}).get(field.name, (0.0, None, False))
+        assert entry["default"] == field.default, field.name
+        assert entry.get("exclusiveMinimum" if exclusive else "minimum") == low, field.name
+        assert entry.get("maximum") == high, field.name
+        assert entry["description"] and "Default" not in entry["description"], entry["description"]
+        assert "[" in entry["description"], f"{section}.{field.name}: no unit"

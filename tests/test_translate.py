@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from offramp.errors import InputError, OptionError
-from offramp.scenario.load import load_scenario
+from offramp.model.observation import ObservationParams
+from offramp.model.war import WarParams
+from offramp.scenario.load import load_scenario, parse_scenario
+from offramp.scenario.schema import SUBMODEL_SECTIONS
 from offramp.scenario.translate import build_strategies, to_params
 
 QUICK = load_scenario(Path(__file__).parents[1] / "scenarios" / "quick.toml").scenario
@@ -35,6 +39,65 @@ def test_section_overrides_become_per_world_arrays():
     np.testing.assert_array_equal(params.leader.emboldening, values)
     np.testing.assert_array_equal(params.periphery.uprising_weeks, [2.0, 9.0])
     assert params.leader.precision == QUICK.leader.precision
+
+
+def test_war_and_coercer_overrides_become_per_world_arrays():
+    """The new sections travel like the others: per-world values where sampled, the
+    file's (here the defaults) elsewhere."""
+    capacity, lag = np.array([0.5, 1.2]), np.array([0.0, 8.0])
+    params = to_params(QUICK, 2, {"war.opponent_capacity": capacity, "coercer.observation_lag": lag})
+    np.testing.assert_array_equal(params.war.opponent_capacity, capacity)
+    np.testing.assert_array_equal(params.coercer.observation_lag, lag)
+    assert params.war.front_speed == WarParams().front_speed
+    assert params.coercer.observation_noise == ObservationParams().observation_noise
+
+
+@pytest.mark.parametrize(
+    ("path", "values"),
+    [
+        ("coercer.observation_lag", [0.0, 9.0]),  # at most MAX_LAG = 8 weeks
+        ("coercer.observation_noise", [0.1, np.nan]),
+        ("war.opponent_capacity", [-0.1, 0.5]),
+        ("war.decisive_score", [-1.0, 1.0]),
+        ("inner_circle.coup_success", [0.5, 1.5]),
+    ],
+)
+def test_overrides_outside_a_range_name_the_parameter(path, values):
+    """Sampled values are checked once, at the translation point, against the schema's
+    range of the parameter (the engine trusts them afterwards)."""
+    with pytest.raises(InputError) as caught:
+        to_params(QUICK, 2, {path: np.array(values)})
+    assert caught.value.where == f"overrides.{path}"
+
+
+_MINIMAL = """
+[[regions]]
+name = "core"
+core = true
+
+[strategies.nothing]
+kind = "static"
+"""
+
+
+def test_a_scenario_that_sets_nothing_runs_the_model_defaults():
+    """Defaults live in one place, the parameter dataclasses: a scenario that sets no
+    parameter gives every submodel exactly its dataclass's defaults."""
+    params = to_params(parse_scenario(_MINIMAL, "minimal.toml"), 3)
+    for section, cls in SUBMODEL_SECTIONS.items():
+        got = getattr(params, "inner_circle" if section == "inner_circle" else section)
+        for field in dataclasses.fields(cls):
+            if field.name == "region_weights":  # set by the regions table
+                continue
+            assert getattr(got, field.name) == field.default, f"{section}.{field.name}"
+
+
+def test_the_war_and_coercer_tables_reach_the_model():
+    """Values set in [war] and [coercer] are the model's parameters."""
+    text = _MINIMAL + "\n[war]\nopponent_capacity = 1.1\nfront_noise = 0.02\n\n[coercer]\nobservation_lag = 3\n"
+    params = to_params(parse_scenario(text, "minimal.toml"), 2)
+    assert (params.war.opponent_capacity, params.war.front_noise) == (1.1, 0.02)
+    assert params.coercer.observation_lag == 3.0
 
 
 # ---------------------------------------------------------------- strategies, built and checked once

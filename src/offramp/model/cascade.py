@@ -127,7 +127,8 @@ class CascadeParams:
     Attributes
     ----------
     n_elites : int
-        E, elites in the inner circle (structural: the same for every world). Default 12.
+        E, elites in the inner circle (structural: the same for every world) [elites].
+        Default 12.
     threshold_mean : float
         Mean initial base threshold, as a share of the circle publicly defected [share].
         Default 0.5: an elite needs half the circle to go first.
@@ -529,16 +530,18 @@ def step_inner_circle(
     status = np.where(is_reachable, np.where(is_wavering, Elite.WAVERING, Elite.LOYAL), status)
     is_suspect = is_suspect | (is_wavering & (detection_draw < column(params.detection_rate)))
 
-    # Purges on evidence (choice 7), from last week's paranoia.
+    # Purges on evidence (choice 7), from last week's paranoia. Public defection is
+    # evidence: a defected elite is purged at a suspect's rate, suspected or not.
     suspect_purge = np.clip(column(params.purge_rate) * column(drivers.paranoia), 0.0, 1.0)
     is_in_circle = status != Elite.PURGED
+    has_evidence = is_suspect | (status == Elite.DEFECTED)
     purge_probability = np.where(
-        is_suspect,
+        has_evidence,
         suspect_purge,
         np.where(is_reachable, suspect_purge * column(params.mistaken_purge_ratio), 0.0),
     )
     is_purged = is_in_circle & (purge_draw < purge_probability)
-    is_mistaken = is_purged & ~is_suspect
+    is_mistaken = is_purged & ~has_evidence
     status = np.where(is_purged, Elite.PURGED, status)
     purges = np.count_nonzero(is_purged, axis=-1)
     is_remaining = (status == Elite.LOYAL) | (status == Elite.WAVERING)

@@ -192,7 +192,9 @@ def _docstring_descriptions(cls: type) -> dict[str, str]:
         elif line.startswith("        ") and names:
             for name in names:
                 descriptions[name] = (descriptions[name] + " " + line.strip()).strip()
-    return {name: re.sub(r"\s*Default [^.]*\.?\s*$", "", value).strip() for name, value in descriptions.items()}
+    # Everything from "Default" on is the default and what justifies it; the schema gives
+    # the default itself. (A default with a decimal point, "Default 0.75.", must go too.)
+    return {name: re.sub(r"\s*\bDefault\b.*$", "", value).strip() for name, value in descriptions.items()}
 
 
 def _section_model(section: str, cls: type[Any]) -> type[BaseModel]:
@@ -215,6 +217,9 @@ def _section_model(section: str, cls: type[Any]) -> type[BaseModel]:
                 gt=low if exclusive else None,  # None: no such limit
                 ge=None if exclusive else low,
                 le=high,
+                # No coercion: a TOML true is not 1.0, nor "2" a 2 (the printed schema's
+                # "number" refuses them too); an integer is still a float.
+                strict=True,
             ),
         )
     return create_model(f"{cls.__name__}Section", __config__=_STRICT, **definitions)
