@@ -556,7 +556,6 @@ def step_inner_circle(
     level = _share_level(defected, population)
     is_new_defection = is_remaining & (effective <= level[:, None])
     status = np.where(is_new_defection, Elite.DEFECTED, status)
-    is_suspect = is_suspect | is_new_defection  # a public defection is evidence (choice 7)
 
     # Coup (choice 8).
     is_attempt = (_defected_share(status) >= p(params.coup_level)) & (attempt_draw < p(params.coup_attempt_rate))
