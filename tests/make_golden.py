@@ -25,7 +25,13 @@ def main(names: list[str]) -> None:
     GOLDEN.mkdir(exist_ok=True)
     for name in names or list(CASES):
         with tempfile.TemporaryDirectory() as tmp:
-            for table, frame in CASES[name](Path(tmp)).items():
+            tables = CASES[name](Path(tmp))
+            # A table the case no longer makes (discovery of another strategy) goes, so the
+            # folder holds exactly what the case gives.
+            for stale in set(GOLDEN.glob(f"{name}_*.csv")) - {golden_path(table) for table in tables}:
+                stale.unlink()
+                print(f"{stale.relative_to(GOLDEN.parent.parent)}: removed")
+            for table, frame in tables.items():
                 golden_path(table).write_text(to_golden_text(frame), encoding="utf-8")
                 print(f"{golden_path(table).relative_to(GOLDEN.parent.parent)}: {len(frame)} rows")
 
