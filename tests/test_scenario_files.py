@@ -160,7 +160,7 @@ BAD_FILES = [
     ),
     (
         "claim-different-parameters",
-        _edit('sceptic = { "leader.emboldening" = [0.0, 0.05] }', 'sceptic = { "leader.money_weight" = [0.1, 0.3] }'),
+        _edit('sceptic = { "leader.emboldening" = [0.0, 0.03] }', 'sceptic = { "leader.money_weight" = [0.1, 0.3] }'),
         "claims.C1",
     ),
     (

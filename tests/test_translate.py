@@ -142,3 +142,18 @@ def test_the_same_strategies_from_a_file_or_its_scenario():
     assert build_strategies(source) == build_strategies(source.scenario)
     assert list(build_strategies(source, ["conciliation", "full_pressure"])) == ["conciliation", "full_pressure"]
     assert list(build_strategies(source, [])) == list(QUICK.strategies)
+
+
+@pytest.mark.parametrize("path", ["war.recovery_weeks", "leader.valuation_weeks", "inner_circle.purge_climate_weeks"])
+def test_a_time_constant_of_zero_is_refused_where_its_lower_bound_is_excluded(path):
+    """Expectation: time constants must be above 0 (the schema's gt=0): an override or an
+    uncertainty range that reaches 0 is refused naming the parameter and the open range,
+    while a value just above 0 is accepted (so the refusal is about the bound, not the
+    parameter)."""
+    with pytest.raises(InputError, match=rf"overrides\.{path}: values must be finite and within \(0\.0, None\]"):
+        to_params(QUICK, 2, {path: np.zeros(2)})
+    assert to_params(QUICK, 2, {path: np.full(2, 1e-3)}) is not None
+    text = QUICK_PATH.read_text().replace("[uncertainties]\n", f'[uncertainties]\n"{path}" = [0.0, 5.0]\n')
+    with pytest.raises(InputError, match=rf"uncertainties\.{path}: \[0\.0, 5\.0\] leaves the allowed range \(0\.0"):
+        parse_scenario(text, "zero.toml")
+    parse_scenario(text.replace(f'"{path}" = [0.0, 5.0]', f'"{path}" = [0.5, 5.0]'), "positive.toml")

@@ -54,6 +54,7 @@ __all__ = [
     "SUBMODEL_SECTIONS",
     "BOUNDS",
     "parameter_bounds",
+    "excludes_lower_bound",
     "UnrestSection",
     "RegionSection",
     "ScenarioInfo",
@@ -422,13 +423,45 @@ def parameter_bounds(scenario: Scenario, path: str) -> tuple[float | None, float
     Returns
     -------
     (float or None, float or None)
-        The lower and upper bound (None: unbounded).
+        The lower and upper bound (None: unbounded); whether the lower bound itself is
+        allowed is :func:`excludes_lower_bound`'s.
 
     Raises
     ------
     ValueError
         The path names no numeric parameter.
     """
+    low = high = None
+    for constraint in _numeric_field(scenario, path).metadata:
+        low = getattr(constraint, "ge", getattr(constraint, "gt", low))
+        high = getattr(constraint, "le", getattr(constraint, "lt", high))
+    return low, high
+
+
+def excludes_lower_bound(scenario: Scenario, path: str) -> bool:
+    """Whether the lower bound of the parameter at ``path`` is excluded (a time constant
+    must be above 0, not 0).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    path : str
+        ``section.field`` or ``regions.NAME.field``.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    ValueError
+        The path names no numeric parameter.
+    """
+    return any(getattr(constraint, "gt", None) is not None for constraint in _numeric_field(scenario, path).metadata)
+
+
+def _numeric_field(scenario: Scenario, path: str) -> Any:
+    """The pydantic field of the numeric parameter at ``path`` (ValueError if none)."""
     parts = path.split(".")
     model: type[BaseModel]
     if len(parts) == 3 and parts[0] == "regions":
@@ -455,11 +488,7 @@ def parameter_bounds(scenario: Scenario, path: str) -> tuple[float | None, float
         raise ValueError(f"{path}: structural (the same for every world), so it cannot vary")
     if model is _SECTION_MODELS["inner_circle"] and field == "n_elites":
         raise ValueError(f"{path}: structural (the same for every world), so it cannot vary")
-    low = high = None
-    for constraint in info.metadata:
-        low = getattr(constraint, "ge", getattr(constraint, "gt", low))
-        high = getattr(constraint, "le", getattr(constraint, "lt", high))
-    return low, high
+    return info
 
 
 def _check_range(scenario: Scenario, where: str, path: str, bounds: list[float]) -> None:
@@ -470,8 +499,13 @@ def _check_range(scenario: Scenario, where: str, path: str, bounds: list[float])
         allowed_low, allowed_high = parameter_bounds(scenario, path)
     except ValueError as error:
         raise ValueError(f"{where}.{error}") from None  # the message starts with the path
-    if (allowed_low is not None and low < allowed_low) or (allowed_high is not None and high > allowed_high):
-        raise ValueError(f"{where}.{path}: [{low}, {high}] leaves the allowed range [{allowed_low}, {allowed_high}]")
+    excluded = excludes_lower_bound(scenario, path)
+    below = allowed_low is not None and (low <= allowed_low if excluded else low < allowed_low)
+    if below or (allowed_high is not None and high > allowed_high):
+        opening = "(" if excluded else "["
+        raise ValueError(
+            f"{where}.{path}: [{low}, {high}] leaves the allowed range {opening}{allowed_low}, {allowed_high}]"
+        )
 
 
 class Scenario(BaseModel):

@@ -22,7 +22,7 @@ from offramp.model.unrest import UnrestParams
 from offramp.model.war import WarParams
 from offramp.model.world import WorldParams
 from offramp.scenario.load import ScenarioSource
-from offramp.scenario.schema import Scenario, parameter_bounds
+from offramp.scenario.schema import Scenario, excludes_lower_bound, parameter_bounds
 
 __all__ = ["to_params", "build_strategies"]
 
@@ -69,16 +69,15 @@ def to_params(scenario: Scenario, worlds: int, overrides: Mapping[str, np.ndarra
         array = np.asarray(values, np.float64)
         try:
             low, high = parameter_bounds(scenario, path)
+            excluded = excludes_lower_bound(scenario, path)
         except ValueError as error:
             raise InputError("overrides", str(error)) from None
         if array.shape != (worlds,):
             raise InputError(f"overrides.{path}", f"needs shape ({worlds},), got {array.shape}")
-        if (
-            not np.isfinite(array).all()
-            or (low is not None and array.min() < low)
-            or (high is not None and array.max() > high)
-        ):
-            raise InputError(f"overrides.{path}", f"values must be finite and within [{low}, {high}]")
+        below = low is not None and (array.min() <= low if excluded else array.min() < low)
+        if not np.isfinite(array).all() or below or (high is not None and array.max() > high):
+            opening = "(" if excluded else "["
+            raise InputError(f"overrides.{path}", f"values must be finite and within {opening}{low}, {high}]")
         overrides[path] = array
     n_regions = len(scenario.regions)
 
