@@ -50,10 +50,15 @@ def test_every_part_is_a_dataframe_with_its_columns(analysis):
     assert set(analysis.sensitivity["method"]) == {"feature_scoring"}  # an lhs design
     assert set(analysis.claim_detail["claim"]) == {c.id for c in study.claims}
     assert analysis.claim_verdicts["strategy"].tolist() == strategies
-    # quick.toml runs no "nothing" strategy: the uplift over it is not audited, and a note says so.
-    assert "no 'nothing' strategy was run" in analysis.notes["claims uplift"]
-    assert analysis.claim_detail["uplift_depends"].isna().all() and analysis.claim_detail["uplift_essay"].isna().all()
-    assert set(analysis.claim_verdicts["uplift_depends_on"]) == {"n/a"}
+    # quick.toml runs "nothing", the default baseline: the uplift over it is audited, for
+    # every other strategy, and no note says otherwise.
+    assert "claims uplift" not in analysis.notes
+    baseline = analysis.claim_detail["strategy"] == "nothing"
+    assert (analysis.claim_detail.loc[baseline, "uplift_verdict"] == "the baseline").all()
+    assert analysis.claim_detail.loc[baseline, "uplift_essay"].isna().all()
+    assert analysis.claim_detail.loc[~baseline, "uplift_essay"].notna().all()
+    uplift_on = analysis.claim_verdicts.set_index("strategy")["uplift_depends_on"]
+    assert uplift_on["nothing"] == "baseline" and "n/a" not in set(uplift_on.drop("nothing"))
     sentences = summarise(analysis)
     assert sentences and all(isinstance(s, str) and s for s in sentences)
     # The summary's numbers come from the tables.
@@ -61,6 +66,20 @@ def test_every_part_is_a_dataframe_with_its_columns(analysis):
     assert any(
         f"{top['strategy']} satisfices most often: in {100 * top['satisficing_share']:.0f}%" in s for s in sentences
     )
+
+
+def test_without_the_baseline_the_uplift_is_not_audited_and_a_note_says_why(quick_study_without_baseline):
+    """A study that did not run ``nothing`` (quick's, with it dropped): every uplift column is
+    NA, the verdicts say the uplift cannot be audited ("n/a"), and a note names the missing
+    strategy and the way out; the absolute audit is made as before."""
+    bare = offramp.analyze(quick_study_without_baseline, progress=False)
+    assert "no 'nothing' strategy was run" in bare.notes["claims uplift"]
+    assert "claim_audit.baseline" in bare.notes["claims uplift"]
+    detail = bare.claim_detail
+    assert detail["uplift_depends"].isna().all() and detail["uplift_essay"].isna().all()
+    assert set(bare.claim_verdicts["uplift_depends_on"]) == {"n/a"}
+    assert detail[["satisficing_essay", "satisficing_sceptic"]].notna().all().all()
+    assert bare.claim_verdicts["strategy"].tolist() == list(quick_study_without_baseline.strategies)
 
 
 def test_analysis_is_deterministic(run_dir, analysis):

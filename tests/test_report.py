@@ -2,8 +2,10 @@
 drawn by a real browser.
 
 One small exploration of ``scenarios/quick.toml`` (an LHS design of 24 samples x 2
-replications, every strategy) is run and analysed once per module, and its report written
-by ``write_report`` as ``offramp analyze --report`` does. The structural tests read that file; the
+replications, every strategy, the claim audit's baseline ``nothing`` among them) is run and
+analysed once per module, and its report written by ``write_report`` as ``offramp analyze
+--report`` does. The same study without ``nothing`` is analysed and written too, for the
+claim audit without a baseline. The structural tests read those files; the
 browser tests open it in headless Chromium (skipped, with the reason, only where Chromium
 is not installed; ``.ci/run`` installs it). The screenshot is kept in the test's folder
 and copied to ``$OFFRAMP_REPORT_SCREENSHOT`` when that is set.
@@ -73,6 +75,16 @@ def study(tmp_path_factory, quick_exploration):
 @pytest.fixture(scope="module")
 def page(study) -> str:
     return study[1].read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory, quick_study_without_baseline):
+    """(analysis, page) of the quick study without its ``nothing`` strategy: the claim
+    audit has no baseline to measure the uplift over."""
+    root = tmp_path_factory.mktemp("bare")
+    analysis = analyze(quick_study_without_baseline, progress=False)
+    write_report(analysis, root / "report.html")
+    return analysis, (root / "report.html").read_text(encoding="utf-8")
 
 
 class _Collector(HTMLParser):
@@ -194,11 +206,18 @@ def test_collapsible_parts_are_details(page):
 
 
 def test_empty_parts_show_their_notes_and_depends_is_highlighted(study):
-    """A study whose discovery, sensitivity and regret are empty, with a claim depended on."""
+    """A study whose discovery, sensitivity and regret are empty, with a claim depended on.
+
+    The empty parts show their notes (escaped) and no figure. The claim is planted on the
+    baseline's row (quick runs ``nothing``): its cell, the one verdict of "depends" in the
+    table, is highlighted and carries the baseline's sub-line, not an uplift.
+    """
     analysis, _ = study
     verdicts = analysis.claim_verdicts.copy()
     first_claim = analysis.study.claims[0].id
-    verdicts.loc[0, first_claim], verdicts.loc[0, "depends_on"] = "depends", first_claim
+    baseline = verdicts.index[verdicts["strategy"] == analysis.criteria.claim_audit.baseline]
+    assert len(baseline) == 1
+    verdicts.loc[baseline, [first_claim, "depends_on"]] = ["depends", first_claim]
     notes = {"discovery": "no strategy both fails and succeeds <here>", "sensitivity": "EMA Workbench is missing"}
     hollow = dataclasses.replace(
         analysis,
@@ -213,7 +232,7 @@ def test_empty_parts_show_their_notes_and_depends_is_highlighted(study):
     assert "no strategy both fails and succeeds &lt;here&gt;" in page  # notes are escaped, not markup
     assert "EMA Workbench is missing" in text and "no regret to show" in text
     assert not [h for h in _parse(page).headings["h3"] if h.startswith("Where ")]
-    assert page.count('<td class="depends">depends</td>') == 1
+    assert page.count('<td class="depends">depends<span class="sub">baseline</span></td>') == 1
     images = page.count("<img ")
     assert images == 5  # outcomes 3, satisficing, claims; no regret, discovery or sensitivity figure
     sections = re.split(r'<section id="', page)
@@ -225,26 +244,43 @@ def _claim_section(page: str) -> str:
     return next(s for s in re.split(r'<section id="', page) if s.startswith("claims"))
 
 
-def test_without_the_baseline_the_claim_audit_shows_absolute_verdicts_and_the_note(study, page):
-    """quick.toml runs no ``nothing`` strategy: the claims section says so once and shows no
-    uplift column, sub-line or panel."""
-    analysis, _ = study
+def test_without_the_baseline_the_claim_audit_shows_absolute_verdicts_and_the_note(bare):
+    """A study that did not run ``nothing`` (quick's, with it dropped): the analysis notes
+    that the uplift is not audited, the claims section shows that note once and no uplift
+    column, sub-line or panel, and the summary says nothing of an uplift."""
+    analysis, page = bare
     assert "nothing" not in analysis.study.strategies
+    assert "no 'nothing' strategy was run" in analysis.notes["claims uplift"]
     claims = _claim_section(page)
-    assert str(escape(analysis.notes["claims uplift"])) in claims
+    assert claims.count(str(escape(analysis.notes["claims uplift"]))) == 1
     assert "Claim audit: uplift" in claims
     assert "uplift:" not in claims and "uplift verdict" not in claims and "depends on</th>" in claims
     assert not any(s.startswith("The uplift over") for s in summarise(analysis))
 
 
+def test_with_the_baseline_the_default_report_audits_the_uplift_over_nothing(study, page):
+    """quick.toml runs ``nothing``, the default baseline: the report shows the uplift over
+    it (its column, the baseline's sub-line in every claim's cell of its row, an uplift
+    sub-line in every other) and no note that it was not audited."""
+    analysis, _ = study
+    assert "nothing" in analysis.study.strategies and "claims uplift" not in analysis.notes
+    claims = _claim_section(page)
+    strategies, claim_count = len(analysis.study.strategies), len(analysis.study.claims)
+    assert "uplift over nothing depends on</th>" in claims and "Claim audit: uplift" not in claims
+    assert claims.count('<span class="sub">baseline</span>') == claim_count
+    assert claims.count('<span class="sub">uplift: ') == (strategies - 1) * claim_count
+
+
 @pytest.fixture(scope="module")
-def uplifted(study):
-    """The quick study audited with sanctions_only as the baseline. quick's 24 samples give
-    no verdict by themselves, so two are planted on the first claim: conciliation's uplift
-    depends on it, full_pressure's absolute success falls with it and its uplift does not."""
+def uplifted(bare):
+    """The quick study without ``nothing``, audited with sanctions_only as the baseline named
+    in the criteria: the same strategies as ``bare``'s page, which has no uplift, so the two
+    reports differ only by it. quick's 24 samples give no verdict by themselves, so two are
+    planted on the first claim: conciliation's uplift depends on it, full_pressure's absolute
+    success falls with it and its uplift does not."""
     from offramp.analyse.claims import claim_audit
 
-    analysis, _ = study
+    analysis, _ = bare
     settings = analysis.criteria.claim_audit.model_copy(update={"baseline": "sanctions_only"})
     criteria = analysis.criteria.model_copy(update={"claim_audit": settings})
     strategies = list(analysis.study.strategies)
@@ -261,7 +297,12 @@ def uplifted(study):
     return dataclasses.replace(analysis, criteria=criteria, claim_detail=detail, claim_verdicts=verdicts, notes=notes)
 
 
-def test_the_claim_audit_shows_absolute_and_uplift_verdicts_side_by_side(study, page, uplifted):
+def test_the_claim_audit_shows_absolute_and_uplift_verdicts_side_by_side(bare, page, uplifted):
+    """With a baseline named in the criteria (sanctions_only), each verdict cell holds the
+    absolute verdict and below it the uplift's, the planted ones highlighted; the tables, the
+    summary and the provenance name that baseline. The heat map gains the uplift panel below
+    the absolute one: as wide as the same strategies' map without it (``bare``), twice as
+    tall; the default page (quick's ``nothing`` as baseline) draws both panels too."""
     claim = uplifted.study.claims[0].id
     other = render_report(uplifted)
     claims = _claim_section(other)
@@ -282,8 +323,9 @@ def test_the_claim_audit_shows_absolute_and_uplift_verdicts_side_by_side(study, 
         tag = re.search(r"<img [^>]*>", section).group(0)
         return int(re.search(r'width="(\d+)"', tag).group(1)), int(re.search(r'height="(\d+)"', tag).group(1))
 
-    (one, high), (two, high_two) = size(_claim_section(page)), size(claims)
+    (one, high), (two, high_two) = size(_claim_section(bare[1])), size(claims)
     assert two == one and high_two == 2 * high
+    assert size(_claim_section(page))[1] == high_two  # one strategy more (nothing): wider, as tall
     sentence = (
         "The uplift over the baseline strategy (sanctions_only) depends on the essay's claims for "
         f"conciliation on {claim}."
