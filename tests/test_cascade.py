@@ -160,8 +160,19 @@ def _drivers(outreach=0.0, threat=0.0, paranoia=0.0, pain=0.0, war=0.0, n_worlds
     )
 
 
-def _state(threshold, status=None, *, loyalty=0.5, is_contacted=False, is_suspect=False, rents=1.0):
-    """An inner circle from base thresholds (B, E); everything else constant unless given."""
+def _state(
+    threshold,
+    status=None,
+    *,
+    loyalty=0.5,
+    is_contacted=False,
+    is_suspect=False,
+    rents=1.0,
+    purges=0.0,
+    purge_climate=0.0,
+):
+    """An inner circle from base thresholds (B, E); everything else constant unless given
+    (by default no purges so far and no purge climate)."""
     threshold = np.asarray(threshold, np.float64)
     shape = threshold.shape
     status = np.full(shape, Elite.LOYAL) if status is None else status
@@ -172,6 +183,8 @@ def _state(threshold, status=None, *, loyalty=0.5, is_contacted=False, is_suspec
         is_contacted=np.broadcast_to(np.asarray(is_contacted, bool), shape).copy(),
         is_suspect=np.broadcast_to(np.asarray(is_suspect, bool), shape).copy(),
         rents=np.broadcast_to(np.asarray(rents, np.float64), shape[:1]).copy(),
+        purges=np.broadcast_to(np.asarray(purges, np.float64), shape[:1]).copy(),
+        purge_climate=np.broadcast_to(np.asarray(purge_climate, np.float64), shape[:1]).copy(),
     )
 
 
@@ -219,7 +232,7 @@ def test_inner_circle_conformance():
 
 def test_init_is_batch_invariant_and_typed():
     """World i's elites depend only on (seed, i); dtypes as documented; full rents, no
-    contacts and no suspects at the start."""
+    contacts, no suspects, no purges and no purge climate at the start."""
     params = CascadeParams()
     full = init_inner_circle(params, _streams())
     alone = init_inner_circle(params, _streams([5]))
@@ -228,6 +241,8 @@ def test_init_is_batch_invariant_and_typed():
     assert full.threshold.shape == (B, E) and full.status.dtype == np.int8
     assert np.all((full.threshold >= 0) & (full.threshold <= 1)) and np.all(full.status == Elite.LOYAL)
     assert np.all(full.rents == 1.0) and not full.is_contacted.any() and not full.is_suspect.any()
+    assert np.all(full.purges == 0.0) and np.all(full.purge_climate == 0.0)
+    assert full.purges.shape == full.purge_climate.shape == (B,) and full.purges.dtype == np.float64
 
 
 def _run(state, params, drivers, weeks, seed=SEED):
@@ -286,12 +301,17 @@ def test_more_threat_lowers_thresholds_more():
 # --- rents, the war and the regime's prospects (choice 4) ----------------------------
 
 
-def test_effective_thresholds_follow_rents_war_and_threat():
-    """base - rent_effect (1 - R) + war_effect clip(X, -1, 1) - survival_effect Theta,
-    clipped to [0, 1]; exact on dyadic values."""
+def test_effective_thresholds_follow_rents_war_threat_and_the_purge_climate():
+    """base - rent_effect (1 - R) + war_effect clip(X, -1, 1) - survival_effect Theta + C,
+    clipped to [0, 1]; exact on dyadic values. The purge climate C (choice 7) adds to every
+    elite's threshold: fear (C > 0) raises it, resentment (C < 0) lowers it."""
     params = CascadeParams(rent_effect=0.25, war_effect=0.125, survival_effect=0.125)
-    state = _state([[0.5, 0.1, 1.0]] * 4, rents=np.array([1.0, 0.5, 0.5, 0.0]))
-    drivers = _drivers(threat=[0.0, 1.0, 1.0, 0.0], war=[0.0, -1.0, 2.0, 1.0], n_worlds=4)
+    state = _state(
+        [[0.5, 0.1, 1.0]] * 6,
+        rents=np.array([1.0, 0.5, 0.5, 0.0, 1.0, 0.5]),
+        purge_climate=np.array([0.0, 0.0, 0.0, 0.0, 0.25, -0.125]),
+    )
+    drivers = _drivers(threat=[0.0, 1.0, 1.0, 0.0, 0.0, 0.0], war=[0.0, -1.0, 2.0, 1.0, 0.0, 0.0], n_worlds=6)
     np.testing.assert_array_equal(
         effective_thresholds(state, drivers, params),
         [
@@ -299,6 +319,8 @@ def test_effective_thresholds_follow_rents_war_and_threat():
             [0.125, 0.0, 0.625],  # lost rents, a lost war and full threat; 0.1 clips at 0
             [0.375, 0.0, 0.875],  # a war score of 2 counts as 1
             [0.375, 0.0, 0.875],
+            [0.75, 0.35, 1.0],  # fear: 1.25 clips at 1
+            [0.25, 0.0, 0.75],  # half the rents lost and resentment: 0.1 clips at 0
         ],
     )
 
@@ -423,17 +445,75 @@ def test_mistaken_purges_hit_loyal_elites():
     np.testing.assert_array_equal(record.mistaken_purges, np.full(B, E))
 
 
-@pytest.mark.parametrize("shift", [0.05, -0.05])
+def _climate_run(shift, weeks):
+    """One week of purges at full paranoia (purge rate 1, no mistakes), then ``weeks - 1``
+    weeks without purges, outreach or coups, from :func:`_inputs`' varied state with no
+    purges so far. Returns the state after each week and the first week's record."""
+    state, _, drivers = _inputs()
+    params = CascadeParams(purge_rate=1.0, mistaken_purge_ratio=0.0, coup_attempt_rate=0.0, purge_threshold_shift=shift)
+    streams = _streams()
+    after, first = step_inner_circle(state, params, dataclasses.replace(drivers, paranoia=np.ones(B)), streams)
+    quiet = dataclasses.replace(drivers, paranoia=np.zeros(B), outreach=np.zeros(B))
+    states = [after]
+    for _ in range(weeks - 1):
+        after, _ = step_inner_circle(after, params, quiet, streams)
+        states.append(after)
+    return states, first, quiet, params
+
+
+@pytest.mark.parametrize("shift", [0.05, -0.05], ids=["fear", "resentment"])
 def test_purge_threshold_shift_sign(shift):
-    """Expectation: each purge shifts the survivors' base thresholds by the signed
-    parameter (fear raises them, resentment lowers them), clipped to [0, 1]."""
-    state, _, _ = _inputs()
-    params = CascadeParams(purge_rate=1.0, mistaken_purge_ratio=0.0, purge_threshold_shift=shift)
-    after, record = step_inner_circle(state, params, _drivers(paranoia=1.0), _streams())
-    is_survivor = (after.status == Elite.LOYAL) | (after.status == Elite.WAVERING)
-    expected = np.clip(state.threshold + shift * record.purges[:, None], 0, 1)
-    np.testing.assert_allclose(after.threshold[is_survivor], expected[is_survivor], rtol=1e-15)
-    assert np.any(record.purges > 0) and is_survivor.any()
+    """Choice 7: fear (shift > 0) or resentment (< 0) of purges builds slowly as the purge
+    climate C, C <- C + (shift P - C)(1 - exp(-1/purge_climate_weeks)), with P the purges
+    before the week. Expectations, against the same world at shift 0 (same draws):
+
+    - in the purges' own week nothing but the purges happens: every base threshold, every
+      status, the record and C (0) are those of the unshifted world; P counts the purges;
+    - afterwards (no more purges) C follows the closed form shift P (1 - e^{-(n-1)/26})
+      after n weeks, so its sign is the parameter's wherever anyone was purged, and C is
+      0 where nobody was; after one time constant it has built up to 63% of shift P;
+    - every elite's effective threshold is the unshifted one plus C (before clipping), and
+      the defected share is no higher with fear, no lower with resentment, in every world
+      and week, and differs in total (the climate acts on the cascade)."""
+    weeks = 53
+    states, first, drivers, params = _climate_run(shift, weeks)
+    plain, plain_first, _, plain_params = _climate_run(0.0, weeks)
+    purged = first.purges.astype(np.float64)
+    assert np.any(purged > 0) and np.any(purged == 0)
+
+    # The purges' own week: the shift does not act.
+    np.testing.assert_array_equal(states[0].threshold, plain[0].threshold)
+    np.testing.assert_array_equal(states[0].status, plain[0].status)
+    for field in dataclasses.fields(first):
+        np.testing.assert_array_equal(getattr(first, field.name), getattr(plain_first, field.name))
+    np.testing.assert_array_equal(states[0].purge_climate, np.zeros(B))
+    np.testing.assert_array_equal(states[0].purges, purged)
+
+    # The climate builds toward shift P with the time constant, and keeps the sign.
+    decay = np.exp(-1.0 / CascadeParams().purge_climate_weeks)
+    for n, state in enumerate(states, start=1):
+        np.testing.assert_array_equal(state.purges, purged)  # no purges after week one
+        np.testing.assert_allclose(state.purge_climate, shift * purged * (1.0 - decay ** (n - 1)), rtol=1e-12)
+    climate = states[-1].purge_climate
+    np.testing.assert_array_equal(np.sign(climate), np.sign(shift) * (purged > 0))
+    np.testing.assert_allclose(states[26].purge_climate, shift * purged * -np.expm1(-1.0), rtol=1e-12)
+
+    # It acts on every effective threshold, and through them on the cascade.
+    for state, plain_state in zip(states, plain, strict=True):
+        shifted = effective_thresholds(state, drivers, params)
+        unshifted = effective_thresholds(plain_state, drivers, plain_params)
+        base = effective_thresholds(dataclasses.replace(state, purge_climate=np.zeros(B)), drivers, params)
+        np.testing.assert_array_equal(base, unshifted)  # same base thresholds, rents and drivers
+        expected = base + state.purge_climate[:, None]
+        # Where neither value was clipped to [0, 1], the climate adds exactly.
+        is_inside = (base > 0) & (base < 1) & (expected > 0) & (expected < 1)
+        assert is_inside.mean() > 0.5
+        np.testing.assert_allclose(shifted[is_inside], expected[is_inside], rtol=1e-12, atol=1e-15)
+        assert np.all(np.sign(shift) * (shifted - base) >= 0)  # clipped ones move the same way or not at all
+    shares = np.array([s.defected_share for s in states])
+    plain_shares = np.array([s.defected_share for s in plain])
+    direction = np.sign(shift) * (plain_shares - shares)  # >= 0: fear holds back, resentment pushes
+    assert np.all(direction >= 0) and direction.sum() > 0
 
 
 # --- a purge is coup-proofing: it never raises the coup-relevant share (choice 2) ----
@@ -464,9 +544,9 @@ def test_a_purge_never_raises_next_weeks_defected_share(seed, elite, paranoia, m
     """For random states and drivers: a world in which one more elite (defected, wavering
     or loyal) has been purged ends the next week with a defected share no higher and a
     coup probability no higher than the same world without that purge, with the same
-    draws. Here purges are the bookkeeping alone: the threshold shift of a purge (a fear or
-    resentment mechanism whose sign is an explored uncertainty) is 0, and no coup is
-    attempted (a failed coup's purge wave is a mechanism of its own)."""
+    draws. Here purges are the bookkeeping alone: the purge climate (a fear or resentment
+    mechanism whose sign is an explored uncertainty, tested above) is off (shift 0), and
+    no coup is attempted (a failed coup's purge wave is a mechanism of its own)."""
     state, params, drivers = _inputs(n_worlds=8)
     params = dataclasses.replace(
         params, purge_threshold_shift=0.0, coup_attempt_rate=0.0, mistaken_purge_ratio=mistaken
@@ -474,7 +554,7 @@ def test_a_purge_never_raises_next_weeks_defected_share(seed, elite, paranoia, m
     drivers = dataclasses.replace(drivers, paranoia=np.full(8, paranoia))
     status = state.status.copy()
     status[:, elite] = Elite.PURGED
-    purged = dataclasses.replace(state, status=status)
+    purged = dataclasses.replace(state, status=status, purges=state.purges + (state.status[:, elite] != Elite.PURGED))
     streams = lambda: WorldStreams.for_worlds(seed, range(8), Stream.INNER_CIRCLE)  # noqa: E731
     _, without = step_inner_circle(state, params, drivers, streams())
     _, with_purge = step_inner_circle(purged, params, drivers, streams())
@@ -490,8 +570,9 @@ def _circle_at_the_brink(purged_status: int, n_worlds: int = B) -> tuple[InnerCi
     """Two inner circles that differ by one purge only. Four of twelve have defected and
     elite 4 wavers with a threshold of 0.3: he follows the four (4/12 >= 0.3), which
     brings the circle to 5/12, at the coup level 0.4. In the second circle elite 0
-    (defected) or elite 4 (wavering) has been purged; the others' base thresholds are
-    the same clipped-normal draws in both."""
+    (defected) or elite 4 (wavering) has been purged, and the purge is counted (purges so
+    far 1, the climate not yet built: the purge happened last week); the others' base
+    thresholds are the same clipped-normal draws in both."""
     threshold = init_inner_circle(CascadeParams(), _streams(range(n_worlds))).threshold
     threshold[:, 4] = 0.3
     status = np.full((n_worlds, E), Elite.LOYAL)
@@ -499,7 +580,7 @@ def _circle_at_the_brink(purged_status: int, n_worlds: int = B) -> tuple[InnerCi
     status[:, 4] = Elite.WAVERING
     purged = status.copy()
     purged[:, 0 if purged_status == Elite.DEFECTED else 4] = Elite.PURGED
-    return _state(threshold, status), _state(threshold, purged)
+    return _state(threshold, status), _state(threshold, purged, purges=1.0)
 
 
 def _coup_probabilities(state, params, drivers, weeks):
@@ -512,15 +593,24 @@ def _coup_probabilities(state, params, drivers, weeks):
     return probability, shares, coups
 
 
+SHIFTS = pytest.mark.parametrize(
+    "shift", [0.0, 0.05, -0.05], ids=["no-shift", "fear", "resentment"]
+)  # the explored range of purge_threshold_shift is [-0.05, 0.05] (claim C8)
+
+
 @pytest.mark.parametrize("who", [Elite.DEFECTED, Elite.WAVERING], ids=["defected", "wavering"])
-def test_a_purge_lowers_the_coup_probability_of_the_following_weeks(who):
+@SHIFTS
+def test_a_purge_lowers_the_coup_probability_of_the_following_weeks(shift, who):
     """Coup-proofing (Sudduth 2017): the same world with and without one purge, the same
     draws, under pain and a losing war, for 12 weeks. With the purge, every week's
     defected share and coup probability are no higher in every world, lower in total,
     and no world has a coup the unpurged world does not have. No further purges (paranoia
     0) and no purge wave (failed_coup_purge 0) in either run, so that the two stay the
-    same world but for the purge."""
-    params = CascadeParams(failed_coup_purge=0.0)
+    same world but for the purge. This holds with fear and also with resentment: the
+    purge climate builds over months (choice 7), and in 12 weeks resentment of one purge
+    lowers thresholds by at most 0.05 (1 - e^{-11/26}) = 0.017, less than the 1/12 that
+    the removed elite takes from the defected share (or 0.3 - 4/12 below his threshold)."""
+    params = CascadeParams(failed_coup_purge=0.0, purge_threshold_shift=shift)
     drivers = _drivers(pain=0.5, war=-0.3, threat=0.3, paranoia=0.0)
     without, purged = _circle_at_the_brink(who)
     p_without, d_without, coups_without = _coup_probabilities(without, params, drivers, 12)
@@ -531,23 +621,20 @@ def test_a_purge_lowers_the_coup_probability_of_the_following_weeks(who):
 
 
 @pytest.mark.parametrize("who", [Elite.DEFECTED, Elite.WAVERING], ids=["defected", "wavering"])
-@pytest.mark.parametrize("shift", [0.0, 0.05], ids=["no-shift", "fear"])
+@SHIFTS
 def test_a_purge_lowers_coups_on_average_with_purges_and_waves(shift, who):
     """The same comparison with the leader purging as he goes (paranoia 0.3) and failed
     coups' purge waves (the defaults): world by world the runs may part (the purge changes
     who is there to purge later), so the claim is about a batch of 256 worlds: the summed
-    coup probability over 12 weeks and the coups are lower with the purge (by about a
-    fifth with no shift, a third with fear: far from a tie). The purge's own threshold
-    shift is applied to the survivors in the purged world (0, or fear; resentment, the
-    other sign, is a mechanism that may undo coup-proofing, explored as claim C8)."""
+    coup probability over 12 weeks and the coups are lower with the purge. The purges
+    feed the purge climate in both runs (the purged world has one more), with no shift,
+    fear or resentment: over the short run the climate has not built up, and the removal
+    of a potential plotter dominates: the summed probability is lower by 20-24% and the
+    coups by 15-24% (97 against 114 with no shift), far from a tie."""
     n_worlds = 256
     params = CascadeParams(purge_threshold_shift=shift)
     drivers = _drivers(pain=0.5, war=-0.3, threat=0.3, paranoia=0.3, n_worlds=n_worlds)
     without, purged = _circle_at_the_brink(who, n_worlds)
-    is_survivor = (purged.status == Elite.LOYAL) | (purged.status == Elite.WAVERING)
-    purged = dataclasses.replace(
-        purged, threshold=np.where(is_survivor, np.clip(purged.threshold + shift, 0, 1), purged.threshold)
-    )
     p_without, _, coups_without = _coup_probabilities(without, params, drivers, 12)
     p_purged, _, coups_purged = _coup_probabilities(purged, params, drivers, 12)
     assert p_purged.sum() < p_without.sum()
@@ -640,7 +727,8 @@ def test_coup_attempts_and_successes_follow_their_rates():
 
 def test_a_failed_coup_purges_the_defected():
     """A coup that fails (success 0) is followed by a purge wave: at failed_coup_purge 1
-    every defected elite is purged at once, the loyal are left alone; at 0 nobody is; at
+    every defected elite is purged at once (and counted in the purges so far, which feed
+    the purge climate), the loyal are left alone; at 0 nobody is; at
     0.5 a subset of those (the same draws) and some of them. Paranoia 0: no other purge."""
     status = np.full((B, E), Elite.LOYAL)
     status[:, :6] = Elite.DEFECTED
@@ -655,6 +743,7 @@ def test_a_failed_coup_purges_the_defected():
     np.testing.assert_array_equal(full_state.status, np.where(status == Elite.DEFECTED, Elite.PURGED, Elite.LOYAL))
     assert full.failed_coups.all() and not full.is_coup.any()
     np.testing.assert_array_equal(full.purges, np.full(B, 6))
+    np.testing.assert_array_equal(full_state.purges, full.purges)  # the wave counts as purges so far
     assert np.all(full.defected_share == 0.0) and full.mistaken_purges.sum() == 0
     none_state, none = wave(0.0)
     np.testing.assert_array_equal(none_state.status, status)
