@@ -74,8 +74,8 @@ Choices and deviations (numbered, referred to in the docs)
    ``coup_attempt_rate``; it succeeds with probability ``coup_success``
    (:func:`coup_probability`). A failed coup purges each defected elite with probability
    ``failed_coup_purge`` at once, and the leader's paranoia jumps (``leader``).
-9. Within a week the order is: rents, contacts and exposures, wavering and detection,
-   purges and their threshold shift, the public cascade, the coup. Each world draws one
+9. Within a week the order is: rents and the purge climate, contacts and exposures,
+   wavering and detection, purges, the public cascade, the coup. Each world draws one
    block of 5E + 2 uniforms per step (contact, exposure, detection, purge, failed-coup
    purge per elite; coup attempt and success), so a world's draws do not depend on the
    others.
