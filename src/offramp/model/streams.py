@@ -164,9 +164,12 @@ class WorldStreams:
         uint32 array (B * rows_per_generator, *shape)
         """
         out = np.empty((len(self.generators) * rows_per_generator, *shape), np.uint32)
+        # Each generator's rows as a (rows, words) view of ``out``; the block drawn laid out
+        # (words, rows) is written into it transposed (np.moveaxis does the same at several
+        # times the cost per call, and this runs once per world per engine step).
+        rows = out.reshape(len(self.generators), rows_per_generator, -1)
         for i, g in enumerate(self.generators):
-            block = _words(g, (*shape, rows_per_generator))
-            out[i * rows_per_generator : (i + 1) * rows_per_generator] = np.moveaxis(block, -1, 0)
+            rows[i] = _words(g, (math.prod(shape), rows_per_generator)).T
         return out
 
     def normal(self, shape: tuple[int, ...] = ()) -> np.ndarray:
