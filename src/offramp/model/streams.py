@@ -167,7 +167,7 @@ class WorldStreams:
         # Each generator's rows as a (rows, words) view of ``out``; the block drawn laid out
         # (words, rows) is written into it transposed (np.moveaxis does the same at several
         # times the cost per call, and this runs once per world per engine step).
-        rows = out.reshape(len(self.generators), rows_per_generator, -1)
+        rows = out.reshape(len(self.generators), rows_per_generator, math.prod(shape))
         for i, g in enumerate(self.generators):
             rows[i] = _words(g, (math.prod(shape), rows_per_generator)).T
         return out
