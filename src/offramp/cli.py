@@ -213,13 +213,17 @@ def validate(scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)
 
 
 @app.command()
-def schema() -> None:
-    """Print the scenario file's JSON Schema (for editors and validators)."""
+def schema(
+    patterns: Annotated[bool, typer.Option("--patterns", help="the patterns file's schema instead")] = False,
+) -> None:
+    """Print the scenario file's JSON Schema, or the patterns file's (for editors and validators)."""
     import json
 
+    from offramp.scenario.patterns import Patterns
     from offramp.scenario.schema import Scenario
 
-    console.out(json.dumps(Scenario.model_json_schema(), indent=2), highlight=False)
+    model = Patterns if patterns else Scenario
+    console.out(json.dumps(model.model_json_schema(), indent=2), highlight=False)
 
 
 def _explore_help(name: str) -> str:
