@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from offramp.errors import InputError
-from offramp.explore.designs import DESIGNS, design_size, fractional_sides, is_integer_parameter, make_design
+from offramp.explore.designs import (
+    DESIGNS,
+    PlausibleSet,
+    design_size,
+    fractional_sides,
+    is_integer_parameter,
+    make_design,
+)
 from offramp.scenario.load import load_scenario, parse_scenario
 from offramp.scenario.schema import parameter_bounds
 from offramp.scenario.translate import build_strategies, to_params
@@ -26,11 +33,22 @@ INTEGERS = parse_scenario(
     ),
     "integers.toml",
 )
-SAMPLES = {"lhs": 16, "sobol": 8, "morris": 4, "factorial": 1, "claims": 5, "fractional": 3}
+SAMPLES = {"lhs": 16, "sobol": 8, "morris": 4, "factorial": 1, "claims": 5, "fractional": 3, "plausible": 16}
+
+
+def _needs(scenario, name):
+    """The settings a design cannot do without: the plausible design's calibration, here
+    an in-memory accepted set of 12 Latin-hypercube vectors of the scenario (reading one
+    from a calibration directory is tested in test_plausible_design.py)."""
+    if name != "plausible":
+        return {}
+    accepted = make_design(scenario, "lhs", 12, 99).samples
+    plausible = PlausibleSet(Path("calib"), tuple(accepted.columns), accepted.to_numpy(), "0" * 64, 30)
+    return {"calibration": plausible}
 
 
 def _design(scenario, name, seed=7, **settings):
-    return make_design(scenario, name, SAMPLES[name], seed, **settings)
+    return make_design(scenario, name, SAMPLES[name], seed, **_needs(scenario, name), **settings)
 
 
 def _ranges(scenario):
@@ -51,7 +69,7 @@ def test_shapes_columns_and_dtypes(name):
     assert (design.claims is None) == (name not in ("claims", "fractional"))
 
 
-@pytest.mark.parametrize("name", ["lhs", "sobol", "morris", "factorial"])
+@pytest.mark.parametrize("name", ["lhs", "sobol", "morris", "factorial", "plausible"])
 def test_values_lie_in_the_uncertainty_ranges(name):
     design = _design(QUICK, name)
     for path, (low, high) in _ranges(QUICK).items():
@@ -67,7 +85,7 @@ def test_the_same_inputs_give_bit_identical_designs(name):
     assert first.fingerprint() == second.fingerprint()
 
 
-@pytest.mark.parametrize("name", ["lhs", "sobol", "morris", "claims"])
+@pytest.mark.parametrize("name", ["lhs", "sobol", "morris", "claims", "plausible"])
 def test_another_seed_gives_another_design(name):
     first, second = _design(QUICK, name, seed=0), _design(QUICK, name, seed=1)
     assert not np.array_equal(first.samples.to_numpy(), second.samples.to_numpy())
@@ -233,7 +251,7 @@ sceptic = { "leader.face_saving" = [0.0, 0.2] }
 def test_integer_parameters_take_whole_numbers_in_range(name):
     assert is_integer_parameter(INTEGERS, "periphery.uprising_weeks")
     assert not is_integer_parameter(INTEGERS, "leader.emboldening")
-    design = make_design(INTEGERS, name, SAMPLES[name], 2)
+    design = make_design(INTEGERS, name, SAMPLES[name], 2, **_needs(INTEGERS, name))
     for path, (low, high) in (("periphery.uprising_weeks", (2, 7)), ("regions.core.max_jail_steps", (1, 3))):
         column = design.samples[path].to_numpy()
         assert np.array_equal(column, np.rint(column)), path
@@ -252,7 +270,7 @@ def test_integer_values_are_equally_likely():
 @pytest.mark.parametrize("scenario", [QUICK, INTEGERS], ids=["quick", "integers"])
 @pytest.mark.parametrize("name", DESIGNS)
 def test_every_row_is_a_valid_override(scenario, name):
-    design = make_design(scenario, name, SAMPLES[name], 4)
+    design = make_design(scenario, name, SAMPLES[name], 4, **_needs(scenario, name))
     overrides = {path: design.samples[path].to_numpy() for path in design.samples.columns}
     params = to_params(scenario, len(design.samples), overrides)
     assert np.array_equal(params.leader.emboldening, overrides["leader.emboldening"])
@@ -291,6 +309,9 @@ def test_a_swept_integer_parameter_runs_through_the_engine():
         (lambda: make_design(QUICK, "lhs", 8, 0, levels=3), "--levels"),
         (lambda: make_design(QUICK, "morris", 8, 0, levels=1), "--levels"),
         (lambda: make_design(QUICK, "sobol", 8, 0, second_order="yes"), "--second-order"),
+        (lambda: make_design(QUICK, "plausible", 8, 0), "--from"),
+        (lambda: make_design(QUICK, "lhs", 8, 0, **_needs(QUICK, "plausible")), "--calibration"),
+        (lambda: make_design(INTEGERS, "plausible", 8, 0, **_needs(QUICK, "plausible")), "--from"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_option(call, where):

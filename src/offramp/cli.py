@@ -248,6 +248,7 @@ def _explore_default(name: str) -> Any:
 def explore_command(
     scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)")],
     design: Annotated[str | None, typer.Option(help=_explore_help("design"))] = None,
+    calibration: Annotated[Path | None, typer.Option("--from", help=_explore_help("calibration"))] = None,
     samples: Annotated[int | None, typer.Option(help=_explore_help("samples"))] = None,
     replications: Annotated[int | None, typer.Option(help=_explore_help("replications"))] = None,
     seed: Annotated[int | None, typer.Option(help=_explore_help("seed"))] = None,
@@ -272,6 +273,7 @@ def explore_command(
             scenario,
             **_given(
                 design=design,
+                calibration=calibration,
                 samples=samples,
                 replications=replications,
                 seed=seed,
@@ -289,6 +291,10 @@ def explore_command(
     except ExploreInterrupted as stop:
         console.print(stop.message)  # the one-line error on stderr comes from main()
         raise typer.Exit(130) from None
+    except OptionError as error:
+        if error.option == "calibration":  # the one option whose flag is not its keyword
+            raise InputError("--from", error.problem) from None
+        raise
     if result.already_complete:
         console.print(
             f"{result.directory}: already complete ({result.experiments:,} experiments in "

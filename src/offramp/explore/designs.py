@@ -30,6 +30,10 @@ Designs
     no claim's effect nor any two-claim interaction is aliased with another claim's effect
     or another two-claim interaction. Ten claims need 2**7 = 128 combinations instead of
     1,024, which leaves room for replications. S = rows * samples.
+``plausible``
+    New worlds from the plausible set of a calibration (``offramp calibrate``'s
+    ``--out``, given as ``--from``): a smoothed bootstrap of its accepted parameter
+    vectors (choice 7); S = samples.
 
 Choices
 -------
@@ -57,6 +61,29 @@ Choices
 6. The same (scenario, name, samples, seed, settings) gives bit-identical samples on one
    set of library versions; :meth:`Design.fingerprint` hashes the samples' bytes, so a
    resumed run notices if a library upgrade changed them.
+7. ``plausible`` resamples the accepted vectors of ``CALIB_DIR/calibration/statistics.parquet``
+   (:func:`read_plausible`, which checks that the calibration is of the scenario being
+   explored: its ``offramp.scenario_hash`` and its parameter columns) with the
+   perturbation kernel of ABC population Monte Carlo (Beaumont et al. 2009; Toni et al.
+   2009): in the unit cube (each uncertainty scaled by its range, integers by their
+   widened range as in choice 2), a row is an accepted vector drawn uniformly plus a
+   Gaussian step with a per-dimension bandwidth from Scott's rule on the accepted set,
+   ``h_j = sd_j * n**(-1 / (D + 4))``; a step past a face of the cube is reflected back
+   (a reflection keeps the density's mass inside the range, where clipping would pile it
+   on the faces); the point is then scaled back and integers rounded (choice 2). Why
+   this and not the accepted vectors themselves: the calibration's accepted set is a
+   finite sample of the plausible region; resampling it without smoothing would only
+   repeat those few worlds, while the kernel spreads new worlds over the region they
+   occupy, in proportion to their density, without fitting a parametric shape to it.
+   The uniform draws come from one seeded Latin hypercube in D + 1 dimensions (the
+   first column picks the accepted vector, the others become the Gaussian step through
+   the normal quantile), so every accepted vector is drawn about equally often and the
+   generator is SciPy's seeded one, like the other designs'. With one accepted vector,
+   or a dimension where every accepted vector agrees, Scott's rule gives no spread:
+   the bandwidth falls back to :data:`PLAUSIBLE_FALLBACK_BANDWIDTH` of the range, with a
+   warning when only one vector was accepted. The design's settings record the
+   SHA-256 of ``statistics.parquet`` (its identity), so a resume against a changed
+   calibration is refused.
 
 References
 ----------
@@ -73,6 +100,17 @@ Technometrics 3(3), 311-351. https://doi.org/10.1080/00401706.1961.10489951
 
 Morris, M. D. (1991). Factorial sampling plans for preliminary computational
 experiments. Technometrics 33(2), 161-174. https://doi.org/10.1080/00401706.1991.10484804
+
+Beaumont, M. A., Cornuet, J.-M., Marin, J.-M., Robert, C. P. (2009). Adaptive approximate
+Bayesian computation. Biometrika 96(4), 983-990. https://doi.org/10.1093/biomet/asp052
+
+Toni, T., Welch, D., Strelkowa, N., Ipsen, A., Stumpf, M. P. H. (2009). Approximate
+Bayesian computation scheme for parameter inference and model selection in dynamical
+systems. Journal of the Royal Society Interface 6(31), 187-202.
+https://doi.org/10.1098/rsif.2008.0172
+
+Scott, D. W. (1992). Multivariate Density Estimation. Wiley.
+https://doi.org/10.1002/9780470316849
 """
 
 from __future__ import annotations
@@ -83,7 +121,9 @@ import itertools
 import json
 import math
 import secrets
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -95,10 +135,27 @@ from offramp.scenario.schema import RegionSection, Scenario, parameter_bounds
 if TYPE_CHECKING:
     from scipy.stats import qmc  # imported when a design is made: scipy is slow to load
 
-__all__ = ["Design", "DESIGNS", "make_design", "design_size", "is_integer_parameter"]
+    from offramp.scenario.load import ScenarioSource
+
+__all__ = [
+    "Design",
+    "DESIGNS",
+    "PLAUSIBLE_FALLBACK_BANDWIDTH",
+    "PlausibleSet",
+    "make_design",
+    "design_size",
+    "is_integer_parameter",
+    "read_plausible",
+]
 
 #: The design names :func:`make_design` knows.
-DESIGNS: tuple[str, ...] = ("lhs", "sobol", "morris", "factorial", "claims", "fractional")
+DESIGNS: tuple[str, ...] = ("lhs", "sobol", "morris", "factorial", "claims", "fractional", "plausible")
+
+#: The plausible design's bandwidth, as a share of a range, where Scott's rule gives none
+#: (one accepted vector, or all accepted vectors equal in a dimension; choice 7).
+PLAUSIBLE_FALLBACK_BANDWIDTH = 0.05
+#: Where a calibration keeps its per-sample statistics (CALIB_FORMAT).
+_STATISTICS = Path("calibration") / "statistics.parquet"
 
 #: The settings each design takes, with their defaults.
 _SETTINGS: dict[str, dict[str, object]] = {
@@ -108,6 +165,7 @@ _SETTINGS: dict[str, dict[str, object]] = {
     "factorial": {"levels": 3},
     "claims": {},
     "fractional": {},
+    "plausible": {"calibration": None},
 }
 _FACTORIAL_LIMIT = 1_000_000
 _SIDES = ("essay", "sceptic")
@@ -464,6 +522,148 @@ def _claims(
     return _frame(np.concatenate(blocks), dimensions), _problem(dimensions, hull), claims
 
 
+@dataclass(frozen=True, eq=False)
+class PlausibleSet:
+    """The accepted parameter vectors of a calibration, checked against a scenario.
+
+    Attributes
+    ----------
+    directory : Path
+        The calibration directory (``offramp calibrate``'s ``--out``).
+    paths : tuple of str
+        The uncertain parameter paths, in the scenario's order (D).
+    accepted : float64 array (A, D)
+        The accepted samples' parameter values, A >= 1.
+    identity : str
+        SHA-256 of ``calibration/statistics.parquet``'s bytes.
+    calibration_samples : int
+        Samples in the calibration, accepted or not.
+    """
+
+    directory: Path
+    paths: tuple[str, ...]
+    accepted: np.ndarray
+    identity: str
+    calibration_samples: int
+
+
+def read_plausible(directory: str | Path, source: ScenarioSource) -> PlausibleSet:
+    """Read a calibration's accepted parameter vectors for the plausible design (choice 7).
+
+    Parameters
+    ----------
+    directory : str or Path
+        A calibration directory holding ``calibration/statistics.parquet``.
+    source : ScenarioSource
+        The scenario to be explored; the calibration must be of the same scenario text.
+
+    Returns
+    -------
+    PlausibleSet
+
+    Raises
+    ------
+    InputError
+        Where ``--from``: the folder or its statistics file is missing or unreadable, the
+        calibration is of another scenario (its hash or parameter columns differ), or it
+        accepted no sample.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    directory = Path(directory)
+    path = directory / _STATISTICS
+    if not directory.is_dir():
+        raise InputError("--from", f"{directory}: no such calibration directory")
+    if not path.is_file():
+        raise InputError("--from", f"{directory}: holds no {_STATISTICS.as_posix()} (run offramp calibrate first)")
+    payload = path.read_bytes()
+    try:
+        table = pq.read_table(pa.BufferReader(payload))
+    except (pa.ArrowException, OSError) as error:
+        raise InputError("--from", f"{path}: not a readable Parquet file ({error})") from None
+    metadata = {
+        key.decode(): value.decode()
+        for key, value in (table.schema.metadata or {}).items()
+        if key.startswith(b"offramp.")
+    }
+    try:
+        recorded_hash = json.loads(metadata.get("offramp.scenario_hash", "null"))
+        patterns = json.loads(metadata.get("offramp.patterns", "[]"))
+    except json.JSONDecodeError:
+        raise InputError("--from", f"{path}: its offramp metadata is not JSON") from None
+    if recorded_hash != source.hash:
+        shown = str(recorded_hash)[:12] if recorded_hash is not None else "none recorded"
+        raise InputError(
+            "--from",
+            f"{directory}: calibrates another scenario (sha256 {shown}; {source.name} is {source.hash[:12]})",
+        )
+    expected = list(source.scenario.uncertainties)
+    non_parameters = {"sample", "accepted", *map(str, patterns), *(f"pass.{name}" for name in patterns)}
+    columns = [name for name in table.column_names if name not in non_parameters]
+    if columns != expected or "accepted" not in table.column_names:
+        raise InputError(
+            "--from",
+            f"{directory}: its parameter columns ({', '.join(columns) or 'none'}) are not "
+            f"{source.name}'s uncertainties ({', '.join(expected)})",
+        )
+    frame = table.select([*expected, "accepted"]).to_pandas()
+    is_accepted = frame["accepted"].to_numpy(bool)
+    if not is_accepted.any():
+        raise InputError(
+            "--from", f"{directory}: no sample of {len(frame)} was accepted, so there is no plausible set to sample"
+        )
+    accepted = frame.loc[is_accepted, expected].to_numpy(np.float64)
+    if not np.isfinite(accepted).all():
+        raise InputError("--from", f"{path}: an accepted sample has a missing or infinite parameter value")
+    return PlausibleSet(
+        directory=directory,
+        paths=tuple(expected),
+        accepted=accepted,
+        identity=hashlib.sha256(payload).hexdigest(),
+        calibration_samples=len(frame),
+    )
+
+
+def _plausible(scenario: Scenario, samples: int, seed: int, plausible: PlausibleSet) -> tuple[pd.DataFrame, dict]:
+    """The smoothed bootstrap of choice 7."""
+    from scipy.stats import norm
+
+    dimensions = _need_uncertainties(scenario, "plausible")
+    if tuple(d.path for d in dimensions) != plausible.paths:
+        raise InputError(
+            "--from", f"{plausible.directory}: its parameters are not the scenario's uncertainties (another scenario)"
+        )
+    low, high, is_integer = _arrays(dimensions)
+    # The unit cube of choice 2: integers on their widened range, so that _scale maps a
+    # unit point back to the same whole number.
+    widen = np.where(is_integer, 0.5, 0.0)
+    lo, width = low - widen, (high + widen) - (low - widen)
+    safe_width = np.where(width > 0, width, 1.0)  # a range of one value: every unit point maps to it
+    unit = np.clip((plausible.accepted - lo) / safe_width, 0.0, 1.0)
+    n, d = unit.shape
+    spread = unit.std(axis=0, ddof=1) if n > 1 else np.zeros(d)
+    bandwidth = spread * n ** (-1.0 / (d + 4))  # Scott's rule, per dimension
+    bandwidth = np.where(bandwidth > 0, bandwidth, PLAUSIBLE_FALLBACK_BANDWIDTH)
+    if n == 1:
+        warnings.warn(
+            f"{plausible.directory}: only one sample was accepted, so the plausible design spreads "
+            f"around it with a bandwidth of {PLAUSIBLE_FALLBACK_BANDWIDTH} of each range",
+            UserWarning,
+            stacklevel=3,
+        )
+    draws = _latin_hypercube(d + 1, seed).random(samples)
+    picks = np.minimum((draws[:, 0] * n).astype(np.int64), n - 1)
+    # The normal quantile of a uniform in (0, 1): the guard keeps an exact 0 off -inf.
+    tiny = np.finfo(np.float64).eps
+    steps = norm.ppf(np.clip(draws[:, 1:], tiny, 1.0 - tiny)) * bandwidth
+    moved = unit[picks] + steps
+    # Reflect at the faces: x -> a triangle wave of period 2, exact however far a step goes.
+    folded = np.mod(moved, 2.0)
+    reflected = np.where(folded > 1.0, 2.0 - folded, folded)
+    return _frame(_scale(reflected, low, high, is_integer, grid=False), dimensions), _problem(dimensions)
+
+
 def _check_int(where: str, value: object, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise InputError(where, f"must be a whole number, got {value!r}")
@@ -493,7 +693,7 @@ def design_size(scenario: Scenario, name: str, samples: int, **settings: object)
     """
     chosen = _settings(name, settings)
     d = len(scenario.uncertainties)
-    if name == "lhs":
+    if name in ("lhs", "plausible"):
         return samples
     if name == "sobol":
         return samples * ((2 * d + 2) if chosen["second_order"] else (d + 2))
@@ -533,15 +733,17 @@ def make_design(scenario: Scenario, name: str, samples: int, seed: int | None, *
         A validated scenario.
     name : str
         One of :data:`DESIGNS`: ``lhs``, ``sobol``, ``morris``, ``factorial``, ``claims``,
-        ``fractional``.
+        ``fractional``, ``plausible``.
     samples : int
-        lhs: S; sobol: N, a power of two; morris: N trajectories; claims and fractional:
+        lhs and plausible: S; sobol: N, a power of two; morris: N trajectories; claims and fractional:
         vectors per combination of sides; factorial: not used (the grid fixes S, choice 4). >= 1.
     seed : int or None
         The samplers' seed (>= 0); None draws one and records it (choice 5).
     **settings : object
         sobol: ``second_order`` (bool, default False); morris: ``levels`` (default 4);
-        factorial: ``levels`` (default 3). Any other setting is refused.
+        factorial: ``levels`` (default 3); plausible: ``calibration``, the
+        :class:`PlausibleSet` from :func:`read_plausible` (required). Any other setting
+        is refused.
 
     Returns
     -------
@@ -551,8 +753,9 @@ def make_design(scenario: Scenario, name: str, samples: int, seed: int | None, *
     ------
     InputError
         An unknown design or setting, ``samples`` < 1 or (sobol) not a power of two, a
-        factorial grid above 1,000,000 rows, no uncertainties (no claims), or claims whose
-        ranges cannot be combined.
+        factorial grid above 1,000,000 rows, no uncertainties (no claims), claims whose
+        ranges cannot be combined, or (plausible, where ``--from``) no calibration or one
+        of other parameters.
     """
     chosen = _settings(name, settings)
     samples = _check_int("--samples", samples, 1)
@@ -568,6 +771,13 @@ def make_design(scenario: Scenario, name: str, samples: int, seed: int | None, *
         frame, problem = _morris(scenario, samples, seed, chosen["levels"])
     elif name == "factorial":
         frame, problem = _factorial(scenario, chosen["levels"])
+    elif name == "plausible":
+        plausible = chosen["calibration"]
+        if not isinstance(plausible, PlausibleSet):
+            raise InputError("--from", "the plausible design needs a calibration (read_plausible of its directory)")
+        frame, problem = _plausible(scenario, samples, seed, plausible)
+        # The calibration's identity, not its path: a moved folder is the same calibration.
+        chosen = {"calibration": plausible.identity, "accepted": len(plausible.accepted)}
     else:
         frame, problem, claims = _claims(scenario, samples, seed, fraction=name == "fractional")
     recorded = {"samples": samples, **chosen} if name != "factorial" else dict(chosen)

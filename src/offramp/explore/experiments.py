@@ -178,17 +178,21 @@ def plan_chunks(worlds: int, strategies: Sequence[str], chunk_size: int) -> list
     ]
 
 
-def _make_design(source: ScenarioSource, name: str, samples: int, seed: int) -> Design:
-    """The design, its errors blamed on the option at fault: the sample count, or the design."""
-    from offramp.explore.designs import make_design
+def _make_design(source: ScenarioSource, name: str, samples: int, seed: int, calibration: Path | None) -> Design:
+    """The design, its errors blamed on the option at fault: the sample count, the
+    calibration (``--from``), or the design."""
+    from offramp.explore.designs import make_design, read_plausible
 
     try:
-        return make_design(source.scenario, name, samples, seed)
+        settings = {"calibration": read_plausible(calibration, source)} if calibration is not None else {}
+        return make_design(source.scenario, name, samples, seed, **settings)
     except InputError as error:
         # make_design names what it refuses in ``where`` (data, not the message): the
-        # sample count (sobol's power of two), or the design and the scenario together.
+        # sample count (sobol's power of two), the calibration, or the design and the
+        # scenario together.
         named = getattr(error, "option", None) or error.where.removeprefix("--")
-        raise OptionError("samples" if named == "samples" else "design", error.problem) from None
+        option = {"samples": "samples", "from": "calibration"}.get(named, "design")
+        raise OptionError(option, error.problem) from None
     except ValueError as error:  # SALib refusing the design's problem
         raise OptionError("design", str(error)) from None
 
@@ -266,6 +270,7 @@ def explore(
     *,
     out: str | Path | None,
     design: str = _default("design"),
+    calibration: str | Path | None = None,  # ExploreOptions' default; a literal, as ruff B008 asks for a Path
     samples: int = _default("samples"),
     replications: int = _default("replications"),
     seed: int = _default("seed"),
@@ -294,7 +299,12 @@ def explore(
         ExploreOptions says.
     design : str
         The design's name (``offramp.explore.designs.DESIGNS``: lhs, sobol, morris,
-        factorial, claims, fractional).
+        factorial, claims, fractional, plausible).
+    calibration : str or Path, optional
+        A calibration directory (``offramp calibrate``'s ``out``): the plausible design
+        resamples its accepted samples (``offramp.explore.designs``, choice 7). Required
+        with ``design="plausible"``, refused with the others; the calibration must be of
+        this scenario's text and have accepted a sample.
     samples : int
         Samples requested (>= 1); the design may make more rows (Saltelli: N (2D + 2)).
     replications : int
@@ -342,6 +352,7 @@ def explore(
     """
     options = ExploreOptions.check(
         design=design,
+        calibration=calibration,
         samples=samples,
         replications=replications,
         seed=seed,
@@ -358,7 +369,7 @@ def explore(
     directory = options.out
     source = scenario if isinstance(scenario, ScenarioSource) else load_scenario(scenario)
     strategies = _strategies(source, options.strategy)
-    made = _make_design(source, options.design, options.samples, options.seed)
+    made = _make_design(source, options.design, options.samples, options.seed, options.calibration)
     plan = _plan(source, made, options, strategies, directory)
     kept, damaged = _check_directory(directory, plan, options.resume)
     if len(kept) == len(plan.chunks):  # choice 4: the same run, complete

@@ -48,7 +48,7 @@ Executor = Literal["local", "dask"]
 #: Where chunks can run (``offramp.explore.executors``).
 EXECUTORS: tuple[str, ...] = get_args(Executor)
 
-DesignName = Literal["lhs", "sobol", "morris", "factorial", "claims", "fractional"]
+DesignName = Literal["lhs", "sobol", "morris", "factorial", "claims", "fractional", "plausible"]
 #: The designs explore can sample (``offramp.explore.designs.DESIGNS``; a test keeps the two equal).
 DESIGN_NAMES: tuple[str, ...] = get_args(DesignName)
 
@@ -70,6 +70,8 @@ class ExploreOptions(JobOptions):
     ----------
     design : str
         The design's name.
+    calibration : Path or None
+        The calibration directory the plausible design samples from (``--from``).
     samples : int
         Samples requested (the design may make more rows).
     replications : int
@@ -97,6 +99,11 @@ class ExploreOptions(JobOptions):
     """
 
     design: DesignName = Field("lhs", description=f"the design: {', '.join(DESIGN_NAMES)}")
+    calibration: Path | None = Field(
+        None,
+        description="a calibration directory (offramp calibrate's --out) whose accepted samples the "
+        "plausible design resamples (required with design plausible, refused with the others)",
+    )
     samples: WholeNumber = Field(
         100, ge=1, description="samples requested from the design (a Saltelli or Morris design makes more rows)"
     )
@@ -149,6 +156,14 @@ class ExploreOptions(JobOptions):
     def _strategies_are_named(cls, strategy: tuple[str, ...] | None) -> tuple[str, ...] | None:
         # An empty selection means all of them, as leaving the option out does.
         return strategy or None
+
+    @model_validator(mode="after")
+    def _calibration_goes_with_plausible(self) -> ExploreOptions:
+        if self.design == "plausible" and self.calibration is None:
+            raise ValueError("calibration: the plausible design samples a calibration: give its directory")
+        if self.design != "plausible" and self.calibration is not None:
+            raise ValueError(f"calibration: only with design plausible (the {self.design} design samples the ranges)")
+        return self
 
     @model_validator(mode="after")
     def _scheduler_needs_dask(self) -> ExploreOptions:
