@@ -80,10 +80,14 @@ def test_the_same_experiment_gives_the_same_outcomes(model, results):
 
 
 def test_a_different_seed_gives_different_worlds(results):
+    """Another seed draws other worlds: the same experiment's outcomes differ somewhere.
+    (War deaths alone can coincide: over quick.toml's 26 weeks they follow the war's
+    capacity, which the random draws rarely move; the periphery's unrest always differs.)"""
     experiments, outcomes = results
     other = ema_model(QUICK, replications=REPLICATIONS, seed=4)
     arguments = _arguments(experiments.iloc[0])
-    assert other.function(**arguments)["war_deaths"] != outcomes["war_deaths"][0]
+    again = other.function(**arguments)
+    assert any(again[name] != outcomes[name][0] for name in ("periphery_casualties", "peak_tension", "war_deaths"))
 
 
 def test_the_horizon_can_be_shortened():
