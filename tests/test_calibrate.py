@@ -51,7 +51,7 @@ mapping = "planted: an opponent no stronger than the leader"
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("toy")
-    text = re.sub(r"\[uncertainties\].*", "", (ROOT / "scenarios/quick.toml").read_text(), flags=re.S)
+    text = re.sub(r"\[uncertainties\].*", "", (ROOT / "scenarios/quick.toml").read_text(), flags=re.DOTALL)
     text += f'[uncertainties]\n"{H}" = [0.0, 0.1]\n"{CAP}" = [0.4, 1.6]\n"{EMB}" = [0.0, 0.4]\n'
     (folder / "toy.toml").write_text(text)
     (folder / "patterns.toml").write_text(PATTERNS)
@@ -83,7 +83,7 @@ def test_planted_box_is_recovered(toy, tmp_path):
 
 
 def test_no_sample_passes_is_a_finding(toy, tmp_path):
-    scenario, patterns = toy
+    scenario, _ = toy
     impossible = tmp_path / "impossible.toml"
     impossible.write_text(PATTERNS.replace("accepted = [0.0, 0.1]", "accepted = [0.9, 1.0]"))
     found = calibrate(scenario, impossible, out=tmp_path / "c", samples=8, replications=2, workers=1, progress=False)
