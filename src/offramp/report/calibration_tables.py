@@ -86,7 +86,8 @@ def calibration_tables(found: Calibration) -> Group:
             _share(row.width_share),
             _number(row.ks),
         )
-    parts.append(ranges)
+    # With nothing accepted every range is n/a: one line says so instead of a table of them.
+    parts.append(ranges if found.accepted else Text("No plausible ranges: no sample was accepted."))
     if len(found.closest):
         closest = Table(title="Closest samples (fewest patterns failed, then nearest)")
         for column in ("sample", "failed", "distance", "blocked by"):
