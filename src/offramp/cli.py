@@ -317,6 +317,75 @@ def explore_command(
     )
 
 
+def _calibrate_help(name: str) -> str:
+    """Help text of a calibrate option, from CalibrateOptions (its module loads no pandas)."""
+    from offramp.analyse.calibration_options import CalibrateOptions
+
+    return _explore_help_of(CalibrateOptions, name)
+
+
+def _explore_help_of(model: type[BaseModel], name: str) -> str:
+    info = model.model_fields[name]
+    default = info.get_default()
+    shown = default is not None and not isinstance(default, bool) and not info.is_required()
+    return f"{info.description} [default: {default}]" if shown else str(info.description)
+
+
+@app.command(name="calibrate")
+def calibrate_command(
+    scenario: Annotated[Path, typer.Argument(help="scenario file (TOML); its [uncertainties] are the prior box")],
+    patterns: Annotated[Path, typer.Option(help=_calibrate_help("patterns"))],
+    samples: Annotated[int | None, typer.Option(help=_calibrate_help("samples"))] = None,
+    replications: Annotated[int | None, typer.Option(help=_calibrate_help("replications"))] = None,
+    out: Annotated[Path | None, typer.Option(help=_calibrate_help("out"))] = None,
+    design: Annotated[str | None, typer.Option(help=_calibrate_help("design"))] = None,
+    seed: Annotated[int | None, typer.Option(help=_calibrate_help("seed"))] = None,
+    workers: Annotated[int | None, typer.Option(help=_calibrate_help("workers"))] = None,
+    threads: Annotated[int | None, typer.Option(help=_calibrate_help("threads"))] = None,
+    chunk_size: Annotated[int | None, typer.Option(help=_calibrate_help("chunk_size"))] = None,
+    executor: Annotated[str | None, typer.Option(help=_calibrate_help("executor"))] = None,
+    scheduler: Annotated[str | None, typer.Option(help=_calibrate_help("scheduler"))] = None,
+    resume: Annotated[bool, typer.Option("--resume", help=_calibrate_help("resume"))] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_calibrate_help("progress"))] = True,
+    plot: Annotated[
+        Path | None, typer.Option(help=_figure_help("pairs figure of the most constrained uncertainties"))
+    ] = None,
+) -> None:
+    """Keep the sampled worlds that reproduce every pattern: rates, conflicts, plausible ranges."""
+    from offramp.analyse.calibration import calibrate
+    from offramp.explore.experiments import ExploreInterrupted
+    from offramp.report.calibration_figures import plot_calibration_pairs
+    from offramp.report.calibration_tables import calibration_tables
+
+    figure = FigureOptions.check(plot=plot)  # before the work: a bad figure name fails at once
+    try:
+        found = calibrate(
+            scenario,
+            patterns,
+            **_given(
+                samples=samples,
+                replications=replications,
+                design=design,
+                seed=seed,
+                workers=workers,
+                threads=threads,
+                chunk_size=chunk_size,
+                executor=executor,
+                scheduler=scheduler,
+            ),
+            out=out,
+            resume=resume,
+            progress=progress,
+        )
+    except ExploreInterrupted as stop:
+        console.print(stop.message)
+        raise typer.Exit(130) from None
+    console.print(calibration_tables(found))
+    if figure.plot is not None:
+        plot_calibration_pairs(found, options=figure)
+    _print_written((found.directory / "calibration" / "statistics.parquet", "statistics"), (figure.plot, "figure"))
+
+
 def _analyze_help(name: str, default: str | None = None) -> str:
     """Help text of an ``offramp analyze`` option, from its options model: its description
     and its default (``default`` words it where the value would not say it). The model's
