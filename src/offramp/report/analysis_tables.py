@@ -100,7 +100,9 @@ def plausible_table(analysis: Analysis) -> Table | None:
     }
 
     def share(value: object) -> str:
-        return "-" if value is None or value != value else f"{100 * float(value):.0f}"  # NaN != NaN
+        if not isinstance(value, int | float) or value != value:  # None, or NaN (NaN != NaN)
+            return "-"
+        return f"{100 * float(value):.0f}"
 
     def looked_up(name: str, strategy: str, column: str) -> object:
         frame = robust[name]
