@@ -418,6 +418,7 @@ def analyze_command(
             + " (repeat for several)"
         ),
     ] = None,
+    plausible: Annotated[Path | None, typer.Option(metavar="CALIB_DIR", help=_analyze_help("plausible"))] = None,
     seed: Annotated[int | None, typer.Option(help=_analyze_help("seed"))] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_analyze_help("progress"))] = True,
 ) -> None:
@@ -430,7 +431,13 @@ def analyze_command(
 
     # Checked once, before the study is read: a bad report name fails at once, not after the analysis.
     options = AnalyzeCommandOptions.check(
-        **_given(report=report, tables=tables, discover=tuple(discover) if discover else None, seed=seed),
+        **_given(
+            report=report,
+            tables=tables,
+            discover=tuple(discover) if discover else None,
+            plausible=plausible,
+            seed=seed,
+        ),
         progress=progress,
     )
     analysis = analyze(
@@ -438,6 +445,7 @@ def analyze_command(
         criteria,
         tables=options.tables,
         discover=options.discover,
+        plausible=options.plausible,
         seed=options.seed,
         progress=options.progress,
     )

@@ -23,6 +23,12 @@ Choices
    the report layer, so every number in it can be found in a table.
 4. The analysis is deterministic: the bootstraps (Sobol intervals), the extra trees
    (feature scoring) and the tree (CART) take ``seed``.
+5. With ``plausible=CALIB_DIR`` the analysis of all worlds is unchanged, and a
+   :class:`~offramp.analyse.plausible.PlausibleView` beside it holds outcomes, robustness
+   and the claim audit recomputed, by the same functions, on the study restricted to the
+   samples that reproduce the calibration's patterns (:mod:`offramp.analyse.plausible`).
+   Scenario discovery and sensitivity are not repeated: they explain all worlds. No
+   plausible sample is a note (``"plausible"``), not an error.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import pandas as pd
 from offramp.analyse.criteria import Criteria, load_criteria
 from offramp.analyse.options import AnalyzeOptions
 from offramp.analyse.outcomes import distributions, outcome_spread, outcome_summary
+from offramp.analyse.plausible import PlausibleView, restrict_study, select_plausible
 from offramp.analyse.robustness import regret_table, robustness_summary, sample_measures, satisficing
 from offramp.analyse.study import Study
 from offramp.errors import OfframpError, OptionError
@@ -85,9 +92,14 @@ class Analysis:
     claim_verdicts : pandas.DataFrame
         Per strategy: one verdict per claim, the claims its success depends on, and the
         claims its uplift over the baseline depends on.
+    plausible : PlausibleView or None
+        With ``plausible=CALIB_DIR``: the samples that reproduce the calibration's
+        patterns, and outcomes, robustness and the claim audit recomputed on them
+        (choice 5); None otherwise.
     notes : dict of str to str
         Why a part is empty or limited (choice 1), by part name: ``"study"``,
-        ``"robustness"``, ``"discovery"``, ``"sensitivity"``, ``"claims"``, or one of them
+        ``"robustness"``, ``"discovery"``, ``"sensitivity"``, ``"claims"``,
+        ``"plausible"``, or one of them
         followed by a space and a strategy (``"sensitivity conciliation"``) or a
         detail (``"claims uplift"``: the baseline strategy was not run).
     seconds : float
@@ -107,6 +119,7 @@ class Analysis:
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     claim_detail: pd.DataFrame = field(default_factory=pd.DataFrame)
     claim_verdicts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    plausible: PlausibleView | None = None
     notes: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -133,6 +146,8 @@ class Analysis:
             tables[f"prim_trajectory_{found.strategy}"] = found.trajectory
             tables[f"prim_box_{found.strategy}"] = found.box
             tables[f"cart_leaves_{found.strategy}"] = found.cart_leaves
+        if self.plausible is not None:
+            tables.update(self.plausible.tables())
         return tables
 
 
@@ -153,6 +168,7 @@ def analyze(
     *,
     tables: str | Path | None = None,
     discover: Sequence[str] | None = None,
+    plausible: str | Path | None = None,
     seed: int = 0,
     progress: bool = True,
 ) -> Analysis:
@@ -174,6 +190,9 @@ def analyze(
     discover : sequence of str or None
         Strategies to explain the failures of (replaces the criteria's
         ``discovery.strategies``).
+    plausible : str, Path or None
+        An ``offramp calibrate`` directory: also analyse the samples of ``source`` that
+        reproduce its patterns (choice 5, :mod:`offramp.analyse.plausible`).
     seed : int
         Seed of the bootstraps, the extra trees and CART (choice 4), in [0, 2**32).
     progress : bool
@@ -186,13 +205,19 @@ def analyze(
     Raises
     ------
     OptionError
-        A bad option, or a strategy in ``discover`` that the study did not run.
+        A bad option, a strategy in ``discover`` that the study did not run, or a
+        ``plausible`` directory without patterns, or whose patterns need a strategy the
+        study did not run.
     InputError
         A missing or bad directory or criteria file, an unknown strategy or column in
         the criteria.
     """
     options = AnalyzeOptions.check(
-        tables=tables, discover=None if discover is None else tuple(discover), seed=seed, progress=progress
+        tables=tables,
+        discover=None if discover is None else tuple(discover),
+        plausible=plausible,
+        seed=seed,
+        progress=progress,
     )
     started = time.perf_counter()
     criteria = criteria if isinstance(criteria, Criteria) else load_criteria(criteria)
@@ -219,17 +244,21 @@ def analyze(
             "per-sample probabilities)"
         )
     # One step each: outcomes, robustness, each strategy examined (or the one search that
-    # found none), sensitivity, the claim audit, and writing the tables when asked.
-    steps = 4 + len(criteria.discovery.strategies or [None]) + (1 if options.tables is not None else 0)
+    # found none), sensitivity, the claim audit, the plausible worlds and writing the
+    # tables when asked.
+    steps = (
+        4
+        + len(criteria.discovery.strategies or [None])
+        + (1 if options.tables is not None else 0)
+        + (1 if options.plausible is not None else 0)
+    )
     with progress_bar("analysing: outcomes", total=steps, enabled=options.progress) as advance:
         outcomes = outcome_summary(study.experiments, OUTCOME_LABELS)
         per_sample = sample_measures(study.experiments, criteria.measures)
         spread_ = outcome_spread(per_sample, strategies, OUTCOME_LABELS)
         dists = distributions(study.experiments, strategies)
         advance(1, description="analysing: robustness")
-        regrets = regret_table(per_sample, criteria, strategies)
-        satisfied = satisficing(per_sample, criteria)
-        robust = robustness_summary(per_sample, criteria, strategies)
+        regrets, satisfied, robust = _robustness_tables(per_sample, criteria, strategies)
         advance(1, description="analysing: scenario discovery")
         discoveries = []
         chosen = _discovery_strategies(robust, satisfied, criteria)
@@ -259,9 +288,7 @@ def analyze(
             notes["sensitivity"] = str(error)
         advance(1, description="analysing: claim audit")
         if study.claims:
-            from offramp.analyse.claims import claim_audit
-
-            detail, verdicts = claim_audit(study, per_sample, satisfied, criteria, strategies)
+            detail, verdicts = _claim_tables(study, per_sample, satisfied, criteria, strategies)
             baseline = criteria.claim_audit.baseline
             if baseline not in strategies:  # the audit's uplift columns are NA then (claims.py, choice 8)
                 notes["claims uplift"] = (
@@ -272,6 +299,13 @@ def analyze(
         else:
             detail, verdicts = pd.DataFrame(), pd.DataFrame()
             notes["claims"] = "the scenario states no claims ([claims.Cn]) to audit"
+        view = None
+        if options.plausible is not None:
+            advance(0, description="analysing: plausible worlds")
+            view = _plausible_view(study, criteria, options.plausible)
+            if view.note is not None:
+                notes["plausible"] = view.note
+            advance(1)
         advance(1, description="writing the tables" if options.tables is not None else "analysed")
         analysis = Analysis(
             study=study,
@@ -287,6 +321,7 @@ def analyze(
             sensitivity=sensitive,
             claim_detail=detail,
             claim_verdicts=verdicts,
+            plausible=view,
             notes=notes,
             seconds=time.perf_counter() - started,
         )
@@ -294,6 +329,58 @@ def analyze(
             write_tables(analysis, options.tables)
             advance(1, description="tables written")
     return analysis
+
+
+def _robustness_tables(
+    per_sample: pd.DataFrame, criteria: Criteria, strategies: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Regret, satisficing and the robustness summary of per-sample measures."""
+    regrets = regret_table(per_sample, criteria, strategies)
+    satisfied = satisficing(per_sample, criteria)
+    robust = robustness_summary(per_sample, criteria, strategies)
+    return regrets, satisfied, robust
+
+
+def _claim_tables(
+    study: Study, per_sample: pd.DataFrame, satisfied: pd.DataFrame, criteria: Criteria, strategies: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The claim audit's detail and verdicts (loaded lazily: it pulls in SciPy)."""
+    from offramp.analyse.claims import claim_audit
+
+    return claim_audit(study, per_sample, satisfied, criteria, strategies)
+
+
+def _plausible_view(study: Study, criteria: Criteria, calibration: Path) -> PlausibleView:
+    """Choice 5: outcomes, robustness and the claim audit on the plausible samples only."""
+    selection = select_plausible(study, calibration)
+    restricted = restrict_study(study, selection.samples)
+    if not selection.samples:
+        return PlausibleView(
+            selection,
+            restricted,
+            note=(
+                f"no sample of {study.source} reproduces every pattern of {selection.source} "
+                f"({selection.statistics.shape[0]} samples judged), so there is no plausible world to analyse; "
+                "the pass rates show which patterns block them"
+            ),
+        )
+    strategies = [s for s in restricted.strategies if (restricted.experiments["strategy"] == s).any()]
+    per_sample = sample_measures(restricted.experiments, criteria.measures)
+    regrets, satisfied, robust = _robustness_tables(per_sample, criteria, strategies)
+    detail, verdicts = pd.DataFrame(), pd.DataFrame()
+    if restricted.claims:
+        detail, verdicts = _claim_tables(restricted, per_sample, satisfied, criteria, strategies)
+    return PlausibleView(
+        selection,
+        restricted,
+        outcomes=outcome_summary(restricted.experiments, OUTCOME_LABELS),
+        per_sample=per_sample,
+        regret=regrets,
+        satisficing=satisfied,
+        robustness=robust,
+        claim_detail=detail,
+        claim_verdicts=verdicts,
+    )
 
 
 def write_tables(analysis: Analysis, directory: str | Path) -> Path:

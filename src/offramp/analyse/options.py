@@ -19,6 +19,10 @@ Choices
    :class:`~offramp.errors.OptionError` for ``discover``.
 3. The report is HTML: a name ending in anything but ``.html`` or ``.htm`` is refused
    before the analysis runs, not after.
+4. The ``plausible`` directory is an input read with the study
+   (:func:`~offramp.analyse.plausible.select_plausible`): whether it holds patterns, and
+   whether the study ran the strategies they need, is checked there and raised as
+   :class:`~offramp.errors.OptionError` for ``plausible``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ class AnalyzeOptions(JobOptions):
     tables: Path | None = Field(None, description="write every table as Parquet into this directory")
     discover: tuple[str, ...] | None = Field(
         None, description="explain the failures of these strategies (replaces the criteria's discovery.strategies)"
+    )
+    plausible: Path | None = Field(
+        None,
+        description="also analyse only the samples that reproduce the patterns of this offramp calibrate "
+        "directory (its calibration/patterns.toml), side by side with all worlds",
     )
     seed: int = Field(0, ge=0, lt=2**32, description="seed of the bootstraps, the extra trees and CART")
     progress: bool = Field(True, description="show a progress bar")

@@ -33,6 +33,12 @@ Choices
    blocks (paragraph, note, figure, table, collapsible part, ...), each a small
    dataclass whose ``kind`` the template dispatches on. The template has one way to
    draw each kind, and the builders decide what goes where.
+8. With a plausible part (``offramp analyze --plausible``) a section after the summary
+   sets all worlds and plausible worlds side by side: per strategy two adjacent rows,
+   each labelled with its set and its number of samples, for outcome shares, robustness
+   and the claim audit's verdicts; a verdict that differs between the two is
+   highlighted. The patterns' pass rates on the study come first, as they say what
+   "plausible" means here.
 """
 
 from __future__ import annotations
@@ -60,9 +66,14 @@ from offramp.run.record import atomic_target
 if TYPE_CHECKING:
     from jinja2 import Template
 
-__all__ = ["SECTIONS", "format_number", "format_percent", "render_report", "write_report"]
+__all__ = ["PLAUSIBLE_SECTION", "SECTIONS", "format_number", "format_percent", "render_report", "write_report"]
 
-#: The report's sections, in order: (anchor id, heading).
+#: The section shown after the summary when the analysis has a plausible part
+#: (``offramp analyze --plausible``): (anchor id, heading).
+PLAUSIBLE_SECTION = ("plausible", "All worlds and plausible worlds")
+
+#: The report's sections, in order: (anchor id, heading); :data:`PLAUSIBLE_SECTION`
+#: follows the summary when the analysis has a plausible part.
 SECTIONS = (
     ("summary", "Summary"),
     ("outcomes", "Outcomes per strategy"),
@@ -82,6 +93,7 @@ _NOTE_TITLES = {
     "discovery": "Scenario discovery",
     "sensitivity": "Sensitivity",
     "claims": "Claim audit",
+    "plausible": "Plausible worlds",
 }
 
 
@@ -292,7 +304,7 @@ def _section(anchor: str, *blocks: _Block | Sequence[_Block]) -> _Section:
             flat.extend(block)
         else:
             flat.append(block)
-    return _Section(anchor, dict(SECTIONS)[anchor], tuple(flat))
+    return _Section(anchor, dict((*SECTIONS, PLAUSIBLE_SECTION))[anchor], tuple(flat))
 
 
 def _table(
@@ -350,7 +362,7 @@ class _Figures:
 
 #: The note keys (their first word) that have a section of their own; any other note is
 #: shown in the summary (choice 4).
-_SECTION_PARTS = frozenset(anchor for anchor, _ in SECTIONS) - {"summary", "provenance"}
+_SECTION_PARTS = frozenset(anchor for anchor, _ in (*SECTIONS, PLAUSIBLE_SECTION)) - {"summary", "provenance"}
 
 
 def _part(key: str) -> str:
@@ -839,6 +851,129 @@ def _claims(analysis: Analysis, figure: _Figures) -> _Section:
     return _section("claims", intro, uplift, _notes(analysis, "claims"), stated, heat, verdict_table, every)
 
 
+# -- all worlds and plausible worlds (choice 8) ---------------------------------------------
+
+
+def _paired(everything: pd.DataFrame, plausible: pd.DataFrame, all_label: str, plausible_label: str) -> pd.DataFrame:
+    """Two tables with a ``strategy`` column, as one with per strategy its row on all worlds
+    then its row on plausible worlds (column ``world_set``); strategies in ``everything``'s order."""
+    parts = [everything.assign(world_set=all_label, _set=0)]
+    if len(plausible):
+        parts.append(plausible.assign(world_set=plausible_label, _set=1))
+    frame = pd.concat(parts, ignore_index=True)
+    order = {name: index for index, name in enumerate(dict.fromkeys(everything["strategy"]))}
+    frame["_order"] = frame["strategy"].map(order).fillna(len(order))
+    return frame.sort_values(["_order", "_set"], kind="stable").drop(columns=["_order", "_set"])
+
+
+def _plausible(analysis: Analysis) -> _Section:
+    from offramp.report.figures import OUTCOME_COLOURS
+
+    view = analysis.plausible
+    assert view is not None  # render_report builds this section only for a plausible part
+    anchor = PLAUSIBLE_SECTION[0]
+    selection = view.selection
+    total = int(analysis.study.experiments["sample"].nunique())
+    everything, plausible = f"all worlds ({total:,} samples)", f"plausible worlds ({view.count:,} samples)"
+    intro = _Paragraph(
+        f"A sample is plausible when its worlds reproduce every pattern of {selection.source} "
+        f"({', '.join(selection.patterns.names)}), judged on this study's own runs. All worlds: {total:,} samples; "
+        f"plausible worlds: {view.count:,} samples ({format_percent(view.count / total if total else None)}). "
+        "Each table below gives, per strategy, its row on all worlds and then its row on plausible worlds."
+    )
+    rates = _table(
+        selection.pass_rates,
+        [
+            ("pattern", "pattern", _text, False),
+            (
+                lambda row: (
+                    _DASH if _is_missing(row["low"]) else f"{format_number(row['low'])} to {format_number(row['high'])}"
+                ),
+                "accepted range",
+                _text,
+                False,
+            ),
+            ("passed", "samples passing", _count, True),
+            ("samples", "samples judged", _count, True),
+            ("pass_rate", "pass rate", format_percent, True),
+        ],
+        "Each pattern's pass rate on this study's samples alone, and all patterns jointly (the plausible samples).",
+    )
+    blocks: list[_Block] = [intro, _Heading("Patterns on this study"), rates, *_notes(analysis, anchor)]
+    if not view.count:
+        return _section(anchor, blocks)
+    labels = [o for o in OUTCOME_COLOURS if f"{o}_share" in analysis.outcomes.columns]
+    blocks += [
+        _Heading(f"Outcome shares: {everything}, {plausible}"),
+        _table(
+            _paired(analysis.outcomes, view.outcomes, everything, plausible),
+            [("strategy", "strategy", _text, False), ("world_set", "set of worlds", _text, False)]
+            + [("worlds", "worlds", _count, True)]
+            + [
+                (_interval(f"{o}_share", f"{o}_low", f"{o}_high"), o.replace("_", " "), _identity, True) for o in labels
+            ],
+            "Share of worlds per end state (95% interval below), on all worlds and on plausible worlds.",
+        ),
+    ]
+    objective = analysis.criteria.objective
+    value = format_percent if objective.is_probability else format_number
+    if len(analysis.robustness):
+        blocks += [
+            _Heading(f"Robustness: {everything}, {plausible}"),
+            _table(
+                _paired(analysis.robustness, view.robustness, everything, plausible),
+                [
+                    ("strategy", "strategy", _text, False),
+                    ("world_set", "set of worlds", _text, False),
+                    ("rank", "rank", _count, True),
+                    (
+                        _interval("satisficing_share", "satisficing_low", "satisficing_high"),
+                        "satisfices in",
+                        _identity,
+                        True,
+                    ),
+                    ("mean_objective", f"mean {objective.label}", value, True),
+                    ("mean_regret", "mean regret", format_number, True),
+                    ("samples", "samples", _count, True),
+                ],
+                f"Satisficing ({analysis.criteria.text}) and regret; ranks within each set of worlds, 1 is best.",
+            ),
+        ]
+    verdicts = analysis.claim_verdicts
+    if len(verdicts):
+        claim_ids = [c for c in verdicts.columns if c not in ("strategy", "depends_on", "uplift_depends_on")]
+        other = view.claim_verdicts.set_index("strategy") if len(view.claim_verdicts) else None
+        reference = verdicts.set_index("strategy")
+
+        def verdict(claim_id: str) -> _RowValue:
+            """The verdict, highlighted when it differs between all and plausible worlds."""
+
+            def cell(row: pd.Series) -> _Cell:
+                text = _text(row[claim_id])
+                changed = (
+                    other is not None
+                    and row["strategy"] in other.index
+                    and str(other.loc[row["strategy"], claim_id]) != str(reference.loc[row["strategy"], claim_id])
+                )
+                return _Cell(text, css="depends" if changed else ("muted" if text in ("-", "n/a") else ""))
+
+            return cell
+
+        blocks += [
+            _Heading(f"Claim audit: {everything}, {plausible}"),
+            _table(
+                _paired(verdicts, view.claim_verdicts, everything, plausible),
+                [("strategy", "strategy", _text, False), ("world_set", "set of worlds", _text, False)]
+                + [(verdict(c), c, _identity, False) for c in claim_ids]
+                + [("depends_on", "depends on", _text, False)],
+                "Per strategy and claim: \u201cdepends\u201d, \u201c-\u201d (does not depend) or \u201cn/a\u201d "
+                "(too few samples on a side); highlighted where the verdict on plausible worlds differs from the "
+                "one on all worlds. Fewer samples make \u201cn/a\u201d likelier on plausible worlds.",
+            ),
+        ]
+    return _section(anchor, blocks)
+
+
 def _provenance(analysis: Analysis, generated: datetime) -> _Section:
     study, criteria = analysis.study, analysis.criteria
     scenario = dict(study.scenario)
@@ -934,6 +1069,7 @@ def render_report(analysis: Analysis, generated: datetime | None = None) -> str:
         figure = _Figures(Path(folder))
         sections = (
             _summary(analysis),
+            *([_plausible(analysis)] if analysis.plausible is not None else []),
             _outcomes(analysis, figure),
             _robustness(analysis, figure),
             _discovery(analysis, figure),
