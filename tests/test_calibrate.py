@@ -14,17 +14,21 @@ parameters reach 0.45 or more at this size.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from rich.console import Console
 
 from offramp.analyse.calibration import calibrate
 from offramp.cli import main
 from offramp.errors import InputError
+from offramp.report.calibration_tables import FEW_ACCEPTED, calibration_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 H, CAP, EMB = "escalation.baseline_hazard", "war.opponent_capacity", "leader.emboldening"
@@ -80,6 +84,18 @@ def test_planted_box_is_recovered(toy, tmp_path):
     meta = {k.decode(): v.decode() for k, v in written.schema.metadata.items() if k.startswith(b"offramp.")}
     assert meta["offramp.patterns"] == '["conflict_likely", "no_settlement"]'
     assert (tmp_path / "c/calibration/patterns.toml").read_bytes() == patterns.read_bytes()
+    # A handful of accepted samples: the tables warn that ranges and ranking are rough.
+    few, many = (
+        _printed(dataclasses.replace(found, table=table.assign(accepted=np.arange(len(table)) < n)))
+        for n in (3, FEW_ACCEPTED)
+    )
+    assert "Only 3 accepted samples" in few and "accepted samples:" not in many
+
+
+def _printed(found) -> str:
+    console = Console(record=True, width=200)
+    console.print(calibration_tables(found))
+    return console.export_text()
 
 
 def test_no_sample_passes_is_a_finding(toy, tmp_path):

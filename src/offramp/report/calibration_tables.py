@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 __all__ = ["calibration_tables"]
 
 
+#: Below this many accepted samples the ranges come with a warning.
+FEW_ACCEPTED = 20
+
+
 def _share(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.1%}"
 
@@ -88,6 +92,15 @@ def calibration_tables(found: Calibration) -> Group:
         )
     # With nothing accepted every range is n/a: one line says so instead of a table of them.
     parts.append(ranges if found.accepted else Text("No plausible ranges: no sample was accepted."))
+    if 0 < found.accepted < FEW_ACCEPTED:
+        # The KS statistic of a handful of points is large by chance: the ranking says
+        # where those few samples sit, not yet what the patterns demand.
+        parts.append(
+            Text(
+                f"Only {found.accepted} accepted samples: the ranges and the KS ranking are rough; "
+                "calibrate with more samples before reading them as constraints."
+            )
+        )
     if len(found.closest):
         closest = Table(title="Closest samples (fewest patterns failed, then nearest)")
         for column in ("sample", "failed", "distance", "blocked by"):
