@@ -1,7 +1,7 @@
 """The package's layers import one way only (docs/architecture.md):
 
 ``errors`` -> ``model`` -> ``scenario`` -> ``run`` -> ``explore`` -> ``analyse`` ->
-``report`` -> ``cli``.
+``report`` -> ``app`` -> ``cli``.
 
 A module may import its own layer and the layers below it, never one above, lazily or
 not; an import under ``if TYPE_CHECKING:`` (annotations only) is the one exception. The
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "offramp"
-LAYERS = ("errors", "model", "scenario", "run", "explore", "analyse", "report", "cli")
+LAYERS = ("errors", "model", "scenario", "run", "explore", "analyse", "report", "app", "cli")
 RANK = {name: rank for rank, name in enumerate(LAYERS)}
 
 
