@@ -72,6 +72,22 @@ def test_a_world_is_the_one_offramp_run_simulates(strategy):
         assert [getattr(v.levers, lever) for v in views] == trace[f"lever_{lever}"]
 
 
+def test_a_world_that_ends_early_ends_in_the_same_week_as_in_offramp_run():
+    """essay.toml's full_pressure on 16 worlds: the worlds of the batch that end before the
+    horizon end in the same week, the same way, as a session of that world, and the
+    session then stays put (step returns None, the history stops at the end week)."""
+    strategy = build_strategies(ESSAY)["full_pressure"]
+    batch = run_worlds(to_params(ESSAY.scenario, 16), strategy, "full_pressure", range(16), SEED)
+    early = [w for w in range(16) if batch["end_week"][w] < ESSAY.scenario.scenario.horizon_weeks]
+    assert len(early) >= 2, early  # the check needs worlds that end early
+    for world in early[:2]:
+        session = WorldSession(ESSAY, "full_pressure", world=world, seed=SEED)
+        session.jump(ESSAY.scenario.scenario.horizon_weeks)
+        assert (session.outcome, session.end_week) == (batch["outcome"][world], batch["end_week"][world])
+        assert session.history[-1].week == batch["end_week"][world]
+        assert session.step() is None and session.history[-1].week == batch["end_week"][world]
+
+
 def test_the_grids_show_every_agent_once():
     """The grid picture counts as many police and citizens as the world has, and the
     views are read-only copies."""
