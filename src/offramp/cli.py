@@ -226,16 +226,21 @@ def schema(
     console.out(json.dumps(model.model_json_schema(), indent=2), highlight=False)
 
 
-def _explore_help(name: str) -> str:
-    """Help text of an explore option: its description and default, from ExploreOptions."""
-    from offramp.explore.options import ExploreOptions
-
-    info = ExploreOptions.model_fields[name]
+def _option_help(model: type[BaseModel], name: str) -> str:
+    """Help text of a job's option: its description and default, from its options model."""
+    info = model.model_fields[name]
     default = info.get_default()
     # A default of None means "computed" (all cores, the directory's chunk size), which
     # the description says; typer shows the defaults of on/off flags itself.
     shown = default is not None and not isinstance(default, bool) and not info.is_required()
     return f"{info.description} [default: {default}]" if shown else str(info.description)
+
+
+def _explore_help(name: str) -> str:
+    """Help text of an explore option, from ExploreOptions."""
+    from offramp.explore.options import ExploreOptions
+
+    return _option_help(ExploreOptions, name)
 
 
 def _explore_default(name: str) -> Any:
@@ -321,14 +326,13 @@ def _calibrate_help(name: str) -> str:
     """Help text of a calibrate option, from CalibrateOptions (its module loads no pandas)."""
     from offramp.analyse.calibration_options import CalibrateOptions
 
-    return _explore_help_of(CalibrateOptions, name)
+    return _option_help(CalibrateOptions, name)
 
 
-def _explore_help_of(model: type[BaseModel], name: str) -> str:
-    info = model.model_fields[name]
-    default = info.get_default()
-    shown = default is not None and not isinstance(default, bool) and not info.is_required()
-    return f"{info.description} [default: {default}]" if shown else str(info.description)
+def _calibrate_default(name: str) -> Any:
+    from offramp.analyse.calibration_options import CalibrateOptions
+
+    return CalibrateOptions.model_fields[name].get_default()
 
 
 @app.command(name="calibrate")
@@ -345,8 +349,10 @@ def calibrate_command(
     chunk_size: Annotated[int | None, typer.Option(help=_calibrate_help("chunk_size"))] = None,
     executor: Annotated[str | None, typer.Option(help=_calibrate_help("executor"))] = None,
     scheduler: Annotated[str | None, typer.Option(help=_calibrate_help("scheduler"))] = None,
-    resume: Annotated[bool, typer.Option("--resume", help=_calibrate_help("resume"))] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_calibrate_help("progress"))] = True,
+    resume: Annotated[bool, typer.Option("--resume", help=_calibrate_help("resume"))] = _calibrate_default("resume"),
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help=_calibrate_help("progress"))
+    ] = _calibrate_default("progress"),
     plot: Annotated[
         Path | None, typer.Option(help=_figure_help("pairs figure of the most constrained uncertainties"))
     ] = None,
