@@ -247,8 +247,8 @@ class Tallies:
     peak_tension : float64 (B,)
     purges, defections, attributions, contacts, exposures, escalations : int64 (B,)
         Counts so far (attributions summed over regions).
-    coup_attempts, settle_best_weeks : int64 (B,)
-        Coups attempted so far; weeks in which settling was the leader's best action.
+    coup_attempts : int64 (B,)
+        Coups attempted so far.
     peak_unrest : float64 (B, K)
         Highest weekly active share per region.
     unrest_sum : float64 (B, K)
@@ -264,7 +264,6 @@ class Tallies:
     exposures: np.ndarray
     escalations: np.ndarray
     coup_attempts: np.ndarray
-    settle_best_weeks: np.ndarray
     peak_unrest: np.ndarray
     unrest_sum: np.ndarray
 
@@ -459,7 +458,6 @@ def init_world(params: WorldParams, streams: WorldStreamSet) -> WorldState:
             exposures=counts.copy(),
             escalations=counts.copy(),
             coup_attempts=counts.copy(),
-            settle_best_weeks=counts.copy(),
             peak_unrest=zeros_k.copy(),
             unrest_sum=zeros_k.copy(),
         ),
@@ -647,7 +645,6 @@ def step_world(
     )
     week = state.week + 1
     old = state.tallies
-    is_settle_best = choice.values.argmax(axis=-1) == Action.OFFRAMP
     tallies = Tallies(
         periphery_casualties=old.periphery_casualties + casualties,
         peak_tension=np.maximum(old.peak_tension, escalation.tension),
@@ -658,7 +655,6 @@ def step_world(
         exposures=old.exposures + circle.exposures,
         escalations=old.escalations + choice.is_escalation,
         coup_attempts=old.coup_attempts + circle.coup_attempts,
-        settle_best_weeks=old.settle_best_weeks + is_settle_best,
         peak_unrest=np.maximum(old.peak_unrest, unrest),
         unrest_sum=old.unrest_sum + unrest,
     )
