@@ -246,7 +246,13 @@ def _explore_help(name: str) -> str:
 def _explore_default(name: str) -> Any:
     from offramp.explore.options import ExploreOptions
 
-    return ExploreOptions.model_fields[name].get_default()
+    return _option_default(ExploreOptions, name)
+
+
+def _option_default(model: type[BaseModel], name: str) -> Any:
+    """The default of a job's option, from its options model (the command's and the
+    Python function's defaults are one)."""
+    return model.model_fields[name].get_default()
 
 
 @app.command(name="explore")
@@ -332,7 +338,7 @@ def _calibrate_help(name: str) -> str:
 def _calibrate_default(name: str) -> Any:
     from offramp.analyse.calibration_options import CalibrateOptions
 
-    return CalibrateOptions.model_fields[name].get_default()
+    return _option_default(CalibrateOptions, name)
 
 
 @app.command(name="calibrate")
