@@ -1,0 +1,106 @@
+"""What ``offramp app`` was started with, checked once before the server starts.
+
+The app reads files only under the directories its command line names: the scenario's
+folder (its ``.toml`` files are the scenarios the World, Compare and Play views offer) and
+the results directory. Everything is checked here, at the edge, so that a bad scenario or
+results directory stops the command with one line before any server exists; inside the
+page, the views trust a context and report only what the user does there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from offramp.analyse.study import Study
+from offramp.errors import InputError
+from offramp.scenario.load import ScenarioSource, load_scenario, parse_scenario
+
+__all__ = ["AppContext", "app_context"]
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """The app's inputs, checked.
+
+    Attributes
+    ----------
+    scenario : ScenarioSource or None
+        The scenario named on the command line (the views' first choice), or the one an
+        exploration was run on when only ``--results`` was given; None when neither.
+    scenario_dir : Path or None
+        The folder whose ``.toml`` files the views offer (the scenario's folder).
+    results : Path or None
+        The ``offramp explore`` directory given with ``--results``.
+    study : Study or None
+        Its experiments, read once.
+    """
+
+    scenario: ScenarioSource | None
+    scenario_dir: Path | None
+    results: Path | None
+    study: Study | None
+
+    def scenario_files(self) -> list[Path]:
+        """The scenario files the views offer: the ``.toml`` files of the scenario's folder.
+
+        Returns
+        -------
+        list of Path
+            Sorted by name; the command line's scenario first.
+        """
+        if self.scenario_dir is None:
+            return []
+        found = sorted(path for path in self.scenario_dir.glob("*.toml") if path.is_file())
+        first = [path for path in found if self.scenario is not None and path.name == self.scenario.name]
+        return first + [path for path in found if path not in first]
+
+    def load(self, name: str) -> ScenarioSource:
+        """Load one of :meth:`scenario_files` by file name; nothing outside them.
+
+        Raises
+        ------
+        InputError
+            A name not offered, or a file that does not load (one line, naming the field).
+        """
+        if self.scenario is not None and name == self.scenario.name and self.scenario_dir is None:
+            return self.scenario
+        offered = {path.name: path for path in self.scenario_files()}
+        if name not in offered:
+            raise InputError(name, "not a scenario file of this app's scenario folder")
+        return load_scenario(offered[name])
+
+
+def app_context(scenario: str | Path | None = None, results: str | Path | None = None) -> AppContext:
+    """Check the app's command line: the scenario file and the results directory.
+
+    Parameters
+    ----------
+    scenario : str, Path or None
+        A scenario file (TOML).
+    results : str, Path or None
+        An ``offramp explore`` directory.
+
+    Returns
+    -------
+    AppContext
+
+    Raises
+    ------
+    InputError
+        A scenario file that is missing or does not validate, a results directory that is
+        not a finished exploration, or neither given.
+    """
+    if scenario is None and results is None:
+        raise InputError("scenario", "give a scenario file, --results DIR, or both")
+    source = load_scenario(scenario) if scenario is not None else None
+    study = Study.from_directory(results, option="--results") if results is not None else None
+    if source is None and study is not None:
+        text, name = str(study.scenario.get("text", "")), str(study.scenario.get("file", "scenario"))
+        source = ScenarioSource(parse_scenario(text, name), text, name)
+    return AppContext(
+        scenario=source,
+        scenario_dir=Path(scenario).resolve().parent if scenario is not None else None,
+        results=Path(results).resolve() if results is not None else None,
+        study=study,
+    )

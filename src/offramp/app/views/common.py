@@ -1,0 +1,84 @@
+"""Pieces every view shares: the message line and the chart conventions.
+
+Bad input in the page (a value out of range, a file that does not load) is reported in
+the view's message line and the app keeps running; nothing a user types reaches a
+traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import panel as pn
+from bokeh.plotting import figure
+
+__all__ = ["Messages", "line_chart", "guarded", "PALETTE"]
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+"""Line colours, in the order series are added (matplotlib's tab10, colour-blind tested)."""
+
+
+class Messages:
+    """A view's message line: an alert shown when something the user did went wrong.
+
+    Attributes
+    ----------
+    panel : panel.pane.Alert
+        Put it at the top of the view; it is hidden while there is nothing to say.
+    """
+
+    def __init__(self) -> None:
+        self.panel = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+
+    def error(self, text: str) -> None:
+        """Show ``text`` (one line) as an error."""
+        self.panel.alert_type = "danger"
+        self.panel.object = text
+        self.panel.visible = True
+
+    def info(self, text: str) -> None:
+        """Show ``text`` as a note."""
+        self.panel.alert_type = "info"
+        self.panel.object = text
+        self.panel.visible = True
+
+    def clear(self) -> None:
+        """Hide the line."""
+        self.panel.visible = False
+        self.panel.object = ""
+
+
+def guarded(messages: Messages, action: Callable[..., Any]) -> Callable[..., None]:
+    """Wrap a widget callback so that a user's bad input becomes a message, not a crash.
+
+    ``ValueError`` (offramp's ``InputError`` and ``OptionError`` among them) and
+    ``OSError`` are what a user's input can cause; they are shown in ``messages`` and the
+    view stays as it was. Anything else is a bug and propagates.
+    """
+
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            action(*args, **kwargs)
+        except (ValueError, OSError) as error:
+            messages.error(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        else:
+            messages.clear()
+
+    return run
+
+
+def line_chart(title: str, y_label: str, height: int = 220, width: int = 420, **options: Any) -> Any:
+    """A Bokeh figure for weekly series: week on x, no toolbar clutter, legend top left."""
+    chart = figure(
+        title=title,
+        height=height,
+        width=width,
+        x_axis_label="week",
+        y_axis_label=y_label,
+        tools="pan,box_zoom,reset,save",
+        toolbar_location="right",
+        **options,
+    )
+    chart.title.text_font_size = "11pt"
+    return chart
