@@ -80,5 +80,4 @@ def line_chart(title: str, y_label: str, height: int = 220, width: int = 420, **
         toolbar_location="right",
         **options,
     )
-    chart.title.text_font_size = "11pt"
     return chart
