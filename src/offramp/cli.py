@@ -471,6 +471,43 @@ def analyze_command(
             console.print(f"{what}: {path}")
 
 
+def _app_help(name: str) -> str:
+    from offramp.app.options import AppOptions
+
+    return _help(AppOptions, name)
+
+
+@app.command(name="app")
+def app_command(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="scenario file (TOML); the app offers the .toml files of its folder")
+    ] = None,
+    results: Annotated[Path | None, typer.Option(help=_app_help("results"))] = None,
+    host: Annotated[str | None, typer.Option(help=_app_help("host"))] = None,
+    port: Annotated[int | None, typer.Option(help=_app_help("port"))] = None,
+) -> None:
+    """Start the local web app: watch a world, compare strategies, play the coercer, explore results."""
+    from offramp.app.context import app_context
+    from offramp.app.options import AppOptions
+
+    options = AppOptions.check(**_given(host=host, port=port, results=results))
+    context = app_context(scenario, options.results)  # a bad file stops here, before any server
+    from offramp.app.server import serve
+
+    def ready(address: str) -> None:
+        console.print(
+            f"offramp app: {address} (this machine only; Ctrl-C stops it)"
+            if options.host == "127.0.0.1"
+            else f"offramp app: {address} (listening on {options.host}; Ctrl-C stops it)",
+            markup=False,
+        )
+
+    try:
+        serve(context, options, on_ready=ready)
+    except KeyboardInterrupt:
+        console.print("offramp app: stopped", markup=False)
+
+
 def _usage_problem(error: Exception) -> str | None:
     """The one-line message of a command-line usage error (unknown option, bad type), or
     None if ``error`` is not one. Duck-typed: Typer raises its own or click's classes,

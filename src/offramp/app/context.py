@@ -58,6 +58,15 @@ class AppContext:
     def load(self, name: str) -> ScenarioSource:
         """Load one of :meth:`scenario_files` by file name; nothing outside them.
 
+        Parameters
+        ----------
+        name : str
+            The file's name (no folder).
+
+        Returns
+        -------
+        ScenarioSource
+
         Raises
         ------
         InputError

@@ -32,13 +32,23 @@ class Messages:
         self.panel = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
 
     def error(self, text: str) -> None:
-        """Show ``text`` (one line) as an error."""
+        """Show ``text`` (one line) as an error.
+
+        Parameters
+        ----------
+        text : str
+        """
         self.panel.alert_type = "danger"
         self.panel.object = text
         self.panel.visible = True
 
     def info(self, text: str) -> None:
-        """Show ``text`` as a note."""
+        """Show ``text`` as a note.
+
+        Parameters
+        ----------
+        text : str
+        """
         self.panel.alert_type = "info"
         self.panel.object = text
         self.panel.visible = True
@@ -55,6 +65,18 @@ def guarded(messages: Messages, action: Callable[..., Any]) -> Callable[..., Non
     ``ValueError`` (offramp's ``InputError`` and ``OptionError`` among them) and
     ``OSError`` are what a user's input can cause; they are shown in ``messages`` and the
     view stays as it was. Anything else is a bug and propagates.
+
+    Parameters
+    ----------
+    messages : Messages
+        The view's message line.
+    action : callable
+        The callback.
+
+    Returns
+    -------
+    callable
+        The callback, guarded; a success clears the message line.
     """
 
     def run(*args: Any, **kwargs: Any) -> None:
@@ -69,7 +91,20 @@ def guarded(messages: Messages, action: Callable[..., Any]) -> Callable[..., Non
 
 
 def line_chart(title: str, y_label: str, height: int = 220, width: int = 420, **options: Any) -> Any:
-    """A Bokeh figure for weekly series: week on x, no toolbar clutter, legend top left."""
+    """A Bokeh figure for weekly series: week on x, a small toolbar.
+
+    Parameters
+    ----------
+    title, y_label : str
+    height, width : int
+        Pixels.
+    **options
+        More of ``bokeh.plotting.figure``'s keywords.
+
+    Returns
+    -------
+    bokeh.plotting.figure
+    """
     chart = figure(
         title=title,
         height=height,

@@ -1,0 +1,113 @@
+"""``offramp app``: the local web server (Panel on Bokeh's Tornado server).
+
+Choices
+-------
+1. Panel, not Solara: offramp's users write Python scripts and notebooks with the PyData
+   stack, and Panel (HoloViz, BSD-3) draws with Bokeh, whose ColumnDataSource streams a
+   week's numbers to the browser instead of redrawing figures, and serves all of its
+   JavaScript and CSS from the local server, so the app works offline. docs/app.md says more.
+2. One Panel session per browser tab: the server calls :func:`build_app` for each, and
+   every view builds its own session objects, so two tabs never share state.
+3. The server serves only the app: no static directory is mounted, and the views read
+   only the scenario folder and results directory of the :class:`AppContext`.
+4. The unrest kernel is loaded before the server listens, so the first tab does not wait
+   for Numba.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from functools import partial
+
+import panel as pn
+
+from offramp.app.context import AppContext
+from offramp.app.options import LOOPBACK, AppOptions
+from offramp.app.views.compare import compare_view
+from offramp.app.views.world import world_view
+from offramp.errors import OptionError
+
+__all__ = ["build_app", "serve", "TITLE"]
+
+TITLE = "offramp"
+
+_INTRO = (
+    "**offramp** — an analytic instrument: roles and parameters, no operational content. "
+    "**World**: one world week by week · **Compare**: two strategies on the same world · "
+    "**Play**: you are the coercer · **Results**: an exploration's outcomes, PRIM and the claim audit."
+)
+
+
+def build_app(context: AppContext) -> pn.viewable.Viewable:
+    """The whole page for one browser tab (module choice 2).
+
+    Parameters
+    ----------
+    context : AppContext
+
+    Returns
+    -------
+    panel.viewable.Viewable
+    """
+    views = [world_view(context), compare_view(context)]
+    # Dynamic tabs render a view in the browser only when it is opened: the page is ready sooner.
+    return pn.Column(
+        pn.pane.Markdown(_INTRO, margin=(0, 10)), pn.Tabs(*views, dynamic=True), sizing_mode="stretch_width"
+    )
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(
+    context: AppContext, options: AppOptions | None = None, on_ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve the app until interrupted (Ctrl-C).
+
+    Parameters
+    ----------
+    context : AppContext
+        The checked inputs (:func:`~offramp.app.context.app_context`).
+    options : AppOptions or None
+        Host and port (defaults: 127.0.0.1, 5006).
+    on_ready : callable(str) or None
+        Called with the app's address once the server listens (the CLI prints it).
+
+    Raises
+    ------
+    OptionError
+        ``port``: the server cannot listen there (taken, or not this machine's address).
+    """
+    from offramp.explore.executors import load_kernel
+
+    options = options or AppOptions()
+    port = options.port or _free_port(options.host)
+    load_kernel()  # module choice 4
+    origins = [f"{options.host}:{port}"]
+    if options.host == LOOPBACK:
+        origins.append(f"localhost:{port}")
+    try:
+        server = pn.serve(
+            {"/": partial(build_app, context)},
+            address=options.host,
+            port=port,
+            websocket_origin=origins,
+            show=False,
+            start=False,
+            title=TITLE,
+            threaded=False,
+        )
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        raise OptionError("port", f"cannot listen on {options.host}:{port}: {error.strerror or error}") from error
+    address = f"http://{options.host if ':' not in options.host else f'[{options.host}]'}:{port}/"
+    if on_ready is not None:
+        server.io_loop.add_callback(on_ready, address)
+    server.start()
+    try:
+        server.io_loop.start()
+    finally:
+        server.stop()

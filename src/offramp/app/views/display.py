@@ -1,0 +1,246 @@
+"""One world drawn week by week: the regions' grids, the inner circle and the charts that
+say why the world went as it did. The World and Compare views hold one or two of these.
+
+Choices
+-------
+1. Every weekly series lives in one ColumnDataSource; a week appends one row
+   (``stream``), so a step sends a few numbers and the pictures, never whole figures.
+2. The pictures are PNG ``data:`` URIs inside one HTML pane: no file and no request, and
+   a grid that changed is an ``<img>`` whose ``src`` changed.
+3. A compact display (Compare) keeps the pictures and the four charts that tell the story
+   (the leader's values, the war, tension and legitimacy); the full one adds the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+import panel as pn
+from bokeh.models import ColumnDataSource, Range1d
+
+from offramp.app.pictures import CELL_COLOURS, ELITE_COLOURS, data_uri, elites_png, grid_png
+from offramp.app.session import LEVERS, WeekView
+from offramp.app.views.common import PALETTE, line_chart
+from offramp.model.cascade import Elite
+from offramp.model.leader import Action
+
+__all__ = ["WorldDisplay"]
+
+_ACTIONS = tuple(action.name.lower() for action in Action)
+_ACTION_WORDS = {"continue": "continue", "escalate": "escalate", "offramp": "settle (off-ramp)"}
+_STATUSES = tuple(status.name.lower() for status in Elite)
+
+
+def _legend(colours: dict[Any, tuple[int, int, int]]) -> str:
+    return " ".join(
+        f'<span style="display:inline-block;width:10px;height:10px;background:rgb{rgb};'
+        f'border:1px solid #999"></span>&nbsp;{escape(key.name.lower())}'
+        for key, rgb in colours.items()
+    )
+
+
+class WorldDisplay:
+    """Draws the weeks of one world (module choices 1-3).
+
+    Parameters
+    ----------
+    regions : sequence of str
+        The periphery's regions, in the model's order.
+    horizon : int
+        The world's last week.
+    title : str
+        What the display shows (a strategy's name in Compare).
+    compact : bool
+        Only the pictures and the four main charts (choice 3).
+
+    Attributes
+    ----------
+    layout : panel.Column
+        The display, to place in a view.
+    headline : panel.pane.Markdown
+        ``Week N of H · outcome · the leader's choice``.
+    """
+
+    def __init__(self, regions: Sequence[str], horizon: int, title: str = "", compact: bool = False) -> None:
+        self.regions = tuple(regions)
+        self.horizon = int(horizon)
+        self.source = ColumnDataSource(self._empty())
+        self.headline = pn.pane.Markdown(self._headline(None), margin=(0, 10))
+        self.pictures = pn.pane.HTML(self._pictures(None), sizing_mode="stretch_width")
+        charts = self._charts(compact)
+        title_pane = [pn.pane.Markdown(f"### {escape(title)}", margin=(0, 10))] if title else []
+        self.layout = pn.Column(
+            *title_pane,
+            self.headline,
+            self.pictures,
+            pn.GridBox(*charts, ncols=1 if compact else 2),
+        )
+
+    def _columns(self) -> list[str]:
+        per_region = [
+            f"{name}_{k}" for name in ("legitimacy", "opposition", "unrest") for k in range(len(self.regions))
+        ]
+        return [
+            "week",
+            *(f"value_{a}" for a in _ACTIONS),
+            *(f"probability_{a}" for a in _ACTIONS),
+            "belief",
+            "war_score",
+            "war_deaths",
+            "tension",
+            "hazard",
+            *LEVERS[:4],
+            "covert_support",
+            *(f"elites_{s}" for s in _STATUSES),
+            *per_region,
+        ]
+
+    def _empty(self) -> dict[str, Any]:
+        return {column: [] for column in self._columns()}
+
+    def _row(self, view: WeekView) -> dict[str, Any]:
+        row: dict[str, float] = {"week": view.week}
+        for index, action in enumerate(_ACTIONS):
+            row[f"value_{action}"] = float(view.values[index])
+            row[f"probability_{action}"] = float(view.probabilities[index])
+        row.update(
+            belief=view.belief,
+            war_score=view.war_score,
+            war_deaths=view.war_deaths,
+            tension=view.tension,
+            hazard=view.hazard,
+            sanctions=view.levers.sanctions,
+            concessions=view.levers.concessions,
+            information=view.levers.information,
+            outreach=view.levers.outreach,
+            covert_support=sum(view.levers.covert_support) / max(1, len(view.levers.covert_support)),
+        )
+        counts = [int((view.elites == status).sum()) for status in Elite]
+        for status, count in zip(_STATUSES, counts, strict=True):
+            row[f"elites_{status}"] = count
+        for k in range(len(self.regions)):
+            row[f"legitimacy_{k}"] = float(view.legitimacy[k])
+            row[f"opposition_{k}"] = float(view.opposition[k])
+            row[f"unrest_{k}"] = float(view.unrest[k])
+        return {column: [value] for column, value in row.items()}
+
+    def _headline(self, view: WeekView | None) -> str:
+        if view is None:
+            return f"**Week 0 of {self.horizon}** · the world before its first week"
+        ending = "" if view.outcome == "ongoing" else f" · **ended: {view.outcome}**"
+        return (
+            f"**Week {view.week} of {self.horizon}**{ending} · the leader chose "
+            f"**{_ACTION_WORDS[view.action]}** · war score {view.war_score:+.2f} · "
+            f"war deaths so far {view.war_deaths_total:,.0f}"
+        )
+
+    def _pictures(self, view: WeekView | None) -> str:
+        if view is None:
+            return "<p>Step a week to see the regions' grids and the inner circle.</p>"
+        figures = [
+            f'<figure style="display:inline-block;margin:4px 8px">'
+            f'<img class="offramp-grid" alt="grid of {escape(name)}, week {view.week}" '
+            f'src="{data_uri(grid_png(view.grids[k]))}" style="image-rendering:pixelated">'
+            f"<figcaption>{escape(name)}: legitimacy {view.legitimacy[k]:.2f}, "
+            f"active {view.unrest[k]:.0%}</figcaption></figure>"
+            for k, name in enumerate(self.regions)
+        ]
+        figures.append(
+            f'<figure style="display:inline-block;margin:4px 8px">'
+            f'<img class="offramp-elites" alt="inner circle, week {view.week}" '
+            f'src="{data_uri(elites_png(view.elites))}" style="image-rendering:pixelated">'
+            f"<figcaption>inner circle</figcaption></figure>"
+        )
+        legend = f"<div>{_legend(CELL_COLOURS)} &nbsp;·&nbsp; elites: {_legend(ELITE_COLOURS)}</div>"
+        return "<div>" + "".join(figures) + "</div>" + legend
+
+    def _lines(self, chart: Any, columns: Sequence[str], labels: Sequence[str]) -> Any:
+        for index, (column, label) in enumerate(zip(columns, labels, strict=True)):
+            chart.line("week", column, source=self.source, color=PALETTE[index % len(PALETTE)], legend_label=label)
+        chart.legend.location = "top_left"
+        chart.legend.label_text_font_size = "8pt"
+        chart.x_range = Range1d(start=0, end=self.horizon)
+        return pn.pane.Bokeh(chart)
+
+    def _charts(self, compact: bool) -> list[Any]:
+        regions = self.regions
+        per_region = range(len(regions))
+        charts = [
+            self._lines(
+                line_chart("Leader: value of each action", "value"),
+                [f"value_{a}" for a in _ACTIONS],
+                [_ACTION_WORDS[a] for a in _ACTIONS],
+            ),
+            self._lines(line_chart("War score (> 0: his side gains)", "war score"), ["war_score"], ["war score"]),
+            self._lines(line_chart("Tension", "tension"), ["tension"], ["tension"]),
+            self._lines(
+                line_chart("Legitimacy per region", "legitimacy"), [f"legitimacy_{k}" for k in per_region], regions
+            ),
+        ]
+        if compact:
+            return charts
+        elites = line_chart("Inner circle by status", "elites")
+        elites.varea_stack(
+            [f"elites_{s}" for s in _STATUSES],
+            x="week",
+            source=self.source,
+            color=[f"rgb{ELITE_COLOURS[s]}" for s in Elite],
+            legend_label=list(_STATUSES),
+        )
+        elites.legend.location = "top_left"
+        elites.legend.label_text_font_size = "8pt"
+        elites.x_range = Range1d(start=0, end=self.horizon)
+        charts += [
+            self._lines(line_chart("Leader: belief about the front's weekly drift", "drift"), ["belief"], ["belief"]),
+            self._lines(line_chart("War deaths per week", "deaths"), ["war_deaths"], ["deaths"]),
+            self._lines(line_chart("Weekly hazard of direct conflict", "hazard"), ["hazard"], ["hazard"]),
+            self._lines(
+                line_chart("Organised capacity per region", "capacity"),
+                [f"opposition_{k}" for k in per_region],
+                regions,
+            ),
+            self._lines(line_chart("Active share per region", "active"), [f"unrest_{k}" for k in per_region], regions),
+            pn.pane.Bokeh(elites),
+            self._lines(
+                line_chart("Levers as applied", "level"),
+                [*LEVERS[:4], "covert_support"],
+                [*LEVERS[:4], "covert support (mean)"],
+            ),
+        ]
+        return charts
+
+    def clear(self) -> None:
+        """Forget every week (a new world, or a restart before a jump back)."""
+        self.source.data = self._empty()
+        self.headline.object = self._headline(None)
+        self.pictures.object = self._pictures(None)
+
+    def show(self, views: Sequence[WeekView]) -> None:
+        """Append weeks, then draw the last one's pictures and headline.
+
+        Parameters
+        ----------
+        views : sequence of WeekView
+            The weeks just simulated, in order (none: nothing changes).
+        """
+        if not views:
+            return
+        if len(views) == 1:
+            self.source.stream(self._row(views[0]))
+        else:
+            rows = [self._row(view) for view in views]
+            self.source.stream({column: [row[column][0] for row in rows] for column in rows[0]})
+        self.headline.object = self._headline(views[-1])
+        self.pictures.object = self._pictures(views[-1])
+
+    def redraw(self, history: Sequence[WeekView]) -> None:
+        """Draw a world's whole history afresh (after a jump back or a new world).
+
+        Parameters
+        ----------
+        history : sequence of WeekView
+        """
+        self.clear()
+        self.show(history)
