@@ -98,7 +98,7 @@ def line_chart(title: str, y_label: str, height: int = 220, width: int = 420, **
     title, y_label : str
     height, width : int
         Pixels.
-    **options
+    **options : object
         More of ``bokeh.plotting.figure``'s keywords.
 
     Returns
