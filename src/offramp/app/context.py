@@ -9,6 +9,7 @@ page, the views trust a context and report only what the user does there.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,11 @@ class AppContext:
     study: Study | None
 
     def scenario_files(self) -> list[Path]:
-        """The scenario files the views offer: the ``.toml`` files of the scenario's folder.
+        """The scenario files the views offer: the ``.toml`` files of the scenario's folder
+        that have a ``[scenario]`` table (criteria and pattern files beside them do not).
+
+        A file with a ``[scenario]`` table that does not validate is offered all the
+        same: choosing it says what is wrong with it, in the page.
 
         Returns
         -------
@@ -51,7 +56,7 @@ class AppContext:
         """
         if self.scenario_dir is None:
             return []
-        found = sorted(path for path in self.scenario_dir.glob("*.toml") if path.is_file())
+        found = sorted(path for path in self.scenario_dir.glob("*.toml") if _has_scenario_table(path))
         first = [path for path in found if self.scenario is not None and path.name == self.scenario.name]
         return first + [path for path in found if path not in first]
 
@@ -78,6 +83,14 @@ class AppContext:
         if name not in offered:
             raise InputError(name, "not a scenario file of this app's scenario folder")
         return load_scenario(offered[name])
+
+
+def _has_scenario_table(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return isinstance(tomllib.load(handle).get("scenario"), dict)
+    except (OSError, tomllib.TOMLDecodeError):
+        return path.is_file()  # unreadable TOML: offer it, and say why when it is chosen
 
 
 def app_context(scenario: str | Path | None = None, results: str | Path | None = None) -> AppContext:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from functools import partial
 
 import panel as pn
 
@@ -90,9 +89,13 @@ def serve(
     origins = [f"{options.host}:{port}"]
     if options.host == LOOPBACK:
         origins.append(f"localhost:{port}")
+
+    def page() -> pn.viewable.Viewable:  # a plain function: Panel calls it once per tab
+        return build_app(context)
+
     try:
         server = pn.serve(
-            {"/": partial(build_app, context)},
+            {"/": page},
             address=options.host,
             port=port,
             websocket_origin=origins,

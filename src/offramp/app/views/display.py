@@ -41,6 +41,14 @@ def _legend(colours: dict[Any, tuple[int, int, int]]) -> str:
     )
 
 
+def _legend_outside(chart: Any) -> None:
+    """Move a chart's legend to its right, so that it never hides a line."""
+    legend = chart.legend[0]
+    legend.label_text_font_size = "8pt"
+    legend.click_policy = "hide"
+    chart.add_layout(legend, "right")
+
+
 class WorldDisplay:
     """Draws the weeks of one world (module choices 1-3).
 
@@ -75,7 +83,7 @@ class WorldDisplay:
             *title_pane,
             self.headline,
             self.pictures,
-            pn.GridBox(*charts, ncols=1 if compact else 2),
+            pn.GridBox(*charts, ncols=2),
         )
 
     def _columns(self) -> list[str]:
@@ -158,9 +166,12 @@ class WorldDisplay:
 
     def _lines(self, chart: Any, columns: Sequence[str], labels: Sequence[str]) -> Any:
         for index, (column, label) in enumerate(zip(columns, labels, strict=True)):
-            chart.line("week", column, source=self.source, color=PALETTE[index % len(PALETTE)], legend_label=label)
-        chart.legend.location = "top_left"
-        chart.legend.label_text_font_size = "8pt"
+            # A single series needs no legend: the chart's title names it.
+            legend = {"legend_label": label} if len(columns) > 1 else {}
+            chart.line("week", column, source=self.source, color=PALETTE[index % len(PALETTE)], line_width=2, **legend)
+        if len(columns) > 1:
+            chart.width += 120  # room for the legend beside the plot
+            _legend_outside(chart)
         chart.x_range = Range1d(start=0, end=self.horizon)
         return pn.pane.Bokeh(chart)
 
@@ -189,8 +200,8 @@ class WorldDisplay:
             color=[f"rgb{ELITE_COLOURS[s]}" for s in Elite],
             legend_label=list(_STATUSES),
         )
-        elites.legend.location = "top_left"
-        elites.legend.label_text_font_size = "8pt"
+        elites.width += 120
+        _legend_outside(elites)
         elites.x_range = Range1d(start=0, end=self.horizon)
         charts += [
             self._lines(line_chart("Leader: belief about the front's weekly drift", "drift"), ["belief"], ["belief"]),
@@ -204,7 +215,7 @@ class WorldDisplay:
             self._lines(line_chart("Active share per region", "active"), [f"unrest_{k}" for k in per_region], regions),
             pn.pane.Bokeh(elites),
             self._lines(
-                line_chart("Levers as applied", "level"),
+                line_chart("Levers as applied", "level", y_range=(0, 1.02)),
                 [*LEVERS[:4], "covert_support"],
                 [*LEVERS[:4], "covert support (mean)"],
             ),

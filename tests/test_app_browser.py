@@ -1,0 +1,190 @@
+"""``offramp app`` end to end in a real headless Chromium (issue 13).
+
+The app runs as ``offramp app`` does, in its own process on a free port of 127.0.0.1;
+Playwright drives Debian's ``chromium`` through ``executable_path`` (Playwright's own
+browser download is never used). Every request the page makes to anything but the app's
+address is refused and recorded: the app must work offline. Screenshots go to
+``OFFRAMP_SCREENSHOTS`` when it is set (docs/app.md's pictures come from such a run), else
+to the test's temporary folder.
+
+CI sets ``OFFRAMP_REQUIRE_BROWSER``: there a missing browser fails these tests instead of
+skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from offramp.app.session import WorldSession
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+ESSAY = SCENARIOS / "essay.toml"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None and os.environ.get("OFFRAMP_REQUIRE_BROWSER"):
+    raise RuntimeError("OFFRAMP_REQUIRE_BROWSER is set but chromium is not installed")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed here (.ci/run installs it: apt-get install chromium)"
+)
+START_TIMEOUT_S = 90  # a cold Numba cache compiles the unrest kernel first (about 10 s alone)
+WAIT_MS = 20_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_app(*arguments: str) -> tuple[subprocess.Popen, str]:
+    """``offramp app ARGUMENTS --port P`` in its own process; waits for its address line."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "offramp.cli", "app", *arguments, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        if line.startswith("offramp app: http://127.0.0.1:"):
+            return process, line.split()[2]
+    process.kill()
+    raise AssertionError("offramp app did not start:\n" + "".join(seen))
+
+
+@pytest.fixture(scope="module")
+def app_address(quick_exploration) -> Iterator[str]:
+    process, address = _start_app(str(ESSAY), "--results", str(quick_exploration))
+    assert address == f"http://127.0.0.1:{address.rsplit(':', 1)[1]}", "the app binds to the loopback by default"
+    yield address
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("OFFRAMP_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Tab:
+    """One browser tab on the app, refusing (and recording) every request elsewhere."""
+
+    def __init__(self, browser, address: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.page = self.context.new_page()
+        self.elsewhere: list[str] = []
+        self.page.route("**/*", self._route)
+        self.page.goto(address)
+        self.page.get_by_text("Week 0 of 104").first.wait_for(timeout=WAIT_MS)
+
+    def _route(self, route) -> None:
+        if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:")):
+            route.continue_()
+        else:
+            self.elsewhere.append(route.request.url)
+            route.abort()
+
+    def button(self, label: str):
+        return self.page.get_by_role("button", name=label, exact=True)
+
+    def week(self, week: int, horizon: int = 104):
+        return self.page.get_by_text(f"Week {week} of {horizon}").first
+
+    def grid_source(self) -> str | None:
+        return self.page.locator("img.offramp-grid").first.get_attribute("src")
+
+    def tab(self, name: str) -> None:
+        self.page.locator(".bk-tab", has_text=name).first.click()
+
+    def close(self) -> None:
+        assert self.elsewhere == [], f"the page asked the network for {self.elsewhere}"
+        self.context.close()
+
+
+@pytest.fixture
+def tab(browser, app_address) -> Iterator[Tab]:
+    opened = Tab(browser, app_address)
+    yield opened
+    opened.close()
+
+
+def test_stepping_five_weeks_moves_the_counter_and_the_grids(tab, shots):
+    tab.button("Step week").click()
+    tab.week(1).wait_for(timeout=WAIT_MS)
+    first = tab.grid_source()
+    for week in range(2, 6):
+        tab.button("Step week").click()
+        tab.week(week).wait_for(timeout=WAIT_MS)
+    assert tab.grid_source() != first, "a grid picture should change over four weeks"
+    # the page shows the world offramp run simulates: world 0, seed 0, the first strategy
+    alone = WorldSession(ESSAY, tab.page.get_by_label("Strategy", exact=True).first.input_value(), 0, 0)
+    alone.jump(5)
+    assert f"{alone.history[-1].war_score:+.2f}" in tab.page.locator("p", has_text="Week 5 of 104").first.inner_text()
+    tab.page.screenshot(path=str(shots / "app-world.png"), full_page=True)
+
+
+def test_two_tabs_do_not_share_a_world(browser, app_address, tab):
+    tab.button("Step week").click()
+    tab.week(1).wait_for(timeout=WAIT_MS)
+    tab.button("Step week").click()
+    tab.week(2).wait_for(timeout=WAIT_MS)
+    other = Tab(browser, app_address)
+    try:
+        assert other.week(0).is_visible()
+        other.button("Step week").click()
+        other.week(1).wait_for(timeout=WAIT_MS)
+        assert tab.week(2).is_visible()
+    finally:
+        other.close()
+
+
+def test_bad_input_in_the_page_is_a_message_and_the_app_keeps_running(tab):
+    world = tab.page.get_by_label("World", exact=True).first
+    world.fill("-3")
+    world.press("Enter")
+    tab.page.get_by_text("world: must be at least 0").first.wait_for(timeout=WAIT_MS)
+    tab.button("Step week").click()
+    tab.week(1).wait_for(timeout=WAIT_MS)
+
+
+def test_compare_runs_two_strategies_in_step(tab, shots):
+    tab.tab("Compare")
+    step = tab.page.get_by_role("button", name="Step week", exact=True)
+    step.last.wait_for(timeout=WAIT_MS)
+    for _ in range(3):
+        step.last.click()
+    tab.page.get_by_text("Week 3 of 104").nth(1).wait_for(timeout=WAIT_MS)  # both worlds
+    tab.page.screenshot(path=str(shots / "app-compare.png"), full_page=True)
