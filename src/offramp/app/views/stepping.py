@@ -97,7 +97,7 @@ class WorldControls:
         for widget in (*self.strategies, self.world, self.seed):
             widget.param.watch(guarded(messages, lambda _event: self.rebuild()), "value")
         self.step_button.on_click(guarded(messages, lambda _event: self._step_once()))
-        self.jump_button.on_click(guarded(messages, lambda _event: self._on_jump(whole_number(self.week))))
+        self.jump_button.on_click(guarded(messages, lambda _event: self._jump()))
         self.play.param.watch(self._toggle_play, "value")
         self.layout = pn.Column(
             pn.Row(self.scenario, *self.strategies, self.world, self.seed),
@@ -122,13 +122,20 @@ class WorldControls:
             self.source, [str(p.value) for p in self.strategies], whole_number(self.world), whole_number(self.seed)
         )
 
+    def _jump(self) -> None:
+        with pn.io.hold():
+            self._on_jump(whole_number(self.week))
+
     def _step_once(self) -> None:
-        if not self._on_step():
+        with pn.io.hold():  # the week's changes reach the browser as one message
+            going = self._on_step()
+        if not going:
             self.messages.info("The world has ended: pick another world, or jump back to an earlier week.")
 
     def _tick(self) -> None:
         try:
-            going = self._on_step()
+            with pn.io.hold():
+                going = self._on_step()
         except ValueError as error:  # a replayed schedule gone wrong: stop, say why
             self.messages.error(str(error))
             going = False
