@@ -106,6 +106,26 @@ def test_box_limits_describe_the_box_prim_scored(planted):
     assert (found.box["qp"] < 1e-6).all()  # both restrictions are far from chance
 
 
+def test_every_step_keeps_the_box_prim_scored(planted):
+    """Each step's limits (kept so the app can show any point of the trade-off) hold that
+    step's coverage, density and mass as EMA computed them; the chosen step's are ``box``."""
+    x, y, found = planted
+    assert len(found.steps) == len(found.trajectory) > 2
+    pd.testing.assert_frame_equal(found.step_box(found.chosen), found.box)
+    for step in found.trajectory.itertuples(index=False):
+        box = found.step_box(step.box)
+        inside = _in_box(x, box)
+        assert len(box) == step.restricted
+        assert y[inside].sum() / y.sum() == pytest.approx(step.coverage)
+        assert y[inside].mean() == pytest.approx(step.density)
+        assert inside.mean() == pytest.approx(step.mass)
+    assert found.step_box(0).empty  # the first box restricts nothing
+    with pytest.raises(InputError, match=rf"no step {len(found.steps)}; the trajectory has steps 0 to"):
+        found.step_box(len(found.steps))
+    with pytest.raises(InputError, match="no step -1"):
+        found.step_box(-1)
+
+
 @pytest.mark.skipif(int(pd.__version__.split(".")[0]) < 3, reason="the upstream bug needs pandas 3's copy-on-write")
 def test_upstream_boxes_to_dataframe_still_gives_zeros_with_pandas_3():
     """Known EMA Workbench 2.5 bug (module choice 3): ``boxes_to_dataframe`` writes through

@@ -51,7 +51,7 @@ from offramp.run.progress import progress_bar
 from offramp.run.record import write_table
 from offramp.run.runner import OUTCOME_LABELS
 
-__all__ = ["Analysis", "analyze", "write_tables"]
+__all__ = ["Analysis", "analyze", "claim_audit_notes", "write_tables"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,18 +287,11 @@ def analyze(
             sensitive = pd.DataFrame()
             notes["sensitivity"] = str(error)
         advance(1, description="analysing: claim audit")
+        notes.update(claim_audit_notes(study, criteria, strategies))
         if study.claims:
             detail, verdicts = _claim_tables(study, per_sample, satisfied, criteria, strategies)
-            baseline = criteria.claim_audit.baseline
-            if baseline not in strategies:  # the audit's uplift columns are NA then (claims.py, choice 8)
-                notes["claims uplift"] = (
-                    f"no {baseline!r} strategy was run, so the uplift over it is not audited, only absolute "
-                    f"success; run a strategy named {baseline!r} (every lever off) or name another in the "
-                    "criteria's claim_audit.baseline"
-                )
         else:
             detail, verdicts = pd.DataFrame(), pd.DataFrame()
-            notes["claims"] = "the scenario states no claims ([claims.Cn]) to audit"
         view = None
         if options.plausible is not None:
             advance(0, description="analysing: plausible worlds")
@@ -329,6 +322,38 @@ def analyze(
             write_tables(analysis, options.tables)
             advance(1, description="tables written")
     return analysis
+
+
+def claim_audit_notes(study: Study, criteria: Criteria, strategies: Sequence[str]) -> dict[str, str]:
+    """Why the claim audit of a study is missing or limited (choice 1), by note name.
+
+    Parameters
+    ----------
+    study : Study
+    criteria : Criteria
+        Its ``claim_audit.baseline``.
+    strategies : sequence of str
+        The strategies audited.
+
+    Returns
+    -------
+    dict of str to str
+        ``"claims"`` when the scenario states no claims (there is no audit), ``"claims
+        uplift"`` when the baseline was not run (only absolute success is audited);
+        empty when the audit is complete.
+    """
+    if not study.claims:
+        return {"claims": "the scenario states no claims ([claims.Cn]) to audit"}
+    baseline = criteria.claim_audit.baseline
+    if baseline not in strategies:  # the audit's uplift columns are NA then (claims.py, choice 8)
+        return {
+            "claims uplift": (
+                f"no {baseline!r} strategy was run, so the uplift over it is not audited, only absolute "
+                f"success; run a strategy named {baseline!r} (every lever off) or name another in the "
+                "criteria's claim_audit.baseline"
+            )
+        }
+    return {}
 
 
 def _robustness_tables(

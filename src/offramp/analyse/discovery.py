@@ -44,6 +44,9 @@ Choices
    (EMA's ``int(mass_min * n)`` is 0 below 1 / mass_min samples, which sklearn refuses).
 7. PRIM's pasting uses EMA's default ``paste_alpha`` (0.05) and its default objective
    (``LENIENT1``: gain in density per mass peeled).
+8. Every step's box is kept (:attr:`Discovery.steps`), in the same table as the chosen
+   one, so an analyst can look at another point of the trade-off (the app's PRIM curve);
+   the chosen box and the tables ``offramp analyze`` writes do not depend on them.
 
 References
 ----------
@@ -170,6 +173,10 @@ class Discovery:
         The tree as text (``sklearn.tree.export_text``).
     base_rate : float
         failures / samples: the density of the box that restricts nothing.
+    steps : tuple of pandas.DataFrame
+        Every step's box in the columns of ``box``, indexed by ``box`` (the step), so that
+        a box other than the chosen one can be shown (choice 8); ``steps[chosen]`` is
+        ``box``.
     """
 
     strategy: str
@@ -185,6 +192,31 @@ class Discovery:
     cart_leaves: pd.DataFrame
     cart_text: str
     base_rate: float
+    steps: tuple[pd.DataFrame, ...] = ()
+
+    def step_box(self, step: int) -> pd.DataFrame:
+        """The box of one step of the trajectory, in the columns of :attr:`box`.
+
+        Parameters
+        ----------
+        step : int
+            A value of ``trajectory["box"]``.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        InputError
+            No such step.
+        """
+        if not 0 <= step < len(self.steps):
+            raise InputError(
+                f"PRIM box of {self.strategy}" if self.strategy else "PRIM box",
+                f"no step {step}; the trajectory has steps 0 to {len(self.steps) - 1}",
+            )
+        return self.steps[step]
 
     @property
     def rule(self) -> str:
@@ -399,7 +431,9 @@ def discover(
         }
     )
     chosen = _choose(trajectory, settings.threshold)
-    box = _box_table(found.box_lims[chosen], prim.box_init, found.qp[chosen], ranges)
+    # Every step's limits, not only the chosen one's (choice 8); the step ids are 0..n-1.
+    steps = tuple(_box_table(found.box_lims[step], prim.box_init, found.qp[step], ranges) for step in trajectory["box"])
+    box = steps[chosen]
     leaves, text = _cart(values, y, settings.mass_min)
     row = trajectory.loc[trajectory["box"] == chosen].iloc[0]
     failures = int(y.sum())
@@ -417,6 +451,7 @@ def discover(
         cart_leaves=leaves,
         cart_text=text,
         base_rate=failures / len(y),
+        steps=steps,
     )
 
 
