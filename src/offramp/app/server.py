@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from typing import Any
 
 import panel as pn
 
 from offramp.app.context import AppContext
 from offramp.app.options import LOOPBACK, AppOptions
 from offramp.app.views.compare import compare_view
+from offramp.app.views.results import results_view
 from offramp.app.views.world import world_view
 from offramp.errors import OptionError
 
@@ -38,8 +40,18 @@ _INTRO = (
 )
 
 
+_VIEWS: tuple[tuple[str, Callable[[AppContext], pn.viewable.Viewable]], ...] = (
+    ("World", world_view),
+    ("Compare", compare_view),
+    ("Results", results_view),
+)
+
+
 def build_app(context: AppContext) -> pn.viewable.Viewable:
     """The whole page for one browser tab (module choice 2).
+
+    The World view is built at once; every other view when its tab is first opened, so
+    the page is usable sooner and a view never opened costs nothing.
 
     Parameters
     ----------
@@ -49,11 +61,18 @@ def build_app(context: AppContext) -> pn.viewable.Viewable:
     -------
     panel.viewable.Viewable
     """
-    views = [world_view(context), compare_view(context)]
-    # Dynamic tabs render a view in the browser only when it is opened: the page is ready sooner.
-    return pn.Column(
-        pn.pane.Markdown(_INTRO, margin=(0, 10)), pn.Tabs(*views, dynamic=True), sizing_mode="stretch_width"
-    )
+    holders = [pn.Column(name=title, sizing_mode="stretch_width") for title, _ in _VIEWS]
+    holders[0][:] = [_VIEWS[0][1](context)]
+    built = {0}
+    tabs = pn.Tabs(*holders, dynamic=True, sizing_mode="stretch_width")
+
+    def open_view(event: Any) -> None:
+        if event.new not in built:
+            built.add(event.new)
+            holders[event.new][:] = [_VIEWS[event.new][1](context)]
+
+    tabs.param.watch(open_view, "active")
+    return pn.Column(pn.pane.Markdown(_INTRO, margin=(0, 10)), tabs, sizing_mode="stretch_width")
 
 
 def _free_port(host: str) -> int:
