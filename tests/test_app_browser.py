@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import shutil
 import socket
 import subprocess
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from offramp.app.session import WorldSession
+from offramp.app.session import GameLog, WorldSession
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ESSAY = SCENARIOS / "essay.toml"
@@ -188,3 +189,42 @@ def test_compare_runs_two_strategies_in_step(tab, shots):
         step.last.click()
     tab.page.get_by_text("Week 3 of 104").nth(1).wait_for(timeout=WAIT_MS)  # both worlds
     tab.page.screenshot(path=str(shots / "app-compare.png"), full_page=True)
+
+
+def test_play_two_turns_then_save_the_log(tab, shots):
+    tab.tab("Play")
+    play = tab.button("Play turn")
+    play.wait_for(timeout=WAIT_MS)
+    play.click()
+    tab.page.get_by_text("Turn 1 · week 4 of 104").first.wait_for(timeout=WAIT_MS)
+    play.click()
+    tab.page.get_by_text("Turn 2 · week 8 of 104").first.wait_for(timeout=WAIT_MS)
+    with tab.page.expect_download() as saved:
+        tab.page.get_by_text("Save game log").first.click()
+    log = GameLog.from_json(Path(saved.value.path()).read_text())
+    assert (len(log.turns), log.world, log.seed) == (2, 0, 0)
+    tab.page.screenshot(path=str(shots / "app-play.png"), full_page=True)
+
+
+def test_results_brushing_a_range_updates_the_selection(tab, quick_exploration, shots):
+    from offramp.analyse.study import Study
+    from offramp.app.results import ResultsSession
+
+    session = ResultsSession(Study.from_directory(quick_exploration))
+    parameter = session.parameters[0]
+    low, high = session.bounds(parameter)
+    middle = round((low + high) / 2, 3)
+    expected = session.shares({parameter: (middle, high)})
+    assert 0 < expected.samples < session.shares({}).samples, "the brushed half should hold some samples, not all"
+    tab.tab("Results")
+    tab.page.get_by_text(f"Selection: {session.shares({}).samples} samples").first.wait_for(timeout=WAIT_MS)
+    start = tab.page.locator("input[type='text']:visible").first  # the first range's lower end
+    start.fill(str(middle))
+    start.press("Enter")
+    tab.page.get_by_text(f"Selection: {expected.samples} samples, {expected.worlds} worlds").first.wait_for(
+        timeout=WAIT_MS
+    )
+    tab.page.screenshot(path=str(shots / "app-results.png"), full_page=True)
+    tab.page.locator(".bk-tab", has_text="PRIM").first.click()
+    tab.page.get_by_text(re.compile(r"^Box \d+ .*coverage")).first.wait_for(timeout=60_000)
+    tab.page.screenshot(path=str(shots / "app-results-prim.png"), full_page=True)

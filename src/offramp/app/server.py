@@ -25,6 +25,7 @@ import panel as pn
 from offramp.app.context import AppContext
 from offramp.app.options import LOOPBACK, AppOptions
 from offramp.app.views.compare import compare_view
+from offramp.app.views.play import play_view
 from offramp.app.views.results import results_view
 from offramp.app.views.world import world_view
 from offramp.errors import OptionError
@@ -43,6 +44,7 @@ _INTRO = (
 _VIEWS: tuple[tuple[str, Callable[[AppContext], pn.viewable.Viewable]], ...] = (
     ("World", world_view),
     ("Compare", compare_view),
+    ("Play", play_view),
     ("Results", results_view),
 )
 
@@ -105,6 +107,9 @@ def serve(
     options = options or AppOptions()
     port = options.port or _free_port(options.host)
     load_kernel()  # module choice 4
+    # The tables are built when their tab opens, after the page's resources were chosen:
+    # load Tabulator's (bundled, local) JavaScript with the page.
+    pn.extension("tabulator")
     origins = [f"{options.host}:{port}"]
     if options.host == LOOPBACK:
         origins.append(f"localhost:{port}")

@@ -86,10 +86,13 @@ def _shares_chart(strategies: list[str], outcomes: tuple[str, ...], source: Colu
 
 
 def _header(context: AppContext, session: ResultsSession) -> str:
-    """The header line: directory, design, samples, replications, strategies."""
+    """The header line: directory (its name; the full path is in its tooltip), design,
+    samples, replications, strategies."""
     study = session.study
+    where = context.results
+    name, full = (where.name, str(where)) if where is not None else (study.source, study.source)
     return (
-        f"<b>{html.escape(str(context.results))}</b> &middot; design {html.escape(study.design)} &middot; "
+        f'<b title="{html.escape(full)}">{html.escape(name)}</b> &middot; design {html.escape(study.design)} &middot; "
         f"{study.samples} samples &middot; {study.replications} replications &middot; "
         f"{len(session.strategies)} strategies: {html.escape(', '.join(session.strategies))}"
     )
