@@ -92,7 +92,7 @@ def _header(context: AppContext, session: ResultsSession) -> str:
     where = context.results
     name, full = (where.name, str(where)) if where is not None else (study.source, study.source)
     return (
-        f'<b title="{html.escape(full)}">{html.escape(name)}</b> &middot; design {html.escape(study.design)} &middot; "
+        f'<b title="{html.escape(full)}">{html.escape(name)}</b> &middot; design {html.escape(study.design)} &middot; '
         f"{study.samples} samples &middot; {study.replications} replications &middot; "
         f"{len(session.strategies)} strategies: {html.escape(', '.join(session.strategies))}"
     )
