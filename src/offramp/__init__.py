@@ -13,7 +13,17 @@ from typing import Any
 # a literal costs nothing at start-up, where importlib.metadata would cost tens of ms.
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "Analysis", "aggregate", "analyze", "cascade", "choice_probabilities", "load", "write_report"]
+__all__ = [
+    "__version__",
+    "Analysis",
+    "aggregate",
+    "analyze",
+    "cascade",
+    "choice_probabilities",
+    "load",
+    "run_app",
+    "write_report",
+]
 
 # The public names, imported on first use: ``import offramp.model.unrest`` (or the command
 # line's ``--version``) must not load the exploration's pandas or the analysis's SciPy.
@@ -25,6 +35,7 @@ _LAZY = {
     "analyze": "offramp.analyse.analysis",
     "Analysis": "offramp.analyse.analysis",
     "write_report": "offramp.report.html",  # an Analysis as one HTML file
+    "run_app": "offramp.app.server",  # the local web app (needs the app extra: Panel)
 }
 
 

@@ -487,23 +487,16 @@ def app_command(
     port: Annotated[int | None, typer.Option(help=_app_help("port"))] = None,
 ) -> None:
     """Start the local web app: watch a world, compare strategies, play the coercer, explore results."""
-    from offramp.app.context import app_context
-    from offramp.app.options import AppOptions
+    from offramp.app.options import LOOPBACK
+    from offramp.app.server import run_app
 
-    options = AppOptions.check(**_given(host=host, port=port, results=results))
-    context = app_context(scenario, options.results)  # a bad file stops here, before any server
-    from offramp.app.server import serve
+    where = "this machine only" if host in (None, LOOPBACK) else f"listening on {host}"
 
     def ready(address: str) -> None:
-        console.print(
-            f"offramp app: {address} (this machine only; Ctrl-C stops it)"
-            if options.host == "127.0.0.1"
-            else f"offramp app: {address} (listening on {options.host}; Ctrl-C stops it)",
-            markup=False,
-        )
+        console.print(f"offramp app: {address} ({where}; Ctrl-C stops it)", markup=False)
 
-    try:
-        serve(context, options, on_ready=ready)
+    try:  # run_app checks every input before a server exists: a bad one is one line, exit 2
+        run_app(scenario, results=results, host=host, port=port, on_ready=ready)
     except KeyboardInterrupt:
         console.print("offramp app: stopped", markup=False)
 

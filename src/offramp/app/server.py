@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import panel as pn
 
-from offramp.app.context import AppContext
+from offramp.app.context import AppContext, app_context
 from offramp.app.options import LOOPBACK, AppOptions
 from offramp.app.views.compare import compare_view
 from offramp.app.views.play import play_view
@@ -30,7 +31,7 @@ from offramp.app.views.results import results_view
 from offramp.app.views.world import world_view
 from offramp.errors import OptionError
 
-__all__ = ["build_app", "serve", "TITLE"]
+__all__ = ["build_app", "run_app", "serve", "TITLE"]
 
 TITLE = "offramp"
 
@@ -138,3 +139,38 @@ def serve(
         server.io_loop.start()
     finally:
         server.stop()
+
+
+def run_app(
+    scenario: str | Path | None = None,
+    *,
+    results: str | Path | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """``offramp app`` from Python: check the inputs, then serve until interrupted.
+
+    Parameters
+    ----------
+    scenario : str, Path or None
+        A scenario file; the views offer the scenario files of its folder.
+    results : str, Path or None
+        An ``offramp explore`` directory for the Results view.
+    host : str or None
+        The address to listen on; None: 127.0.0.1, this machine only.
+    port : int or None
+        The port; 0 picks a free one; None: 5006.
+    on_ready : callable(str) or None
+        Called with the app's address once it listens.
+
+    Raises
+    ------
+    OptionError
+        A bad host or port.
+    InputError
+        A bad scenario file or results directory (before any server starts).
+    """
+    given = {"host": host, "port": port, "results": results}
+    options = AppOptions.check(**{name: value for name, value in given.items() if value is not None})
+    serve(app_context(scenario, options.results), options, on_ready)
