@@ -249,5 +249,5 @@ def test_two_views_of_one_context_do_not_share_a_game(folder):
 def test_without_a_scenario_the_view_says_it_needs_one():
     view = play_view(AppContext(scenario=None, scenario_dir=None, results=None, study=None))
     (note,) = view.select(pn.pane.Markdown)
-    assert "needs a scenario file" in note.object
+    assert "needs a scenario" in note.object
     assert not view.select(pn.widgets.Button)

@@ -13,7 +13,7 @@ from typing import Any
 import panel as pn
 from bokeh.plotting import figure
 
-__all__ = ["Messages", "line_chart", "guarded", "PALETTE"]
+__all__ = ["Messages", "line_chart", "legend_beside", "guarded", "needs_scenario", "PALETTE", "NEEDS_SCENARIO"]
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 """Line colours, in the order series are added (matplotlib's tab10, colour-blind tested)."""
@@ -116,3 +116,41 @@ def line_chart(title: str, y_label: str, height: int = 220, width: int = 420, **
         **options,
     )
     return chart
+
+
+NEEDS_SCENARIO = (
+    "This view needs a scenario: start the app with one, `offramp app scenarios/essay.toml`, "
+    "or with an exploration whose scenario it reads, `offramp app --results DIR`."
+)
+
+
+def needs_scenario(title: str) -> pn.viewable.Viewable:
+    """What a view that simulates shows when the app has no scenario (it is built from a
+    context made in Python without one: the command line always has one).
+
+    Parameters
+    ----------
+    title : str
+        The view's tab title.
+
+    Returns
+    -------
+    panel.viewable.Viewable
+    """
+    return pn.Column(pn.pane.Markdown(NEEDS_SCENARIO), name=title)
+
+
+def legend_beside(chart: Any) -> None:
+    """Move a chart's legend to its right, widening the chart to make room, so that the
+    legend never hides a line; a click on an entry hides its line.
+
+    Parameters
+    ----------
+    chart : bokeh.plotting.figure
+        A chart with a legend.
+    """
+    legend = chart.legend[0]
+    legend.label_text_font_size = "8pt"
+    legend.click_policy = "hide"
+    chart.width += 120
+    chart.add_layout(legend, "right")

@@ -6,10 +6,9 @@ import panel as pn
 
 from offramp.app.context import AppContext
 from offramp.app.session import CompareSession
-from offramp.app.views.common import Messages
+from offramp.app.views.common import Messages, needs_scenario
 from offramp.app.views.display import WorldDisplay
 from offramp.app.views.stepping import WorldControls
-from offramp.app.views.world import NEEDS_SCENARIO
 from offramp.scenario.load import ScenarioSource
 
 __all__ = ["compare_view", "ComparePage"]
@@ -63,13 +62,9 @@ class ComparePage:
         return not self.session.is_done
 
     def _jump(self, week: int) -> None:
-        passed = [len(s.history) for s in self.session.sessions]
         self.session.jump(week)
-        for display, session, before in zip(self.displays, self.session.sessions, passed, strict=True):
-            if week < before:
-                display.redraw(session.history)
-            else:
-                display.show(session.history[before:])
+        for display, session in zip(self.displays, self.session.sessions, strict=True):
+            display.catch_up(session.history)
 
 
 def compare_view(context: AppContext) -> pn.viewable.Viewable:
@@ -83,6 +78,4 @@ def compare_view(context: AppContext) -> pn.viewable.Viewable:
     -------
     panel.viewable.Viewable
     """
-    if context.scenario is None:
-        return pn.Column(pn.pane.Markdown(NEEDS_SCENARIO), name="Compare")
-    return ComparePage(context).layout
+    return ComparePage(context).layout if context.scenario is not None else needs_scenario("Compare")

@@ -22,7 +22,7 @@ from bokeh.models import ColumnDataSource, Range1d
 
 from offramp.app.pictures import CELL_COLOURS, ELITE_COLOURS, data_uri, elites_png, grid_png
 from offramp.app.session import LEVERS, WeekView
-from offramp.app.views.common import PALETTE, line_chart
+from offramp.app.views.common import PALETTE, legend_beside, line_chart
 from offramp.model.cascade import Elite
 from offramp.model.leader import Action
 
@@ -39,14 +39,6 @@ def _legend(colours: dict[Any, tuple[int, int, int]]) -> str:
         f'border:1px solid #999"></span>&nbsp;{escape(key.name.lower())}'
         for key, rgb in colours.items()
     )
-
-
-def _legend_outside(chart: Any) -> None:
-    """Move a chart's legend to its right, so that it never hides a line."""
-    legend = chart.legend[0]
-    legend.label_text_font_size = "8pt"
-    legend.click_policy = "hide"
-    chart.add_layout(legend, "right")
 
 
 class WorldDisplay:
@@ -170,8 +162,7 @@ class WorldDisplay:
             legend = {"legend_label": label} if len(columns) > 1 else {}
             chart.line("week", column, source=self.source, color=PALETTE[index % len(PALETTE)], line_width=2, **legend)
         if len(columns) > 1:
-            chart.width += 120  # room for the legend beside the plot
-            _legend_outside(chart)
+            legend_beside(chart)
         chart.x_range = Range1d(start=0, end=self.horizon)
         return pn.pane.Bokeh(chart)
 
@@ -200,8 +191,7 @@ class WorldDisplay:
             color=[f"rgb{ELITE_COLOURS[s]}" for s in Elite],
             legend_label=list(_STATUSES),
         )
-        elites.width += 120
-        _legend_outside(elites)
+        legend_beside(elites)
         elites.x_range = Range1d(start=0, end=self.horizon)
         charts += [
             self._lines(line_chart("Leader: belief about the front's weekly drift", "drift"), ["belief"], ["belief"]),
@@ -245,6 +235,21 @@ class WorldDisplay:
             self.source.stream({column: [row[column][0] for row in rows] for column in rows[0]})
         self.headline.object = self._headline(views[-1])
         self.pictures.object = self._pictures(views[-1])
+
+    def catch_up(self, history: Sequence[WeekView]) -> None:
+        """Draw a world's history after a jump: the weeks not drawn yet, or, after a jump
+        back (the world started again, its history is shorter than what is drawn), all of it.
+
+        Parameters
+        ----------
+        history : sequence of WeekView
+            The session's weeks so far.
+        """
+        drawn = len(self.source.data["week"])
+        if len(history) < drawn:
+            self.redraw(history)
+        else:
+            self.show(history[drawn:])
 
     def redraw(self, history: Sequence[WeekView]) -> None:
         """Draw a world's whole history afresh (after a jump back or a new world).

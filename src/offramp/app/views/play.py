@@ -39,7 +39,7 @@ from bokeh.plotting import figure
 
 from offramp.app.context import AppContext
 from offramp.app.session import Debrief, GameSession
-from offramp.app.views.common import PALETTE, Messages, guarded, line_chart
+from offramp.app.views.common import PALETTE, Messages, guarded, legend_beside, line_chart, needs_scenario
 from offramp.app.views.stepping import whole_number
 from offramp.run.runner import OUTCOME_LABELS
 from offramp.scenario.load import ScenarioSource
@@ -77,23 +77,8 @@ def play_view(context: AppContext) -> pn.viewable.Viewable:
         one.
     """
     if context.scenario is None:
-        return pn.Column(
-            pn.pane.Markdown(
-                "## Play\n\nThe seminar game needs a scenario file: start the app with `offramp app SCENARIO.toml`."
-            ),
-            name="Play",
-        )
+        return needs_scenario("Play")
     return _PlayView(context, context.scenario).layout
-
-
-def _legend_beside(chart: Any) -> None:
-    """Move a chart's legend to its right, so that it never hides a line (as the World
-    view's charts)."""
-    legend = chart.legend[0]
-    legend.label_text_font_size = "8pt"
-    legend.click_policy = "hide"
-    chart.width += 120
-    chart.add_layout(legend, "right")
 
 
 def _empty_observed() -> dict[str, list[Any]]:
@@ -244,27 +229,27 @@ class _PlayView:
             label = name.replace("_", " ")
             chart.line("week", name, source=self.observed, color=colour, legend_label=label, line_width=2)
             chart.scatter("week", name, source=self.observed, color=colour, legend_label=label, size=6)
-        _legend_beside(chart)
+        legend_beside(chart)
         return chart
 
     def _unrest_chart(self) -> Any:
         chart = line_chart("Observed unrest per region", "active share")
         chart.multi_line("xs", "ys", source=self.observed_unrest, color="color", legend_field="region", line_width=2)
-        _legend_beside(chart)
+        legend_beside(chart)
         return chart
 
     def _war_chart(self) -> Any:
         chart = line_chart("War score (true)", "war score")
         chart.line("week", "war_score", source=self.truth, color=PALETTE[0], line_width=2, legend_label="war score")
         chart.line("week", "belief", source=self.truth, color=PALETTE[1], line_width=2, legend_label="leader's belief")
-        _legend_beside(chart)
+        legend_beside(chart)
         return chart
 
     def _values_chart(self) -> Any:
         chart = line_chart("The leader's value of each action (true)", "value")
         for colour, name in zip(PALETTE, _ACTIONS, strict=False):
             chart.line("week", f"value_{name}", source=self.truth, color=colour, line_width=2, legend_label=name)
-        _legend_beside(chart)
+        legend_beside(chart)
         return chart
 
     def _shares_chart(self) -> Any:
@@ -289,7 +274,7 @@ class _PlayView:
             line_color="outline",
             line_width="outline_width",
         )
-        _legend_beside(chart)
+        legend_beside(chart)
         return chart
 
     # ---- callbacks (wrapped by guarded: a ValueError or OSError becomes a message) ----

@@ -11,18 +11,13 @@ import panel as pn
 
 from offramp.app.context import AppContext
 from offramp.app.session import GameLog, WorldSession, replay
-from offramp.app.views.common import Messages, guarded
+from offramp.app.views.common import Messages, guarded, needs_scenario
 from offramp.app.views.display import WorldDisplay
 from offramp.app.views.stepping import WorldControls
 from offramp.errors import InputError
 from offramp.scenario.load import ScenarioSource
 
-__all__ = ["world_view", "WorldPage", "NEEDS_SCENARIO"]
-
-NEEDS_SCENARIO = (
-    "This view needs a scenario: start the app with one, `offramp app scenarios/essay.toml`, "
-    "or with an exploration whose scenario it reads, `offramp app --results DIR`."
-)
+__all__ = ["world_view", "WorldPage"]
 
 
 class WorldPage:
@@ -76,12 +71,8 @@ class WorldPage:
         return not self.session.is_done
 
     def _jump(self, week: int) -> None:
-        passed = len(self.session.history)
         self.session.jump(week)
-        if week < passed:
-            self.display.redraw(self.session.history)
-        else:
-            self.display.show(self.session.history[passed:])
+        self.display.catch_up(self.session.history)
 
     def _replay(self, _event: object) -> None:
         content = self.replay_file.value
@@ -129,6 +120,4 @@ def world_view(context: AppContext) -> pn.viewable.Viewable:
     -------
     panel.viewable.Viewable
     """
-    if context.scenario is None:
-        return pn.Column(pn.pane.Markdown(NEEDS_SCENARIO), name="World")
-    return WorldPage(context).layout
+    return WorldPage(context).layout if context.scenario is not None else needs_scenario("World")
