@@ -333,7 +333,10 @@ def _claims_section(session: ResultsSession, tabs: pn.Tabs) -> pn.viewable.Viewa
         if audit.verdicts.empty:
             return pn.Column(*notes, sizing_mode="stretch_width")
         verdicts = pn.widgets.Tabulator(audit.verdicts, disabled=True, show_index=False, sizing_mode="stretch_width")
-        texts = "; ".join(f"{claim.id}: {claim.text}" for claim in session.study.claims)
-        return pn.Column(*notes, verdicts, pn.pane.Str(texts), sizing_mode="stretch_width")
+        claims = pn.pane.Markdown(
+            "\n".join(f"- **{claim.id}**: {html.escape(claim.text)}" for claim in session.study.claims),
+            sizing_mode="stretch_width",
+        )
+        return pn.Column(*notes, verdicts, claims, sizing_mode="stretch_width")
 
     return pn.param.ParamFunction(pn.bind(content, tabs.param.active), loading_indicator=True)
