@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from offramp.app.session import GameLog, WorldSession
+from offramp.app.session import GameLog, WorldSession, replay
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ESSAY = SCENARIOS / "essay.toml"
@@ -204,6 +204,15 @@ def test_play_two_turns_then_save_the_log(tab, shots):
     log = GameLog.from_json(Path(saved.value.path()).read_text())
     assert (len(log.turns), log.world, log.seed) == (2, 0, 0)
     tab.page.screenshot(path=str(shots / "app-play.png"), full_page=True)
+    # the saved log replays in the World view: the player's levers become the strategy
+    tab.tab("World")
+    tab.page.locator("input[type='file']").first.set_input_files(saved.value.path())
+    tab.page.get_by_text("Replaying the game log").first.wait_for(timeout=WAIT_MS)
+    for week in range(1, 5):
+        tab.button("Step week").click()
+        tab.week(week).wait_for(timeout=WAIT_MS)
+    game = replay(ESSAY, log)
+    assert f"{game.history[3].war_score:+.2f}" in tab.page.locator("p", has_text="Week 4 of 104").first.inner_text()
 
 
 def test_results_brushing_a_range_updates_the_selection(tab, quick_exploration, shots):
