@@ -237,3 +237,21 @@ def test_results_brushing_a_range_updates_the_selection(tab, quick_exploration, 
     tab.page.locator(".bk-tab", has_text="PRIM").first.click()
     tab.page.get_by_text(re.compile(r"^Box \d+ .*coverage")).first.wait_for(timeout=60_000)
     tab.page.screenshot(path=str(shots / "app-results-prim.png"), full_page=True)
+
+
+def test_a_game_played_to_the_end_gets_its_debrief(tab, shots):
+    tab.tab("Play")
+    tab.button("Play turn").wait_for(timeout=WAIT_MS)
+    tab.page.locator("select:visible").first.select_option("quick.toml")  # 26 weeks: seven turns of four
+    tab.button("New game").click()
+    tab.page.get_by_text("Turn 0 · week 0 of 26").first.wait_for(timeout=WAIT_MS)
+    for turn in range(1, 8):
+        tab.button("Play turn").click()
+        tab.page.get_by_text(re.compile(rf"^Turn {turn} · week")).first.wait_for(timeout=WAIT_MS)
+    tab.page.get_by_text(re.compile(r"^Game over: \w+ in week \d+")).first.wait_for(timeout=WAIT_MS)
+    worlds = tab.page.get_by_label("Debrief worlds", exact=True).first
+    worlds.fill("20")
+    worlds.press("Enter")
+    tab.button("Debrief").click()
+    tab.page.get_by_text("your_schedule").first.wait_for(timeout=60_000)
+    tab.page.screenshot(path=str(shots / "app-debrief.png"), full_page=True)
