@@ -64,7 +64,8 @@ def guarded(messages: Messages, action: Callable[..., Any]) -> Callable[..., Non
 
     ``ValueError`` (offramp's ``InputError`` and ``OptionError`` among them) and
     ``OSError`` are what a user's input can cause; they are shown in ``messages`` and the
-    view stays as it was. Anything else is a bug and propagates.
+    view stays as it was. Anything else is a bug and propagates. The callback runs under
+    ``pn.io.hold()`` (see the comment inside).
 
     Parameters
     ----------
@@ -81,7 +82,12 @@ def guarded(messages: Messages, action: Callable[..., Any]) -> Callable[..., Non
 
     def run(*args: Any, **kwargs: Any) -> None:
         try:
-            action(*args, **kwargs)
+            # Under hold, the callback's changes to Bokeh models (a chart's data) reach the
+            # browser as one message, and are written by Panel's unlocked dispatch: a widget
+            # event runs without Bokeh's document lock, and changing a model there directly
+            # fails (at random, in Bokeh 3.9) with "_pending_writes should be non-None".
+            with pn.io.hold():
+                action(*args, **kwargs)
         except (ValueError, OSError) as error:
             messages.error(str(error).splitlines()[0] if str(error) else type(error).__name__)
         else:
