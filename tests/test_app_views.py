@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from offramp.app.context import app_context
-from offramp.app.pictures import data_uri, grid_png
+from offramp.app.pictures import elites_rgba, grid_rgba
 from offramp.app.session import CompareSession, GameSession, WorldSession
 from offramp.app.views.compare import ComparePage
 from offramp.app.views.world import WorldPage
@@ -44,7 +44,12 @@ def test_stepping_draws_the_sessions_weeks(folder):
     assert list(data["war_score"]) == [v.war_score for v in alone.history]
     assert list(data["tension"]) == [v.tension for v in alone.history]
     assert page.display.headline.object.startswith(f"**Week 3 of {alone.horizon_weeks}**")
-    assert data_uri(grid_png(alone.history[-1].grids[0])) in page.display.pictures.object
+    pictures = page.display.grids.data["image"]
+    assert len(pictures) == len(alone.regions)
+    for k, picture in enumerate(pictures):
+        np.testing.assert_array_equal(picture, grid_rgba(alone.history[-1].grids[k]))
+    np.testing.assert_array_equal(page.display.elites.data["image"][0], elites_rgba(alone.history[-1].elites))
+    assert page.display.captions.data["numbers"][0].startswith(f"legitimacy {alone.history[-1].legitimacy[0]:.2f}")
 
 
 def test_jumping_back_redraws_from_the_start(folder):
@@ -142,3 +147,21 @@ def test_the_context_offers_only_its_folders_scenarios(folder, tmp_path_factory)
     assert [p.name for p in context.scenario_files()] == ["quick.toml", "broken.toml"]
     with pytest.raises(InputError, match="not a scenario file"):
         context.load("../essay.toml")
+
+
+def test_pictures_colour_each_cell_and_elite_by_what_it_holds():
+    from offramp.app.pictures import CELL_COLOURS, ELITE_COLOURS
+    from offramp.app.session import Cell
+    from offramp.model.cascade import Elite
+
+    grid = np.array([[Cell.EMPTY, Cell.QUIET, Cell.ACTIVE], [Cell.JAILED, Cell.POLICE, Cell.QUIET]], np.int8)
+    image = grid_rgba(grid)
+    assert image.shape == (2, 3) and image.dtype == np.uint32
+    top_row = image[1]  # row 0 of the grid is drawn at the top: the image's last row
+    red, green, blue = (top_row[2] & 0xFF, (top_row[2] >> 8) & 0xFF, (top_row[2] >> 16) & 0xFF)
+    assert (red, green, blue) == CELL_COLOURS[Cell.ACTIVE]
+    assert image[0, 1] == grid_rgba(np.array([[Cell.POLICE]], np.int8))[0, 0]  # the grid's row 1
+    circle = elites_rgba(np.array([Elite.LOYAL, Elite.PURGED, Elite.DEFECTED], np.int8), per_row=2)
+    assert circle.shape == (2, 2)
+    assert (circle[1, 1] & 0xFF, (circle[1, 1] >> 8) & 0xFF, (circle[1, 1] >> 16) & 0xFF) == ELITE_COLOURS[Elite.PURGED]
+    assert circle[0, 1] == 0xFFFFFFFF  # no fourth elite: white

@@ -1,30 +1,27 @@
-"""Pictures of a world's state: each region's grid and the inner circle, as PNG images.
+"""Pictures of a world's state: each region's grid and the inner circle, as RGBA images.
 
-Pure NumPy and Pillow (matplotlib's own image dependency), no web framework: a UI shows
-the bytes as it likes. A 12x12 grid is drawn in well under a millisecond, so a week's
-pictures cost nothing next to the week's step.
+Pure NumPy, no web framework: a UI draws the arrays as it likes (the app's views with
+Bokeh's ``image_rgba``, so a new week sends a few hundred numbers per grid and the
+browser repaints a canvas, with no page layout to redo).
 
 Choices
 -------
 1. Colours follow the report's figures: quiet citizens grey, active citizens red, jailed
    citizens dark violet, police blue, empty cells white; loyal elites grey, wavering
    orange, defected red, purged black. Red is what changed against the regime.
-2. Cells are drawn as squares of ``scale`` pixels (nearest-neighbour), so a grid's cells
-   stay sharp at any size; the scale is chosen so that a grid is about 150 pixels wide.
+2. Images are uint32 RGBA (one value per pixel, red in the lowest byte, as Bokeh and
+   browsers read them) with their first row at the *bottom*, as a plot's y axis runs: row
+   0 of a grid is drawn at the top, where a reader expects it.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
-from PIL import Image
 
 from offramp.app.session import Cell
 from offramp.model.cascade import Elite
 
-__all__ = ["CELL_COLOURS", "ELITE_COLOURS", "grid_png", "elites_png", "data_uri"]
+__all__ = ["CELL_COLOURS", "ELITE_COLOURS", "grid_rgba", "elites_rgba", "ELITES_PER_ROW"]
 
 CELL_COLOURS: dict[Cell, tuple[int, int, int]] = {
     Cell.EMPTY: (255, 255, 255),
@@ -43,36 +40,42 @@ ELITE_COLOURS: dict[Elite, tuple[int, int, int]] = {
 }
 """RGB of each :class:`~offramp.model.cascade.Elite` status (choice 1)."""
 
-_CELL_LUT = np.array([CELL_COLOURS[Cell(code)] for code in range(len(Cell))], dtype=np.uint8)
-_ELITE_LUT = np.array([ELITE_COLOURS[Elite(code)] for code in range(len(Elite))], dtype=np.uint8)
+ELITES_PER_ROW = 6
+"""Elites per row of the inner circle's picture."""
+
+_NOBODY = 0xFFFFFFFF  # white, opaque: a place in the circle's last row with no elite
 
 
-def _png(rgb: np.ndarray, scale: int) -> bytes:
-    big = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
-    out = io.BytesIO()
-    Image.fromarray(big, mode="RGB").save(out, format="PNG", compress_level=1)
-    return out.getvalue()
+def _rgba(colours: dict) -> np.ndarray:
+    return np.array(
+        [r | (g << 8) | (b << 16) | (255 << 24) for r, g, b in (colours[key] for key in sorted(colours))],
+        dtype=np.uint32,
+    )
 
 
-def grid_png(grid: np.ndarray, width: int = 150) -> bytes:
-    """One region's grid as a PNG (choice 2).
+_CELL_LUT = _rgba(CELL_COLOURS)
+_ELITE_LUT = _rgba(ELITE_COLOURS)
+
+
+def grid_rgba(grid: np.ndarray) -> np.ndarray:
+    """One region's grid as an image (choice 2).
 
     Parameters
     ----------
     grid : int8 (H, W)
-        :class:`~offramp.app.session.Cell` codes.
-    width : int
-        About how many pixels wide the picture is.
+        :class:`~offramp.app.session.Cell` codes, row 0 at the top.
 
     Returns
     -------
-    bytes
+    uint32 (H, W)
+        RGBA, row 0 at the bottom.
     """
-    return _png(_CELL_LUT[np.asarray(grid, dtype=np.intp)], max(1, width // max(1, grid.shape[1])))
+    return np.ascontiguousarray(_CELL_LUT[np.asarray(grid, dtype=np.intp)][::-1])
 
 
-def elites_png(elites: np.ndarray, per_row: int = 10, scale: int = 14) -> bytes:
-    """The inner circle as a strip of squares, one per elite, coloured by status.
+def elites_rgba(elites: np.ndarray, per_row: int = ELITES_PER_ROW) -> np.ndarray:
+    """The inner circle as an image: one square per elite, coloured by status, ``per_row``
+    to a row, the first elite top left (choice 2).
 
     Parameters
     ----------
@@ -80,29 +83,14 @@ def elites_png(elites: np.ndarray, per_row: int = 10, scale: int = 14) -> bytes:
         :class:`~offramp.model.cascade.Elite` codes.
     per_row : int
         Elites per row.
-    scale : int
-        Pixels per elite.
 
     Returns
     -------
-    bytes
+    uint32 (ceil(E / per_row), per_row)
+        RGBA, row 0 at the bottom.
     """
     codes = np.asarray(elites, dtype=np.intp)
-    rows = -(-len(codes) // per_row) if len(codes) else 1
-    rgb = np.full((rows * per_row, 3), 255, dtype=np.uint8)
-    rgb[: len(codes)] = _ELITE_LUT[codes]
-    return _png(rgb.reshape(rows, per_row, 3), scale)
-
-
-def data_uri(png: bytes) -> str:
-    """A PNG as a ``data:`` URI, for an ``<img>`` that needs no file and no request.
-
-    Parameters
-    ----------
-    png : bytes
-
-    Returns
-    -------
-    str
-    """
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    rows = max(1, -(-len(codes) // per_row))
+    image = np.full(rows * per_row, _NOBODY, dtype=np.uint32)
+    image[: len(codes)] = _ELITE_LUT[codes]
+    return np.ascontiguousarray(image.reshape(rows, per_row)[::-1])

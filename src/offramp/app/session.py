@@ -284,6 +284,17 @@ class WorldSession:
         return self.params.horizon_weeks
 
     @property
+    def grid_shape(self) -> tuple[int, int]:
+        """(height, width) of the regions' grids [cells]."""
+        height, width = self._state.grids.occupant.shape[-2:]
+        return int(height), int(width)
+
+    @property
+    def circle_size(self) -> int:
+        """Elites in the inner circle."""
+        return int(self._state.inner_circle.status.shape[-1])
+
+    @property
     def is_done(self) -> bool:
         """The world has ended (an outcome, or the horizon reached)."""
         return bool(self._state.is_done[0]) or self._state.week >= self.params.horizon_weeks

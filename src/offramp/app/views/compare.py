@@ -48,9 +48,10 @@ class ComparePage:
         session = CompareSession(source, strategies, world, seed)
         first = session.sessions[0]
         self.session = session
+        shape, size = first.grid_shape, first.circle_size
         self.displays = (
-            WorldDisplay(first.regions, first.horizon_weeks, title=strategies[0], compact=True),
-            WorldDisplay(first.regions, first.horizon_weeks, title=strategies[1], compact=True),
+            WorldDisplay(first.regions, first.horizon_weeks, shape, size, strategies[0], compact=True),
+            WorldDisplay(first.regions, first.horizon_weeks, shape, size, strategies[1], compact=True),
         )
         self.holder[:] = [display.layout for display in self.displays]
 

@@ -5,8 +5,10 @@ Choices
 -------
 1. Every weekly series lives in one ColumnDataSource; a week appends one row
    (``stream``), so a step sends a few numbers and the pictures, never whole figures.
-2. The pictures are PNG ``data:`` URIs inside one HTML pane: no file and no request, and
-   a grid that changed is an ``<img>`` whose ``src`` changed.
+2. The pictures are RGBA images in Bokeh figures (``image_rgba``), updated through their
+   sources like the charts: a week repaints their canvases and lays out nothing (an HTML
+   pane of ``<img>`` tags cost the browser about 40 ms a week, measured with
+   benchmarks/bench_app.py).
 3. A compact display (Compare) keeps the pictures and the four charts that tell the story
    (the leader's values, the war, tension and legitimacy); the full one adds the rest.
 """
@@ -17,10 +19,12 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, Range1d
+from bokeh.plotting import figure
 
-from offramp.app.pictures import CELL_COLOURS, ELITE_COLOURS, data_uri, elites_png, grid_png
+from offramp.app.pictures import CELL_COLOURS, ELITE_COLOURS, ELITES_PER_ROW, elites_rgba, grid_rgba
 from offramp.app.session import LEVERS, WeekView
 from offramp.app.views.common import PALETTE, legend_beside, line_chart
 from offramp.model.cascade import Elite
@@ -31,6 +35,20 @@ __all__ = ["WorldDisplay"]
 _ACTIONS = tuple(action.name.lower() for action in Action)
 _ACTION_WORDS = {"continue": "continue", "escalate": "escalate", "offramp": "settle (off-ramp)"}
 _STATUSES = tuple(status.name.lower() for status in Elite)
+
+
+_GAP = 2  # cells between two regions' grids
+_GRID_PIXELS = 150  # a grid's width on the page
+_CAPTION_PIXELS = 34
+_ELITE_PIXELS = 16
+
+
+def _bare(chart: Any) -> None:
+    """A picture, not a plot: no axes, grid lines or outline."""
+    chart.axis.visible = False
+    chart.grid.visible = False
+    chart.outline_line_color = None
+    chart.min_border = 0
 
 
 def _legend(colours: dict[Any, tuple[int, int, int]]) -> str:
@@ -50,6 +68,10 @@ class WorldDisplay:
         The periphery's regions, in the model's order.
     horizon : int
         The world's last week.
+    grid_shape : (int, int)
+        The grids' height and width [cells].
+    circle_size : int
+        Elites in the inner circle.
     title : str
         What the display shows (a strategy's name in Compare).
     compact : bool
@@ -63,18 +85,32 @@ class WorldDisplay:
         ``Week N of H · outcome · the leader's choice``.
     """
 
-    def __init__(self, regions: Sequence[str], horizon: int, title: str = "", compact: bool = False) -> None:
+    def __init__(
+        self,
+        regions: Sequence[str],
+        horizon: int,
+        grid_shape: tuple[int, int],
+        circle_size: int,
+        title: str = "",
+        compact: bool = False,
+    ) -> None:
         self.regions = tuple(regions)
         self.horizon = int(horizon)
+        self.grid_shape = grid_shape
+        self.circle_size = int(circle_size)
         self.source = ColumnDataSource(self._empty())
         self.headline = pn.pane.Markdown(self._headline(None), margin=(0, 10))
-        self.pictures = pn.pane.HTML(self._pictures(None), sizing_mode="stretch_width")
+        self.grids = ColumnDataSource(self._blank_grids())
+        self.captions = ColumnDataSource(self._captions(None))
+        self.elites = ColumnDataSource({"image": [elites_rgba(np.zeros(self.circle_size, np.int8))]})
+        legend = f"{_legend(CELL_COLOURS)} &nbsp;·&nbsp; elites: {_legend(ELITE_COLOURS)}"
         charts = self._charts(compact)
         title_pane = [pn.pane.Markdown(f"### {escape(title)}", margin=(0, 10))] if title else []
         self.layout = pn.Column(
             *title_pane,
             self.headline,
-            self.pictures,
+            pn.Row(pn.pane.Bokeh(self._grid_figure()), pn.pane.Bokeh(self._elites_figure())),
+            pn.pane.HTML(legend, margin=(0, 10)),
             pn.GridBox(*charts, ncols=2),
         )
 
@@ -136,25 +172,74 @@ class WorldDisplay:
             f"war deaths so far {view.war_deaths_total:,.0f}"
         )
 
-    def _pictures(self, view: WeekView | None) -> str:
-        if view is None:
-            return "<p>Step a week to see the regions' grids and the inner circle.</p>"
-        figures = [
-            f'<figure style="display:inline-block;margin:4px 8px">'
-            f'<img class="offramp-grid" alt="grid of {escape(name)}, week {view.week}" '
-            f'src="{data_uri(grid_png(view.grids[k]))}" style="image-rendering:pixelated">'
-            f"<figcaption>{escape(name)}: legitimacy {view.legitimacy[k]:.2f}, "
-            f"active {view.unrest[k]:.0%}</figcaption></figure>"
-            for k, name in enumerate(self.regions)
-        ]
-        figures.append(
-            f'<figure style="display:inline-block;margin:4px 8px">'
-            f'<img class="offramp-elites" alt="inner circle, week {view.week}" '
-            f'src="{data_uri(elites_png(view.elites))}" style="image-rendering:pixelated">'
-            f"<figcaption>inner circle</figcaption></figure>"
+    def _blank_grids(self) -> dict[str, list[Any]]:
+        height, width = self.grid_shape
+        blank = grid_rgba(np.zeros(self.grid_shape, np.int8))  # all empty: before the first week
+        return {
+            "image": [blank] * len(self.regions),
+            "x": [k * (width + _GAP) for k in range(len(self.regions))],
+            "y": [0] * len(self.regions),
+            "dw": [width] * len(self.regions),
+            "dh": [height] * len(self.regions),
+        }
+
+    def _captions(self, view: WeekView | None) -> dict[str, list[Any]]:
+        width = self.grid_shape[1]
+        centres = [k * (width + _GAP) + width / 2 for k in range(len(self.regions))]
+        numbers = (
+            ["" for _ in self.regions]
+            if view is None
+            else [f"legitimacy {view.legitimacy[k]:.2f}, active {view.unrest[k]:.0%}" for k in range(len(self.regions))]
         )
-        legend = f"<div>{_legend(CELL_COLOURS)} &nbsp;·&nbsp; elites: {_legend(ELITE_COLOURS)}</div>"
-        return "<div>" + "".join(figures) + "</div>" + legend
+        return {"x": centres, "name": list(self.regions), "numbers": numbers}
+
+    def _grid_figure(self) -> Any:
+        """Every region's grid side by side, its name and numbers below (choice 2)."""
+        height, width = self.grid_shape
+        scale = _GRID_PIXELS / width  # pixels per cell
+        span = len(self.regions) * (width + _GAP) - _GAP
+        below = _CAPTION_PIXELS / scale  # the captions' room, in cells
+        chart = figure(
+            width=int(span * scale) + 10,
+            height=int((height + below) * scale) + 10,
+            x_range=Range1d(start=-0.5, end=span + 0.5),
+            y_range=Range1d(start=-below, end=height + 0.5),
+            tools="",
+            toolbar_location=None,
+            css_classes=["offramp-grids"],
+        )
+        chart.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.grids)
+        common: dict[str, Any] = {"x": "x", "source": self.captions, "text_align": "center", "text_baseline": "top"}
+        chart.text(y=-0.2, text="name", text_font_size="9pt", text_font_style="bold", **common)
+        chart.text(y=-0.2 - below / 2, text="numbers", text_font_size="8pt", **common)
+        _bare(chart)
+        return chart
+
+    def _elites_figure(self) -> Any:
+        """The inner circle, one square per elite (choice 2)."""
+        rows = max(1, -(-self.circle_size // ELITES_PER_ROW))
+        below = 1.5
+        chart = figure(
+            width=ELITES_PER_ROW * _ELITE_PIXELS + 10,
+            height=int((rows + below) * _ELITE_PIXELS) + 10,
+            x_range=Range1d(start=-0.2, end=ELITES_PER_ROW + 0.2),
+            y_range=Range1d(start=-below, end=rows + 0.2),
+            tools="",
+            toolbar_location=None,
+            css_classes=["offramp-elites"],
+        )
+        chart.image_rgba(image="image", x=0, y=0, dw=ELITES_PER_ROW, dh=rows, source=self.elites)
+        chart.text(
+            x=[ELITES_PER_ROW / 2],
+            y=[-0.2],
+            text=["inner circle"],
+            text_align="center",
+            text_baseline="top",
+            text_font_size="9pt",
+            text_font_style="bold",
+        )
+        _bare(chart)
+        return chart
 
     def _lines(self, chart: Any, columns: Sequence[str], labels: Sequence[str]) -> Any:
         for index, (column, label) in enumerate(zip(columns, labels, strict=True)):
@@ -216,7 +301,9 @@ class WorldDisplay:
         """Forget every week (a new world, or a restart before a jump back)."""
         self.source.data = self._empty()
         self.headline.object = self._headline(None)
-        self.pictures.object = self._pictures(None)
+        self.grids.data = self._blank_grids()
+        self.captions.data = self._captions(None)
+        self.elites.data = {"image": [elites_rgba(np.zeros(self.circle_size, np.int8))]}
 
     def show(self, views: Sequence[WeekView]) -> None:
         """Append weeks, then draw the last one's pictures and headline.
@@ -233,8 +320,11 @@ class WorldDisplay:
         else:
             rows = [self._row(view) for view in views]
             self.source.stream({column: [row[column][0] for row in rows] for column in rows[0]})
-        self.headline.object = self._headline(views[-1])
-        self.pictures.object = self._pictures(views[-1])
+        last = views[-1]
+        self.headline.object = self._headline(last)
+        self.grids.patch({"image": [(k, grid_rgba(last.grids[k])) for k in range(len(self.regions))]})
+        self.captions.data = self._captions(last)
+        self.elites.data = {"image": [elites_rgba(last.elites)]}
 
     def catch_up(self, history: Sequence[WeekView]) -> None:
         """Draw a world's history after a jump: the weeks not drawn yet, or, after a jump

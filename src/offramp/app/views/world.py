@@ -51,7 +51,7 @@ class WorldPage:
 
     def _show(self, session: WorldSession, description: str) -> None:
         self.session = session
-        self.display = WorldDisplay(session.regions, session.horizon_weeks)
+        self.display = WorldDisplay(session.regions, session.horizon_weeks, session.grid_shape, session.circle_size)
         self.holder[:] = [self.display.layout]
         self.note.object = description
 
