@@ -158,6 +158,24 @@ def test_stepping_five_weeks_moves_the_counter_and_the_grids(tab, shots):
     tab.page.screenshot(path=str(shots / "app-world.png"), full_page=True)
 
 
+def test_play_runs_weeks_until_paused(tab):
+    headline = tab.page.locator("p", has_text=" of 104").first
+
+    def week() -> int:
+        return int(re.match(r"Week (\d+) of", headline.inner_text()).group(1))
+
+    tab.button("Play").click()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while week() < 3 and time.monotonic() < deadline:  # weeks pass faster than a text wait polls
+        time.sleep(0.05)
+    assert week() >= 3, "Play did not run the world"
+    tab.button("Pause").click()
+    time.sleep(0.5)  # a tick already under way may still land
+    paused_at = week()
+    time.sleep(1.0)  # about seven play periods
+    assert week() == paused_at, "the world went on after Pause"
+
+
 def test_two_tabs_do_not_share_a_world(browser, app_address, tab):
     tab.button("Step week").click()
     tab.week(1).wait_for(timeout=WAIT_MS)

@@ -165,3 +165,11 @@ def test_pictures_colour_each_cell_and_elite_by_what_it_holds():
     assert circle.shape == (2, 2)
     assert (circle[1, 1] & 0xFF, (circle[1, 1] >> 8) & 0xFF, (circle[1, 1] >> 16) & 0xFF) == ELITE_COLOURS[Elite.PURGED]
     assert circle[0, 1] == 0xFFFFFFFF  # no fourth elite: white
+
+
+def test_a_scenario_file_gone_since_the_start_is_a_message(folder):
+    page = WorldPage(app_context(folder / "quick.toml"))
+    (folder / "broken.toml").unlink()
+    page.controls.scenario.value = "broken.toml"
+    assert page.messages.panel.visible and "broken.toml" in page.messages.panel.object
+    assert page.session.source.name == "quick.toml"
