@@ -85,3 +85,30 @@ def test_help_lists_the_options(capsys):
     assert main(["app", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "--results" in text and "--host" in text and "[default: 127.0.0.1]" in text
+
+
+def test_ctrl_c_stops_the_app_quietly():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "offramp.cli", "app", str(SCENARIOS / "quick.toml"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:  # until it listens
+        with socket.socket() as client:
+            if client.connect_ex((LOOPBACK, port)) == 0:
+                break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "offramp app: stopped" in output and "Traceback" not in output

@@ -497,8 +497,9 @@ def app_command(
 
     try:  # run_app checks every input before a server exists: a bad one is one line, exit 2
         run_app(scenario, results=results, host=host, port=port, on_ready=ready)
-    except KeyboardInterrupt:
-        console.print("offramp app: stopped", markup=False)
+    except KeyboardInterrupt:  # Ctrl-C: the server stops (Panel may also stop it itself)
+        pass
+    console.print("offramp app: stopped", markup=False)
 
 
 def _usage_problem(error: Exception) -> str | None:
