@@ -15,6 +15,7 @@ pandas, the analysis and matplotlib load when a command runs.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -495,10 +496,10 @@ def app_command(
     def ready(address: str) -> None:
         console.print(f"offramp app: {address} ({where}; Ctrl-C stops it)", markup=False)
 
-    try:  # run_app checks every input before a server exists: a bad one is one line, exit 2
+    # run_app checks every input before a server exists: a bad one is one line, exit 2.
+    # Ctrl-C stops the server (Panel may also catch it and stop the server itself).
+    with contextlib.suppress(KeyboardInterrupt):
         run_app(scenario, results=results, host=host, port=port, on_ready=ready)
-    except KeyboardInterrupt:  # Ctrl-C: the server stops (Panel may also stop it itself)
-        pass
     console.print("offramp app: stopped", markup=False)
 
 
