@@ -258,7 +258,8 @@ def test_results_brushing_a_range_updates_the_selection(tab, quick_exploration, 
     tab.page.screenshot(path=str(shots / "app-results-prim.png"), full_page=True)
 
 
-def test_a_game_played_to_the_end_gets_its_debrief(tab, shots):
+def test_a_game_played_to_the_end_gets_its_debrief(browser, app_address, tab, shots):
+    """The debrief runs in a worker thread: another tab steps its world meanwhile."""
     tab.tab("Play")
     tab.button("Play turn").wait_for(timeout=WAIT_MS)
     tab.page.locator("select:visible").first.select_option("quick.toml")  # 26 weeks: seven turns of four
@@ -269,8 +270,15 @@ def test_a_game_played_to_the_end_gets_its_debrief(tab, shots):
         tab.page.get_by_text(re.compile(rf"^Turn {turn} · week")).first.wait_for(timeout=WAIT_MS)
     tab.page.get_by_text(re.compile(r"^Game over: \w+ in week \d+")).first.wait_for(timeout=WAIT_MS)
     worlds = tab.page.get_by_label("Debrief worlds", exact=True).first
-    worlds.fill("20")
+    worlds.fill("400")  # several seconds of work
     worlds.press("Enter")
-    tab.button("Debrief").click()
-    tab.page.get_by_text("your_schedule").first.wait_for(timeout=60_000)
+    other = Tab(browser, app_address)  # opened first: loading a page is not what is tested
+    try:
+        tab.button("Debrief").click()
+        other.button("Step week").click()
+        other.week(1).wait_for(timeout=WAIT_MS)
+        assert tab.page.get_by_text("your_schedule").count() == 0, "the other tab waited for the debrief"
+    finally:
+        other.close()
+    tab.page.get_by_text("your_schedule").first.wait_for(timeout=120_000)
     tab.page.screenshot(path=str(shots / "app-debrief.png"), full_page=True)

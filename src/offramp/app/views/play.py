@@ -21,13 +21,19 @@ Choices
 4. Charts change by assigning their sources' data; unrest per region is one
    ``multi_line`` renderer and the debrief's strategies are the factors of one range, so a
    scenario with other regions or strategies needs no new figure.
-5. The debrief's ensemble is capped at :data:`MAX_DEBRIEF_WORLDS` worlds: it runs in the
-   server's thread, and a mistyped million would stall the app for everyone.
+5. The debrief's ensemble runs in a worker thread (one for the whole app, so two debriefs
+   queue rather than halve each other's speed) and reaches the page on the server's next
+   tick, Bokeh's way of updating a document from a thread: a seminar room's other tabs
+   keep stepping meanwhile. Without a server (a test, a notebook cell) it runs in place.
+   It is capped at :data:`MAX_DEBRIEF_WORLDS` worlds, so a mistyped million cannot hold
+   the thread for an afternoon.
 """
 
 from __future__ import annotations
 
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +54,8 @@ __all__ = ["play_view", "MAX_DEBRIEF_WORLDS"]
 
 MAX_DEBRIEF_WORLDS = 10_000
 """The most worlds one debrief runs (module choice 5)."""
+
+_DEBRIEFS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offramp-debrief")
 
 _SCALAR_LEVERS = {
     "sanctions": "Sanctions",
@@ -299,9 +307,29 @@ class _PlayView:
         worlds = whole_number(self.debrief_worlds)
         if worlds > MAX_DEBRIEF_WORLDS:
             raise ValueError(f"debrief worlds: at most {MAX_DEBRIEF_WORLDS}, got {worlds}")
-        with self.end_panel.param.update(loading=True):
-            result = self.game.debrief(worlds=worlds)
-        self._show_debrief(result)
+        game = self.game
+        document = pn.state.curdoc
+        if document is None or document.session_context is None:  # no server: nobody waits (choice 5)
+            self._show_debrief(game, game.debrief(worlds=worlds))
+            return
+        self.end_panel.loading = True
+        self.debrief.disabled = True
+        running = _DEBRIEFS.submit(game.debrief, worlds=worlds)
+        running.add_done_callback(lambda done: document.add_next_tick_callback(partial(self._debrief_done, game, done)))
+
+    def _debrief_done(self, game: GameSession, done: Future[Debrief]) -> None:
+        """Show a debrief the worker thread finished (on the server's tick, choice 5)."""
+        with pn.io.hold():
+            self.end_panel.loading = False
+            self.debrief.disabled = False
+            if game is not self.game:
+                return  # a new game began meanwhile: this debrief is of the old one
+            try:
+                result = done.result()
+            except ValueError as error:
+                self.messages.error(str(error))
+                return
+            self._show_debrief(game, result)
 
     def _log_file(self) -> io.StringIO:
         return io.StringIO(self.game.log().to_json())
@@ -398,7 +426,7 @@ class _PlayView:
         }
         self.end_panel.visible = self.truth_panel.visible = True
 
-    def _show_debrief(self, result: Debrief) -> None:
+    def _show_debrief(self, game: GameSession, result: Debrief) -> None:
         self.same_world.value = pd.DataFrame(list(result.same_world), columns=list(_SAME_WORLD_COLUMNS))
         names = list(result.shares)
         shares = pd.DataFrame(
@@ -415,7 +443,7 @@ class _PlayView:
         }
         self.shares_range.factors = names[::-1]  # the first strategy on top
         self.debrief_note.object = (
-            f"The game's world (world {self.game.world.world}, seed {result.seed}) under every shipped strategy "
+            f"The game's world (world {game.world.world}, seed {result.seed}) under every shipped strategy "
             f"and under your schedule (**{Debrief.PLAYER}**), then the outcome shares over "
             f"{result.worlds} worlds of the scenario (the same worlds for every strategy)."
         )
