@@ -112,3 +112,31 @@ def test_ctrl_c_stops_the_app_quietly():
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "offramp app: stopped" in output and "Traceback" not in output
+
+
+def test_a_criteria_file_is_checked_before_the_server(capsys, quick_exploration, tmp_path):
+    # An address no machine has: a check that let a bad file through would fail to bind
+    # (and say so) instead of serving until the test is killed.
+    nowhere = ["--host", "192.0.2.1", "--port", "1"]
+    bad = tmp_path / "typo.toml"
+    bad.write_text('[objective]\noutcome = "settlement"\nwithin_weks = 52\n')
+    assert main(["app", "--results", str(quick_exploration), "--criteria", str(bad), *nowhere]) == 2
+    line = _one_line_error(capsys)
+    assert line.startswith("offramp: error: typo.toml:") and "within_weks" in line
+    other = tmp_path / "other.toml"
+    other.write_text('[objective]\ncolumn = "no_such_column"\n')
+    assert main(["app", "--results", str(quick_exploration), "--criteria", str(other), *nowhere]) == 2
+    line = _one_line_error(capsys)
+    assert line.startswith("offramp: error: other.toml:") and "no_such_column" in line
+    assert main(["app", str(SCENARIOS / "quick.toml"), "--criteria", str(SCENARIOS / "criteria.toml"), *nowhere]) == 2
+    assert _one_line_error(capsys) == "offramp: error: --criteria: applies to --results: give the exploration to judge"
+
+
+def test_the_results_view_judges_by_the_criteria_given(quick_exploration, tmp_path):
+    from offramp.app.context import app_context
+
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text('[[satisficing]]\noutcome = "direct_conflict"\nat_most = 0.5\n')
+    default, given = app_context(results=quick_exploration), app_context(results=quick_exploration, criteria=lenient)
+    assert given.criteria.text != default.criteria.text
+    assert "0.5" in given.criteria.text

@@ -484,6 +484,7 @@ def app_command(
         Path | None, typer.Argument(help="scenario file (TOML); the app offers the .toml files of its folder")
     ] = None,
     results: Annotated[Path | None, typer.Option(help=_app_help("results"))] = None,
+    criteria: Annotated[Path | None, typer.Option(help=_app_help("criteria"))] = None,
     host: Annotated[str | None, typer.Option(help=_app_help("host"))] = None,
     port: Annotated[int | None, typer.Option(help=_app_help("port"))] = None,
 ) -> None:
@@ -499,7 +500,7 @@ def app_command(
     # run_app checks every input before a server exists: a bad one is one line, exit 2.
     # Ctrl-C stops the server (Panel may also catch it and stop the server itself).
     with contextlib.suppress(KeyboardInterrupt):
-        run_app(scenario, results=results, host=host, port=port, on_ready=ready)
+        run_app(scenario, results=results, criteria=criteria, host=host, port=port, on_ready=ready)
     console.print("offramp app: stopped", markup=False)
 
 

@@ -10,9 +10,10 @@ page, the views trust a context and report only what the user does there.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from offramp.analyse.criteria import Criteria, load_criteria
 from offramp.analyse.study import Study
 from offramp.errors import InputError
 from offramp.scenario.load import ScenarioSource, load_scenario, parse_scenario
@@ -35,12 +36,16 @@ class AppContext:
         The ``offramp explore`` directory given with ``--results``.
     study : Study or None
         Its experiments, read once.
+    criteria : Criteria
+        What success is, for the Results view (checked against the study's columns and
+        strategies).
     """
 
     scenario: ScenarioSource | None
     scenario_dir: Path | None
     results: Path | None
     study: Study | None
+    criteria: Criteria = field(default_factory=Criteria)
 
     def scenario_files(self) -> list[Path]:
         """The scenario files the views offer: the ``.toml`` files of the scenario's folder
@@ -93,7 +98,9 @@ def _has_scenario_table(path: Path) -> bool:
         return path.is_file()  # unreadable TOML: offer it, and say why when it is chosen
 
 
-def app_context(scenario: str | Path | None = None, results: str | Path | None = None) -> AppContext:
+def app_context(
+    scenario: str | Path | None = None, results: str | Path | None = None, criteria: str | Path | None = None
+) -> AppContext:
     """Check the app's command line: the scenario file and the results directory.
 
     Parameters
@@ -102,6 +109,8 @@ def app_context(scenario: str | Path | None = None, results: str | Path | None =
         A scenario file (TOML).
     results : str, Path or None
         An ``offramp explore`` directory.
+    criteria : str, Path or None
+        A criteria file for the Results view; None: the defaults.
 
     Returns
     -------
@@ -111,12 +120,18 @@ def app_context(scenario: str | Path | None = None, results: str | Path | None =
     ------
     InputError
         A scenario file that is missing or does not validate, a results directory that is
-        not a finished exploration, or neither given.
+        not a finished exploration, neither given, or a criteria file that does not load
+        or names columns or strategies the exploration lacks.
     """
     if scenario is None and results is None:
         raise InputError("scenario", "give a scenario file, --results DIR, or both")
     source = load_scenario(scenario) if scenario is not None else None
     study = Study.from_directory(results, option="--results") if results is not None else None
+    if criteria is not None and study is None:
+        raise InputError("--criteria", "applies to --results: give the exploration to judge")
+    judged = load_criteria(criteria)
+    if study is not None:
+        judged.check_against(study.experiments.columns, study.strategies, where=Path(criteria or "criteria").name)
     if source is None and study is not None:
         text, name = str(study.scenario.get("text", "")), str(study.scenario.get("file", "scenario"))
         source = ScenarioSource(parse_scenario(text, name), text, name)
@@ -125,4 +140,5 @@ def app_context(scenario: str | Path | None = None, results: str | Path | None =
         scenario_dir=Path(scenario).resolve().parent if scenario is not None else None,
         results=Path(results).resolve() if results is not None else None,
         study=study,
+        criteria=judged,
     )

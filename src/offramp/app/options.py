@@ -27,8 +27,14 @@ class AppOptions(JobOptions):
         The port; 0 picks a free one.
     results : Path or None
         An ``offramp explore`` directory for the Results view.
+    criteria : Path or None
+        A criteria file for the Results view (what success is; as ``offramp analyze
+        --criteria``); None: the defaults.
     """
 
     host: str = Field(LOOPBACK, min_length=1, description="address to listen on (this machine only by default)")
     port: int = Field(5006, ge=0, le=65535, description="port to listen on; 0 picks a free one")
     results: Path | None = Field(None, description="an offramp explore directory to open in the Results view")
+    criteria: Path | None = Field(
+        None, description="criteria file (TOML) for the Results view, as offramp analyze --criteria; default criteria"
+    )

@@ -145,6 +145,7 @@ def run_app(
     scenario: str | Path | None = None,
     *,
     results: str | Path | None = None,
+    criteria: str | Path | None = None,
     host: str | None = None,
     port: int | None = None,
     on_ready: Callable[[str], None] | None = None,
@@ -157,6 +158,8 @@ def run_app(
         A scenario file; the views offer the scenario files of its folder.
     results : str, Path or None
         An ``offramp explore`` directory for the Results view.
+    criteria : str, Path or None
+        A criteria file for the Results view (as ``offramp analyze --criteria``).
     host : str or None
         The address to listen on; None: 127.0.0.1, this machine only.
     port : int or None
@@ -169,8 +172,8 @@ def run_app(
     OptionError
         A bad host or port.
     InputError
-        A bad scenario file or results directory (before any server starts).
+        A bad scenario file, results directory or criteria file (before any server starts).
     """
-    given = {"host": host, "port": port, "results": results}
+    given = {"host": host, "port": port, "results": results, "criteria": criteria}
     options = AppOptions.check(**{name: value for name, value in given.items() if value is not None})
-    serve(app_context(scenario, options.results), options, on_ready)
+    serve(app_context(scenario, options.results, options.criteria), options, on_ready)

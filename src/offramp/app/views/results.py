@@ -122,7 +122,7 @@ def results_view(context: AppContext) -> pn.viewable.Viewable:
     """
     if context.study is None:
         return pn.Column(_no_results(), name="Results")
-    session = ResultsSession(context.study)
+    session = ResultsSession(context.study, context.criteria)
     messages = Messages()
     header = pn.pane.HTML(_header(context, session), sizing_mode="stretch_width")
     tabs = pn.Tabs((_TABS[0], _brush_section(session, messages)), sizing_mode="stretch_width")
