@@ -140,3 +140,10 @@ def test_the_results_view_judges_by_the_criteria_given(quick_exploration, tmp_pa
     default, given = app_context(results=quick_exploration), app_context(results=quick_exploration, criteria=lenient)
     assert given.criteria.text != default.criteria.text
     assert "0.5" in given.criteria.text
+
+
+def test_only_pages_of_this_machine_may_open_the_websocket_on_the_loopback():
+    from offramp.app.server import websocket_origins
+
+    assert websocket_origins(LOOPBACK, 5006) == ["127.0.0.1:5006", "localhost:5006"]
+    assert websocket_origins("0.0.0.0", 5006) == ["*"]  # asked for: other machines' names are unknown

@@ -31,7 +31,7 @@ from offramp.app.views.results import results_view
 from offramp.app.views.world import world_view
 from offramp.errors import OptionError
 
-__all__ = ["build_app", "run_app", "serve", "TITLE"]
+__all__ = ["build_app", "run_app", "serve", "websocket_origins", "TITLE"]
 
 TITLE = "offramp"
 
@@ -78,6 +78,29 @@ def build_app(context: AppContext) -> pn.viewable.Viewable:
     return pn.Column(pn.pane.Markdown(_INTRO, margin=(0, 10)), tabs, sizing_mode="stretch_width")
 
 
+def websocket_origins(host: str, port: int) -> list[str]:
+    """The pages allowed to open the app's websocket (Bokeh's origin check).
+
+    On the loopback, only pages served by this machine's own address; on another address
+    (``--host``, asked for explicitly), any page, since the names other machines reach it
+    by cannot be known here.
+
+    Parameters
+    ----------
+    host : str
+        The address the app listens on.
+    port : int
+
+    Returns
+    -------
+    list of str
+        ``host:port`` patterns.
+    """
+    if host in (LOOPBACK, "localhost"):
+        return [f"{LOOPBACK}:{port}", f"localhost:{port}"]
+    return ["*"]
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.bind((host, 0))
@@ -111,9 +134,7 @@ def serve(
     # The tables are built when their tab opens, after the page's resources were chosen:
     # load Tabulator's (bundled, local) JavaScript with the page.
     pn.extension("tabulator")
-    origins = [f"{options.host}:{port}"]
-    if options.host == LOOPBACK:
-        origins.append(f"localhost:{port}")
+    origins = websocket_origins(options.host, port)
 
     def page() -> pn.viewable.Viewable:  # a plain function: Panel calls it once per tab
         return build_app(context)
