@@ -8,7 +8,7 @@ traceback.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import panel as pn
 from bokeh.plotting import figure
@@ -38,9 +38,7 @@ class Messages:
         ----------
         text : str
         """
-        self.panel.alert_type = "danger"
-        self.panel.object = text
-        self.panel.visible = True
+        self._show("danger", text)
 
     def info(self, text: str) -> None:
         """Show ``text`` as a note.
@@ -49,7 +47,10 @@ class Messages:
         ----------
         text : str
         """
-        self.panel.alert_type = "info"
+        self._show("info", text)
+
+    def _show(self, kind: Literal["danger", "info"], text: str) -> None:
+        self.panel.alert_type = kind
         self.panel.object = text
         self.panel.visible = True
 

@@ -43,12 +43,24 @@ _CAPTION_PIXELS = 34
 _ELITE_PIXELS = 16
 
 
-def _bare(chart: Any) -> None:
-    """A picture, not a plot: no axes, grid lines or outline."""
+def _picture(width: float, height: float, x: tuple[float, float], y: tuple[float, float], css: str) -> Any:
+    """A figure for a picture, not a plot: ``width`` x ``height`` pixels showing data
+    coordinates ``x`` by ``y``, with no tools, axes, grid lines or outline; ``css`` names it
+    for the browser tests."""
+    chart = figure(
+        width=int(width) + 10,
+        height=int(height) + 10,
+        x_range=Range1d(start=x[0], end=x[1]),
+        y_range=Range1d(start=y[0], end=y[1]),
+        tools="",
+        toolbar_location=None,
+        css_classes=[css],
+    )
     chart.axis.visible = False
     chart.grid.visible = False
     chart.outline_line_color = None
     chart.min_border = 0
+    return chart
 
 
 def _legend(colours: dict[Any, tuple[int, int, int]]) -> str:
@@ -102,7 +114,7 @@ class WorldDisplay:
         self.headline = pn.pane.Markdown(self._headline(None), margin=(0, 10))
         self.grids = ColumnDataSource(self._blank_grids())
         self.captions = ColumnDataSource(self._captions(None))
-        self.elites = ColumnDataSource({"image": [elites_rgba(np.zeros(self.circle_size, np.int8))]})
+        self.elites = ColumnDataSource(self._blank_elites())
         legend = f"{_legend(CELL_COLOURS)} &nbsp;·&nbsp; elites: {_legend(ELITE_COLOURS)}"
         charts = self._charts(compact)
         title_pane = [pn.pane.Markdown(f"### {escape(title)}", margin=(0, 10))] if title else []
@@ -183,6 +195,9 @@ class WorldDisplay:
             "dh": [height] * len(self.regions),
         }
 
+    def _blank_elites(self) -> dict[str, list[Any]]:
+        return {"image": [elites_rgba(np.zeros(self.circle_size, np.int8))]}  # all loyal: before the first week
+
     def _captions(self, view: WeekView | None) -> dict[str, list[Any]]:
         width = self.grid_shape[1]
         centres = [k * (width + _GAP) + width / 2 for k in range(len(self.regions))]
@@ -199,34 +214,25 @@ class WorldDisplay:
         scale = _GRID_PIXELS / width  # pixels per cell
         span = len(self.regions) * (width + _GAP) - _GAP
         below = _CAPTION_PIXELS / scale  # the captions' room, in cells
-        chart = figure(
-            width=int(span * scale) + 10,
-            height=int((height + below) * scale) + 10,
-            x_range=Range1d(start=-0.5, end=span + 0.5),
-            y_range=Range1d(start=-below, end=height + 0.5),
-            tools="",
-            toolbar_location=None,
-            css_classes=["offramp-grids"],
+        chart = _picture(
+            span * scale, (height + below) * scale, (-0.5, span + 0.5), (-below, height + 0.5), "offramp-grids"
         )
         chart.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.grids)
         common: dict[str, Any] = {"x": "x", "source": self.captions, "text_align": "center", "text_baseline": "top"}
         chart.text(y=-0.2, text="name", text_font_size="9pt", text_font_style="bold", **common)
         chart.text(y=-0.2 - below / 2, text="numbers", text_font_size="8pt", **common)
-        _bare(chart)
         return chart
 
     def _elites_figure(self) -> Any:
         """The inner circle, one square per elite (choice 2)."""
         rows = max(1, -(-self.circle_size // ELITES_PER_ROW))
         below = 1.5
-        chart = figure(
-            width=ELITES_PER_ROW * _ELITE_PIXELS + 10,
-            height=int((rows + below) * _ELITE_PIXELS) + 10,
-            x_range=Range1d(start=-0.2, end=ELITES_PER_ROW + 0.2),
-            y_range=Range1d(start=-below, end=rows + 0.2),
-            tools="",
-            toolbar_location=None,
-            css_classes=["offramp-elites"],
+        chart = _picture(
+            ELITES_PER_ROW * _ELITE_PIXELS,
+            (rows + below) * _ELITE_PIXELS,
+            (-0.2, ELITES_PER_ROW + 0.2),
+            (-below, rows + 0.2),
+            "offramp-elites",
         )
         chart.image_rgba(image="image", x=0, y=0, dw=ELITES_PER_ROW, dh=rows, source=self.elites)
         chart.text(
@@ -238,7 +244,6 @@ class WorldDisplay:
             text_font_size="9pt",
             text_font_style="bold",
         )
-        _bare(chart)
         return chart
 
     def _lines(self, chart: Any, columns: Sequence[str], labels: Sequence[str]) -> Any:
@@ -303,7 +308,7 @@ class WorldDisplay:
         self.headline.object = self._headline(None)
         self.grids.data = self._blank_grids()
         self.captions.data = self._captions(None)
-        self.elites.data = {"image": [elites_rgba(np.zeros(self.circle_size, np.int8))]}
+        self.elites.data = self._blank_elites()
 
     def show(self, views: Sequence[WeekView]) -> None:
         """Append weeks, then draw the last one's pictures and headline.
