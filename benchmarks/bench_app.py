@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import queue
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,12 +42,6 @@ _CLICK_AND_WAIT = """([button, headline, text]) => new Promise((done) => {
         ? done(performance.now() - began) : requestAnimationFrame(look);
     look();
 })"""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _server_side(steps: int) -> list[float]:
@@ -77,10 +70,9 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        port = _free_port()
         began = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "offramp.cli", "app", str(ESSAY), "--port", str(port)],
+            [sys.executable, "-m", "offramp.cli", "app", str(ESSAY), "--port", "0"],  # a free port
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

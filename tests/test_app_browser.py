@@ -1,6 +1,6 @@
 """``offramp app`` end to end in a real headless Chromium (issue 13).
 
-The app runs as ``offramp app`` does, in its own process on a free port of 127.0.0.1;
+The app runs as ``offramp app`` does, in its own process on a free port of 127.0.0.1 (``--port 0``);
 Playwright drives Debian's ``chromium`` through ``executable_path`` (Playwright's own
 browser download is never used). Every request the page makes to anything but the app's
 address is refused and recorded: the app must work offline. Screenshots go to
@@ -17,7 +17,6 @@ import os
 import queue
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -41,17 +40,11 @@ START_TIMEOUT_S = 90  # a cold Numba cache compiles the unrest kernel first (abo
 WAIT_MS = 20_000
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _start_app(*arguments: str) -> tuple[subprocess.Popen, str]:
-    """``offramp app ARGUMENTS --port P`` in its own process; waits for its address line."""
-    port = _free_port()
+    """``offramp app ARGUMENTS --port 0`` (a free port) in its own process; waits for its
+    address line, which names the port it chose."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "offramp.cli", "app", *arguments, "--port", str(port)],
+        [sys.executable, "-m", "offramp.cli", "app", *arguments, "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
