@@ -24,6 +24,12 @@ Choices
 4. ``--threads N`` passes ``threads=N`` to ``run_worlds`` (each step's grids split between
    N threads, ``offramp run --threads``); results do not depend on it. The compiled
    kernel is loaded (from Numba's cache) inside the timed region, as a user's run does.
+5. The unrest kernel's share: ``unrest_kernel.step_grids`` is wrapped for the run by a
+   function that adds up its wall time (``unrest.advance_with_words`` looks it up on the
+   module at each call). From the split come the two ceilings that bound what any
+   further work can give: the rate if the rest of the week cost nothing, and the rate if
+   the kernel cost nothing. The wrapper adds one timer call per engine step (832 for
+   250 worlds), nothing measurable.
 
 Run: ``python benchmarks/bench_campaign.py [--quick | --worlds N] [--threads N] [--no-tracemalloc]``.
 """
@@ -67,13 +73,25 @@ def run(scenario: Path, worlds: int, seed: int, chunk_size: int, threads: int = 
     Returns
     -------
     dict of str to float
-        ``seconds``, ``simulated`` and ``nominal`` world-weeks, ``strategies``,
-        ``horizon``, ``ended`` (share of worlds ended before the horizon).
+        ``seconds``, ``kernel_seconds`` (in the unrest kernel, choice 5), ``simulated``
+        and ``nominal`` world-weeks, ``strategies``, ``horizon``, ``ended`` (share of
+        worlds ended before the horizon).
     """
+    from offramp.model import unrest_kernel
     from offramp.run.runner import run_worlds
     from offramp.scenario.load import load_scenario
     from offramp.scenario.translate import build_strategies, to_params
 
+    kernel = unrest_kernel.step_grids
+    in_kernel = 0.0
+
+    def timed_kernel(*args: object) -> None:  # choice 5
+        nonlocal in_kernel
+        begin = time.perf_counter()
+        kernel(*args)
+        in_kernel += time.perf_counter() - begin
+
+    unrest_kernel.step_grids = timed_kernel
     start = time.perf_counter()
     source = load_scenario(scenario)
     strategies = build_strategies(source.scenario)
@@ -92,8 +110,10 @@ def run(scenario: Path, worlds: int, seed: int, chunk_size: int, threads: int = 
             columns = run_worlds(params, strategy, name, chunk, seed, on_week=on_week, threads=threads)
             ended += int(np.count_nonzero(columns["outcome"] != "ongoing"))
     seconds = time.perf_counter() - start
+    unrest_kernel.step_grids = kernel
     return {
         "seconds": seconds,
+        "kernel_seconds": in_kernel,
         "simulated": simulated,
         "nominal": worlds * len(strategies) * horizon,
         "strategies": len(strategies),
@@ -151,6 +171,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"simulated     {figures['simulated']:,} world-weeks, {figures['simulated'] / seconds:,.0f} world-weeks/s"
         f" ({figures['ended']:.0%} of worlds ended before the horizon)"
+    )
+    kernel, rest = figures["kernel_seconds"], seconds - figures["kernel_seconds"]
+    print(f"unrest kernel {kernel:.1f} s ({kernel / seconds:.0%} of the run), the rest of the week {rest:.1f} s")
+    print(
+        f"ceilings      {figures['nominal'] / kernel:,.0f} nominal world-weeks/s if the rest cost nothing,"
+        f" {figures['nominal'] / rest:,.0f} if the kernel did"
     )
     if traced_peak is not None:
         print(f"peak traced   {traced_peak / 2**20:,.1f} MiB (tracemalloc, on during the timed run)")
